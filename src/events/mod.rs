@@ -1,0 +1,1 @@
+//! Meaning: event recordings, their time index and windows.

@@ -1,0 +1,2 @@
+//! Format: reading HDF5 datasets through a [`crate::source::RangeSource`].
+pub mod filters;

@@ -1,0 +1,14 @@
+//! Strobe: open event-camera HDF5 recordings by range reads and extract exact time windows.
+//!
+//! Layers, one folder each, bottom up:
+//! - [`source`]: bytes — files, HTTP, browser fetch/Blob, and the range cache in front of them.
+//! - [`hdf5`]: format — which index nodes and chunks to fetch, fetched together, then decoded.
+//! - [`events`]: meaning — recording layouts, the time index, windows streamed chunk by chunk.
+//! - `serve`/`cli` (native) and `wasm` (browser) sit on top.
+
+pub mod events;
+pub mod hdf5;
+pub mod source;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod serve;

@@ -1,0 +1,1 @@
+//! Placeholder, being written: byte-bounded LRU cache with range merging and statistics.

@@ -1,0 +1,107 @@
+//! Bytes: where every byte Strobe reads comes from.
+//!
+//! One small async trait, [`RangeSource`], hides whether bytes come from a local file, an HTTP
+//! server or a browser `File`. Everything above it asks for *several ranges at once* so that a
+//! source can issue them concurrently; [`RangeCache`] sits in front, merges and de-duplicates
+//! requests and counts requests, bytes and rounds (a round is one batch issued together —
+//! sequential rounds are what latency costs).
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+pub mod cache;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod file;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod http;
+#[cfg(target_arch = "wasm32")]
+pub mod blob;
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
+
+// pub use cache::{NetStats, RangeCache}; (re-export once written)
+
+/// A half-open byte range `[start, end)` of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl ByteRange {
+    pub fn new(start: u64, end: u64) -> Self {
+        Self { start, end }
+    }
+
+    pub fn at(start: u64, len: u64) -> Self {
+        Self {
+            start,
+            end: start.saturating_add(len),
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+}
+
+impl std::fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bytes {}..{}", self.start, self.end)
+    }
+}
+
+/// Why bytes could not be had. Messages say what the user can do about it.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum SourceError {
+    #[error("{path}: no such file — check the path")]
+    NotFound { path: String },
+    #[error("{what}: {reason}")]
+    Io { what: String, reason: String },
+    #[error("{url}: server answered HTTP {status} — check the URL and that the file is public")]
+    HttpStatus { url: String, status: u16 },
+    #[error("{url}: the server ignores Range requests (answered 200 with the whole file) — serve it from a host that supports HTTP Range (nginx, S3, GitHub raw do)")]
+    RangeIgnored { url: String },
+    #[error("{url}: the response is content-encoded ({encoding}), so byte ranges are unusable — turn off gzip/brotli for .h5 files on the server")]
+    ContentEncoded { url: String, encoding: String },
+    #[error("{url}: {reason}")]
+    BadResponse { url: String, reason: String },
+    #[error("{url}: request failed: {reason}")]
+    Network { url: String, reason: String },
+    #[error("{what}: the file changed while it was being read (validator was {before}, now {after}) — reopen it")]
+    Changed {
+        what: String,
+        before: String,
+        after: String,
+    },
+    #[error("{what}: {range} lies past the end of the file ({len} bytes) — the file is truncated or not what its header says")]
+    OutOfBounds {
+        what: String,
+        range: ByteRange,
+        len: u64,
+    },
+}
+
+/// Random access to the bytes of one file, wherever it lives.
+///
+/// `?Send` because browser futures are not `Send`; native callers drive these futures on one
+/// task and get their concurrency from issuing ranges together.
+#[async_trait(?Send)]
+pub trait RangeSource {
+    /// Reads every range, concurrently where the source can; returns one buffer per range, in
+    /// the order asked. Each buffer has exactly the range's length.
+    async fn read_ranges(&self, ranges: &[ByteRange]) -> Result<Vec<Bytes>, SourceError>;
+
+    /// Total length of the file in bytes.
+    async fn len(&self) -> Result<u64, SourceError>;
+
+    /// A token that changes when the file changes (ETag, Last-Modified, mtime), once known.
+    fn validator(&self) -> Option<String>;
+
+    /// What to call this source in messages (a path or URL).
+    fn describe(&self) -> String;
+}

@@ -1,1 +1,12 @@
 //! Meaning: event recordings, their time index and windows.
+
+mod error;
+pub mod layout;
+pub mod recording;
+pub mod time_index;
+pub mod window;
+
+pub use error::EventsError;
+pub use layout::{LayoutKind, LayoutOverrides, LayoutPaths};
+pub use recording::{Recording, Summary};
+pub use window::{EventBatch, Window, WindowDigest, WindowReader};

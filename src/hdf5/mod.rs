@@ -1,2 +1,18 @@
 //! Format: reading HDF5 datasets through a [`crate::source::RangeSource`].
+//!
+//! `hdf5-reader` parses the format's structures; this layer decides which index nodes and
+//! chunks to fetch, fetches them together, and decodes them.
+
+pub mod chunk_index;
+pub mod dataset;
+mod error;
+pub mod file;
 pub mod filters;
+pub mod layout;
+mod meta_storage;
+pub mod read;
+
+pub use dataset::{DatasetInfo, ElementType};
+pub use error::Hdf5Error;
+pub use file::H5File;
+pub use layout::{ChunkIndexKind, DataLayout};

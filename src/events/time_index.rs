@@ -1,0 +1,117 @@
+//! Finding where a time lies among the events: through the file's millisecond table when it
+//! has one, else by a lazy search of `t` that reads a few chunks per round.
+
+use super::recording::Recording;
+use super::EventsError;
+use crate::hdf5::read::{read_pieces_i64, read_rows_i64};
+
+/// Probes per target and round of the search: the candidate span shrinks ~(PROBES+1)× per round.
+const PROBES: u64 = 8;
+/// A search that has not converged after this many rounds is given up (unsorted `t`?).
+const MAX_SEARCH_ROUNDS: usize = 64;
+
+/// Rows `[lo, hi)` that hold every event with `t0 <= t < t1`, from the millisecond table; the
+/// caller refines both ends against `t` itself.
+pub async fn candidate_rows(rec: &Recording, t0: i64, t1: i64) -> Result<(u64, u64), EventsError> {
+    let n = rec.events;
+    let Some(table) = &rec.ms_index else {
+        let found = first_rows_at_or_after(rec, &[t0, t1]).await?;
+        return Ok((found[0], found[1]));
+    };
+    let m = table.rows();
+    if m == 0 || n == 0 {
+        let found = first_rows_at_or_after(rec, &[t0, t1]).await?;
+        return Ok((found[0], found[1]));
+    }
+    // M3ED counts milliseconds from the first event, DSEC from t = 0.
+    let base = if rec.layout == super::LayoutKind::M3ed {
+        read_rows_i64(&rec.file, &[(&rec.columns.t, 0..1)]).await?[0]
+            .first()
+            .copied()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let ms0 = (t0 - base).div_euclid(1000);
+    let ms1 = (t1 - base + 999).div_euclid(1000);
+    let row0 = ms0.clamp(0, m as i64 - 1) as u64;
+    let row1 = ms1.clamp(0, m as i64 - 1) as u64;
+    let values = read_rows_i64(&rec.file, &[(table, row0..row0 + 1), (table, row1..row1 + 1)]).await?;
+    let at = |v: &Vec<i64>| v.first().copied().unwrap_or(0).clamp(0, n as i64) as u64;
+    let lo = if ms0 < 0 { 0 } else { at(&values[0]) };
+    let hi = if ms1 >= m as i64 { n } else { at(&values[1]) };
+    Ok((lo.min(n), hi.clamp(lo.min(n), n)))
+}
+
+/// For each target `v`, the first row with `t >= v` (`searchsorted(t, v, 'left')`), found
+/// together in rounds of parallel probes. Never reads all of `t`.
+pub async fn first_rows_at_or_after(rec: &Recording, targets: &[i64]) -> Result<Vec<u64>, EventsError> {
+    struct Search {
+        v: i64,
+        lo: u64,
+        hi: u64,
+        found: Option<u64>,
+    }
+    let n = rec.events;
+    let mut searches: Vec<Search> = targets
+        .iter()
+        .map(|&v| Search {
+            v,
+            lo: 0,
+            hi: n,
+            found: (n == 0).then_some(0),
+        })
+        .collect();
+    for _ in 0..MAX_SEARCH_ROUNDS {
+        let mut probes = Vec::new();
+        for s in searches.iter_mut().filter(|s| s.found.is_none()) {
+            if s.lo >= s.hi {
+                s.found = Some(s.lo);
+                continue;
+            }
+            let span = s.hi - s.lo;
+            for k in 0..=PROBES {
+                probes.push(s.lo + span * k / (PROBES + 1));
+            }
+            probes.push(s.hi - 1);
+        }
+        if probes.is_empty() {
+            break;
+        }
+        probes.sort_unstable();
+        probes.dedup();
+        let pieces = read_pieces_i64(&rec.file, &rec.columns.t, &probes).await?;
+        for s in searches.iter_mut().filter(|s| s.found.is_none()) {
+            for (first, values) in &pieces {
+                let (Some(&head), Some(&tail)) = (values.first(), values.last()) else {
+                    continue;
+                };
+                let end = first + values.len() as u64;
+                if end <= s.lo || *first >= s.hi {
+                    continue;
+                }
+                if tail < s.v {
+                    s.lo = s.lo.max(end);
+                } else if head >= s.v {
+                    s.hi = s.hi.min(*first);
+                } else {
+                    s.found = Some(first + values.partition_point(|&t| t < s.v) as u64);
+                    break;
+                }
+            }
+            if s.found.is_none() && s.lo >= s.hi {
+                s.found = Some(s.lo);
+            }
+        }
+    }
+    searches
+        .iter()
+        .map(|s| {
+            s.found.ok_or_else(|| EventsError::BadColumn {
+                what: rec.what().to_string(),
+                path: rec.columns.t.path.clone(),
+                reason: "timestamps are not sorted; cannot search them".into(),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,269 @@
+//! Time windows of events, streamed batch by batch so memory stays flat for any length.
+
+use serde::Serialize;
+
+use super::recording::Recording;
+use super::time_index::{candidate_rows, first_rows_at_or_after};
+use super::EventsError;
+use crate::hdf5::chunk_index::locate;
+use crate::hdf5::read::{column_type, decode_piece, fetch_pieces, to_i64};
+use crate::hdf5::DatasetInfo;
+
+/// Rows read per batch: ~9 MB of decoded events, whatever the window's length.
+pub const BATCH_ROWS: u64 = 1 << 19;
+/// Rows read per batch past the time index's estimate (usually only to find the end).
+const TAIL_BATCH_ROWS: u64 = 1 << 14;
+
+/// A half-open time window `[from, to)` in microseconds of the stored `t`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// Consecutive events of a window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventBatch {
+    /// Row of the first event of this batch.
+    pub first_index: u64,
+    pub x: Vec<i32>,
+    pub y: Vec<i32>,
+    pub t: Vec<i64>,
+    pub p: Vec<i8>,
+}
+
+impl EventBatch {
+    pub fn len(&self) -> usize {
+        self.t.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.t.is_empty()
+    }
+}
+
+/// Exact totals over a window, comparable with any other reader's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WindowDigest {
+    pub from: i64,
+    pub to: i64,
+    pub events: u64,
+    pub first_index: u64,
+    pub sum_x: i128,
+    pub sum_y: i128,
+    pub sum_t: i128,
+    pub sum_p: i128,
+    pub positive: u64,
+}
+
+impl WindowDigest {
+    pub fn add(&mut self, batch: &EventBatch) {
+        self.events += batch.len() as u64;
+        self.sum_x += batch.x.iter().map(|&v| i128::from(v)).sum::<i128>();
+        self.sum_y += batch.y.iter().map(|&v| i128::from(v)).sum::<i128>();
+        self.sum_t += batch.t.iter().map(|&v| i128::from(v)).sum::<i128>();
+        self.sum_p += batch.p.iter().map(|&v| i128::from(v)).sum::<i128>();
+        self.positive += batch.p.iter().filter(|&&v| v > 0).count() as u64;
+    }
+}
+
+/// Reads one window batch by batch.
+pub struct WindowReader<'r> {
+    rec: &'r Recording,
+    window: Window,
+    /// Next row to read.
+    next_row: u64,
+    /// Where the time index expects the window to end.
+    hint_end: u64,
+    /// Rows are aligned to this so no chunk is decoded by two batches.
+    align: u64,
+    /// Whether rows before `from` may still come (only until the first event ≥ `from`).
+    before_start: bool,
+    first_index: Option<u64>,
+    done: bool,
+}
+
+impl<'r> WindowReader<'r> {
+    /// Locates the window through the time index; reads no event data yet.
+    pub async fn open(rec: &'r Recording, window: Window) -> Result<Self, EventsError> {
+        if window.from > window.to {
+            return Err(EventsError::BadWindow {
+                from: window.from,
+                to: window.to,
+            });
+        }
+        let (mut lo, hi) = candidate_rows(rec, window.from, window.to).await?;
+        // Read one row early: it proves the index (t[lo-1] < from) or is caught below.
+        lo = lo.saturating_sub(1);
+        let align = rec
+            .columns
+            .all()
+            .iter()
+            .filter_map(|d| chunk_rows(d))
+            .fold(1u64, lcm)
+            .min(BATCH_ROWS / 4)
+            .max(1);
+        Ok(Self {
+            rec,
+            window,
+            next_row: lo,
+            hint_end: hi.max(lo + 1),
+            align,
+            before_start: true,
+            first_index: None,
+            done: false,
+        })
+    }
+
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// Row of the first event at or after `from`, once known (after the first batch).
+    pub fn first_index(&self) -> Option<u64> {
+        self.first_index
+    }
+
+    /// The next batch of the window's events, `None` once the window is exhausted. Batches
+    /// may be empty only when the window is.
+    pub async fn next_batch(&mut self) -> Result<Option<EventBatch>, EventsError> {
+        let n = self.rec.events;
+        while !self.done {
+            let start = self.next_row;
+            if start >= n {
+                self.finish(n);
+                break;
+            }
+            let want = if start < self.hint_end {
+                (self.hint_end - start).min(BATCH_ROWS)
+            } else {
+                TAIL_BATCH_ROWS
+            };
+            let mut end = (start + want).min(n);
+            if end < n && end - start > self.align {
+                end -= end % self.align;
+            }
+            let cols = read_columns(self.rec, start, end).await?;
+            self.next_row = end;
+            let (x, y, t, p) = cols;
+            let mut from_i = 0;
+            if self.before_start {
+                from_i = t.partition_point(|&v| v < self.window.from);
+                if from_i == 0 && start > 0 && t.first().is_some_and(|&v| v >= self.window.from) {
+                    // The time index pointed past the window's start (a wrong table):
+                    // search `t` itself and start again.
+                    let exact = first_rows_at_or_after(self.rec, &[self.window.from]).await?;
+                    self.next_row = exact[0];
+                    self.hint_end = self.hint_end.max(exact[0] + 1);
+                    if self.next_row == start {
+                        self.before_start = false;
+                        self.first_index = Some(start);
+                    }
+                    continue;
+                }
+                if from_i == t.len() {
+                    continue;
+                }
+                self.before_start = false;
+                self.first_index = Some(start + from_i as u64);
+            }
+            let to_i = from_i + t[from_i..].partition_point(|&v| v < self.window.to);
+            if to_i < t.len() {
+                self.done = true;
+            }
+            let batch = EventBatch {
+                first_index: start + from_i as u64,
+                x: x[from_i..to_i].iter().map(|&v| v as i32).collect(),
+                y: y[from_i..to_i].iter().map(|&v| v as i32).collect(),
+                t: t[from_i..to_i].to_vec(),
+                p: p[from_i..to_i].iter().map(|&v| v as i8).collect(),
+            };
+            if !batch.is_empty() || self.done {
+                return Ok(Some(batch));
+            }
+        }
+        Ok(None)
+    }
+
+    fn finish(&mut self, n: u64) {
+        self.done = true;
+        if self.first_index.is_none() {
+            self.first_index = Some(n);
+        }
+    }
+
+    /// Reads the whole window into its digest, batch by batch.
+    pub async fn digest(mut self) -> Result<WindowDigest, EventsError> {
+        let mut digest = WindowDigest {
+            from: self.window.from,
+            to: self.window.to,
+            ..Default::default()
+        };
+        while let Some(batch) = self.next_batch().await? {
+            digest.add(&batch);
+        }
+        digest.first_index = self.first_index.unwrap_or(self.rec.events);
+        Ok(digest)
+    }
+}
+
+type ColumnRows = (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
+
+/// Rows `[start, end)` of the four columns: one index walk and one fetch round for all.
+async fn read_columns(rec: &Recording, start: u64, end: u64) -> Result<ColumnRows, EventsError> {
+    let cols = rec.columns.all();
+    let requests: Vec<(&DatasetInfo, std::ops::Range<u64>)> = cols.iter().map(|d| (*d, start..end)).collect();
+    let located = locate(&rec.file, &requests).await?;
+    let all: Vec<_> = located.iter().flatten().collect();
+    let mut stored = fetch_pieces(&rec.file, &all).await?.into_iter();
+    let mut out: Vec<Vec<i64>> = Vec::with_capacity(4);
+    for (ds, pieces) in cols.iter().zip(&located) {
+        let dtype = column_type(&rec.file, ds)?;
+        let mut values = Vec::with_capacity((end - start) as usize);
+        for piece in pieces {
+            let bytes = decode_piece(&rec.file, ds, piece, stored.next().flatten())?;
+            let decoded = to_i64(dtype, &bytes, ds.row_bytes());
+            let lo = start.max(piece.first_row) - piece.first_row;
+            let hi = end.min(piece.first_row + decoded.len() as u64).saturating_sub(piece.first_row);
+            if lo < hi {
+                values.extend_from_slice(&decoded[lo as usize..hi as usize]);
+            }
+        }
+        if values.len() as u64 != end - start {
+            return Err(EventsError::BadColumn {
+                what: rec.what().to_string(),
+                path: ds.path.clone(),
+                reason: format!("rows {start}..{end} could not all be read (missing chunks?)"),
+            });
+        }
+        out.push(values);
+    }
+    let p = out.pop().unwrap_or_default();
+    let t = out.pop().unwrap_or_default();
+    let y = out.pop().unwrap_or_default();
+    let x = out.pop().unwrap_or_default();
+    Ok((x, y, t, p))
+}
+
+fn chunk_rows(ds: &DatasetInfo) -> Option<u64> {
+    match &ds.layout {
+        crate::hdf5::DataLayout::Chunked { chunk, .. } => chunk.first().copied(),
+        _ => None,
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+fn lcm(a: u64, b: u64) -> u64 {
+    if a == 0 || b == 0 {
+        a.max(b)
+    } else {
+        (a / gcd(a, b)).saturating_mul(b)
+    }
+}

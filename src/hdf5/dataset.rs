@@ -1,0 +1,161 @@
+//! What Strobe needs to know about one dataset, lifted out of its object header.
+
+use hdf5_reader::messages::HdfMessage;
+use hdf5_reader::object_header::ObjectHeader;
+use hdf5_reader::Datatype;
+use serde::Serialize;
+
+use super::filters::FilterStep;
+use super::layout::DataLayout;
+
+/// Element type of an event column. Event data is integers in every known layout except
+/// MVSEC's float64 table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ElementType {
+    Int { size: u8, signed: bool, big_endian: bool },
+    Float { size: u8, big_endian: bool },
+}
+
+impl ElementType {
+    pub fn size(&self) -> usize {
+        match *self {
+            ElementType::Int { size, .. } | ElementType::Float { size, .. } => size as usize,
+        }
+    }
+
+    /// NumPy-style name (`u2`, `<i8`, `f8`), as users of these files know them.
+    pub fn numpy(&self) -> String {
+        match *self {
+            ElementType::Int { size, signed, big_endian } => {
+                format!("{}{}{}", if big_endian { ">" } else { "" }, if signed { 'i' } else { 'u' }, size)
+            }
+            ElementType::Float { size, big_endian } => {
+                format!("{}f{}", if big_endian { ">" } else { "" }, size)
+            }
+        }
+    }
+}
+
+/// A dataset as the read path sees it.
+#[derive(Debug, Clone)]
+pub struct DatasetInfo {
+    pub path: String,
+    pub shape: Vec<u64>,
+    pub max_shape: Option<Vec<u64>>,
+    /// `None` for types events are never stored as (strings, compounds, ...).
+    pub dtype: Option<ElementType>,
+    pub element_size: usize,
+    pub layout: DataLayout,
+    pub filters: Vec<FilterStep>,
+}
+
+impl DatasetInfo {
+    /// Builds the description from a parsed object header; `None` when the header is not a
+    /// dataset's (no layout message).
+    pub fn from_header(path: &str, header: &ObjectHeader) -> Option<Self> {
+        let mut shape = None;
+        let mut max_shape = None;
+        let mut dtype = None;
+        let mut element_size = 0;
+        let mut layout = None;
+        let mut filters = Vec::new();
+        for message in &header.messages {
+            match message {
+                HdfMessage::Dataspace(space) => {
+                    shape = Some(space.dims.clone());
+                    max_shape = space.max_dims.clone();
+                }
+                HdfMessage::Datatype(t) => {
+                    element_size = t.size as usize;
+                    dtype = element_type(&t.datatype);
+                }
+                HdfMessage::DataLayout(l) => layout = Some(l.layout.clone()),
+                HdfMessage::FilterPipeline(p) => {
+                    filters = p
+                        .filters
+                        .iter()
+                        .map(|f| FilterStep {
+                            id: f.id,
+                            name: f.name.clone(),
+                            cd_values: f.client_data.clone(),
+                            optional: false,
+                        })
+                        .collect();
+                }
+                _ => {}
+            }
+        }
+        Some(DatasetInfo {
+            path: path.to_string(),
+            shape: shape.unwrap_or_default(),
+            max_shape,
+            dtype,
+            element_size,
+            layout: DataLayout::from_message(layout?),
+            filters,
+        })
+    }
+
+    /// Number of rows: events are 1-D, or (N, 1) / (N, k) tables indexed by row.
+    pub fn rows(&self) -> u64 {
+        self.shape.first().copied().unwrap_or(1)
+    }
+
+    /// Bytes of one row (a row of an (N, k) table holds k elements).
+    pub fn row_bytes(&self) -> usize {
+        let per_row: u64 = self.shape.iter().skip(1).product();
+        self.element_size * per_row.max(1) as usize
+    }
+
+    pub fn is_scalar(&self) -> bool {
+        self.shape.is_empty()
+    }
+
+    /// Filter ids with names, for `info`.
+    pub fn filter_names(&self) -> Vec<String> {
+        self.filters
+            .iter()
+            .map(|f| format!("{} ({})", f.id, filter_name(f.id)))
+            .collect()
+    }
+}
+
+fn element_type(datatype: &Datatype) -> Option<ElementType> {
+    use hdf5_reader::ByteOrder;
+    match datatype {
+        Datatype::FixedPoint { size, signed, byte_order } => Some(ElementType::Int {
+            size: *size,
+            signed: *signed,
+            big_endian: matches!(byte_order, ByteOrder::BigEndian),
+        }),
+        Datatype::FloatingPoint { size, byte_order } => Some(ElementType::Float {
+            size: *size,
+            big_endian: matches!(byte_order, ByteOrder::BigEndian),
+        }),
+        Datatype::Enum { base, .. } => element_type(base),
+        _ => None,
+    }
+}
+
+/// Common names of registered HDF5 filters, for messages and `info`.
+pub fn filter_name(id: u16) -> &'static str {
+    match id {
+        1 => "deflate",
+        2 => "shuffle",
+        3 => "fletcher32",
+        4 => "szip",
+        5 => "nbit",
+        6 => "scaleoffset",
+        307 => "bzip2",
+        32000 => "lzf",
+        32001 => "blosc",
+        32004 => "lz4",
+        32008 => "bitshuffle",
+        32013 => "zfp",
+        32015 => "zstd",
+        32017 => "sz",
+        32026 => "blosc2",
+        36559 => "ecf (Prophesee)",
+        _ => "unknown",
+    }
+}

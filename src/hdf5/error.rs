@@ -1,0 +1,32 @@
+//! Errors of the format layer.
+
+use crate::hdf5::filters::FilterError;
+use crate::source::SourceError;
+
+/// Why an HDF5 object could not be read. Each message names the file object involved.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum Hdf5Error {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{what}: not an HDF5 file (no HDF5 signature at the start) — open an .h5 file")]
+    NotHdf5 { what: String },
+    #[error("{what}: no dataset or group at {path}")]
+    NotFound { what: String, path: String },
+    #[error("{what}: dataset {dataset}: {source}")]
+    Filter {
+        what: String,
+        dataset: String,
+        #[source]
+        source: FilterError,
+    },
+    #[error("{what}: dataset {dataset}: {reason}")]
+    Unsupported {
+        what: String,
+        dataset: String,
+        reason: String,
+    },
+    #[error("{what}: malformed HDF5: {reason}")]
+    Malformed { what: String, reason: String },
+    #[error("{what}: {reason} — raise the limit or open a smaller file")]
+    Limit { what: String, reason: String },
+}

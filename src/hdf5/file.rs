@@ -1,0 +1,420 @@
+//! An HDF5 file opened over a [`RangeSource`]: superblock, groups and dataset headers.
+//!
+//! Parsing is `hdf5-reader`'s, run against [`MetaStorage`] (the bytes fetched so far). Each
+//! parse that runs short of bytes records what it missed; the misses of *all* pending parses
+//! are fetched together in one round, and those parses run again. Independent objects (the
+//! children of a group, say) are therefore resolved side by side, not one after another.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use hdf5_reader::btree_v1::BTreeV1Node;
+use hdf5_reader::io::Cursor;
+use hdf5_reader::local_heap::LocalHeap;
+use hdf5_reader::messages::HdfMessage;
+use hdf5_reader::symbol_table::SymbolTableNode;
+use hdf5_reader::{Hdf5File, Storage};
+
+use super::dataset::DatasetInfo;
+use super::meta_storage::MetaStorage;
+use super::Hdf5Error;
+use crate::source::{ByteRange, RangeSource};
+
+/// Bytes read from the start of the file before anything is parsed: the superblock and,
+/// in files written the usual way, the root group and the first object headers.
+pub const HEAD_BYTES: u64 = 64 * 1024;
+/// Smallest read made for a metadata miss: object headers and heaps sit close together.
+const MIN_META_FETCH: u64 = 8 * 1024;
+/// A parse that still misses bytes after this many rounds is malformed (a loop or a chain).
+const MAX_RESOLVE_ROUNDS: usize = 48;
+/// Deepest group nesting walked when looking for event datasets.
+const MAX_GROUP_DEPTH: usize = 4;
+/// Most objects listed in one file (hostile files may claim millions).
+const MAX_OBJECTS: usize = 4096;
+
+type Op<'a, T> = Box<dyn Fn(&Hdf5File, &MetaStorage) -> hdf5_reader::error::Result<T> + 'a>;
+
+/// One object of the file's group tree.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub path: String,
+    pub address: u64,
+    /// `Some` for datasets, `None` for groups.
+    pub dataset: Option<DatasetInfo>,
+}
+
+/// Sizes from the superblock that the chunk-index walk needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Geometry {
+    pub offset_size: u8,
+    pub length_size: u8,
+    /// Half the most entries of a chunk B-tree node (HDF5's "indexed storage K").
+    pub chunk_btree_k: u16,
+    /// Where HDF5 address 0 is in the file (non-zero behind a user block).
+    pub base: u64,
+}
+
+/// An open HDF5 file.
+pub struct H5File {
+    source: Rc<dyn RangeSource>,
+    what: String,
+    len: u64,
+    meta: Arc<MetaStorage>,
+    reader: Hdf5File,
+    geometry: Geometry,
+}
+
+impl H5File {
+    /// Reads the head of the file and its superblock.
+    pub async fn open(source: Rc<dyn RangeSource>) -> Result<Self, Hdf5Error> {
+        let what = source.describe();
+        let len = source.len().await?;
+        let meta = MetaStorage::new(len);
+        let head = ByteRange::new(0, len.min(HEAD_BYTES));
+        if !head.is_empty() {
+            let bytes = source.read_ranges(&[head]).await?;
+            if let Some(b) = bytes.into_iter().next() {
+                meta.insert(0, b);
+            }
+        }
+        let starts_hdf5 = |at: u64| {
+            meta.get(ByteRange::at(at, 8))
+                .is_some_and(|b| b.as_ref() == b"\x89HDF\r\n\x1a\n")
+        };
+        // HDF5 allows a user block of 512, 1024, 2048, ... bytes before the superblock.
+        let signature_at = std::iter::once(0)
+            .chain((9..16).map(|p| 1u64 << p))
+            .find(|&at| starts_hdf5(at));
+        if signature_at.is_none() {
+            return Err(Hdf5Error::NotHdf5 { what });
+        }
+        let mut reader = None;
+        for _ in 0..MAX_RESOLVE_ROUNDS {
+            match Hdf5File::from_storage(meta.clone() as Arc<dyn Storage>) {
+                Ok(r) => {
+                    meta.take_misses();
+                    reader = Some(r);
+                    break;
+                }
+                Err(e) => {
+                    let misses = meta.take_misses();
+                    if misses.is_empty() {
+                        return Err(malformed(&what, e));
+                    }
+                    fetch_into(&*source, &meta, misses).await?;
+                }
+            }
+        }
+        let reader = reader.ok_or_else(|| Hdf5Error::Malformed {
+            what: what.clone(),
+            reason: "superblock could not be read".into(),
+        })?;
+        let sb = reader.superblock();
+        let geometry = Geometry {
+            offset_size: sb.offset_size,
+            length_size: sb.length_size,
+            chunk_btree_k: if sb.indexed_storage_k > 0 {
+                sb.indexed_storage_k
+            } else {
+                32
+            },
+            base: sb.base_address,
+        };
+        Ok(Self {
+            source,
+            what,
+            len,
+            meta,
+            reader,
+            geometry,
+        })
+    }
+
+    pub fn source(&self) -> &Rc<dyn RangeSource> {
+        &self.source
+    }
+
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    pub(crate) fn meta(&self) -> &Arc<MetaStorage> {
+        &self.meta
+    }
+
+    pub(crate) fn reader(&self) -> &Hdf5File {
+        &self.reader
+    }
+
+    /// Runs every parse until it has its bytes; the misses of all parses still short are
+    /// fetched together, one round per step.
+    pub(crate) async fn resolve<'a, T>(&self, ops: Vec<Op<'a, T>>) -> Vec<Result<T, Hdf5Error>> {
+        let mut results: Vec<Option<Result<T, Hdf5Error>>> = ops.iter().map(|_| None).collect();
+        for _ in 0..MAX_RESOLVE_ROUNDS {
+            let mut misses = Vec::new();
+            for (op, slot) in ops.iter().zip(results.iter_mut()) {
+                if slot.is_some() {
+                    continue;
+                }
+                self.meta.take_misses();
+                let outcome = op(&self.reader, &self.meta);
+                let missed = self.meta.take_misses();
+                if missed.is_empty() {
+                    *slot = Some(outcome.map_err(|e| malformed(&self.what, e)));
+                } else {
+                    misses.extend(missed);
+                }
+            }
+            if misses.is_empty() {
+                break;
+            }
+            if let Err(e) = fetch_into(&*self.source, &self.meta, misses).await {
+                for slot in results.iter_mut().filter(|s| s.is_none()) {
+                    *slot = Some(Err(e.clone()));
+                }
+                break;
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Hdf5Error::Malformed {
+                        what: self.what.clone(),
+                        reason: "metadata chain too long (looping addresses?)".into(),
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// Lists groups and datasets breadth first, every group of a level at once.
+    pub async fn objects(&self) -> Result<Vec<Object>, Hdf5Error> {
+        let mut objects = Vec::new();
+        let mut seen = HashSet::new();
+        let mut frontier: Vec<(String, GroupAt)> = vec![("".into(), GroupAt::Root)];
+        for _depth in 0..MAX_GROUP_DEPTH {
+            if frontier.is_empty() {
+                break;
+            }
+            let geometry = self.geometry;
+            let listings = self
+                .resolve(
+                    frontier
+                        .iter()
+                        .map(|(_, at)| {
+                            let at = *at;
+                            Box::new(move |r: &Hdf5File, m: &MetaStorage| {
+                                group_children(r, m, at, geometry)
+                            }) as Op<'_, Vec<(String, u64)>>
+                        })
+                        .collect(),
+                )
+                .await;
+            let mut children = Vec::new();
+            for ((parent, _), listing) in frontier.iter().zip(listings) {
+                for (name, address) in listing? {
+                    if seen.insert(address) && objects.len() + children.len() < MAX_OBJECTS {
+                        children.push((format!("{parent}/{name}"), address));
+                    }
+                }
+            }
+            let headers = self
+                .resolve(
+                    children
+                        .iter()
+                        .map(|(_, address)| {
+                            let address = *address;
+                            Box::new(move |r: &Hdf5File, _: &MetaStorage| {
+                                r.get_or_parse_header(address)
+                            }) as Op<'_, Arc<hdf5_reader::object_header::ObjectHeader>>
+                        })
+                        .collect(),
+                )
+                .await;
+            frontier = Vec::new();
+            for ((path, address), header) in children.into_iter().zip(headers) {
+                let header = header?;
+                let dataset = DatasetInfo::from_header(&path, &header);
+                if dataset.is_none() {
+                    frontier.push((path.clone(), GroupAt::Header(address)));
+                }
+                objects.push(Object {
+                    path,
+                    address,
+                    dataset,
+                });
+            }
+        }
+        Ok(objects)
+    }
+
+    /// Reads raw bytes of several ranges (HDF5 addresses) in one round.
+    pub async fn read(&self, ranges: &[ByteRange]) -> Result<Vec<bytes::Bytes>, Hdf5Error> {
+        let base = self.geometry.base;
+        let shifted: Vec<ByteRange> = ranges
+            .iter()
+            .map(|r| ByteRange::new(r.start + base, r.end + base))
+            .collect();
+        for r in &shifted {
+            if r.end > self.len {
+                return Err(Hdf5Error::Malformed {
+                    what: self.what.clone(),
+                    reason: format!("{r} lies past the end of the file ({} bytes)", self.len),
+                });
+            }
+        }
+        Ok(self.source.read_ranges(&shifted).await?)
+    }
+}
+
+/// Where a group's member list starts.
+#[derive(Debug, Clone, Copy)]
+enum GroupAt {
+    Root,
+    Header(u64),
+}
+
+/// Names and object-header addresses of a group's members (hard links only).
+fn group_children(
+    reader: &Hdf5File,
+    meta: &MetaStorage,
+    at: GroupAt,
+    geometry: Geometry,
+) -> hdf5_reader::error::Result<Vec<(String, u64)>> {
+    use hdf5_reader::error::Error;
+    let sb = reader.superblock();
+    let header_address = match at {
+        GroupAt::Root => {
+            if let Some(entry) = &sb.root_symbol_table_entry {
+                if let (Some(btree), Some(heap)) = (entry.btree_address(), entry.local_heap_address())
+                {
+                    return symbol_table_children(reader, meta, btree, heap, geometry);
+                }
+            }
+            sb.root_object_header_address()?
+        }
+        GroupAt::Header(address) => address,
+    };
+    let header = reader.get_or_parse_header(header_address)?;
+    let mut children = Vec::new();
+    for message in &header.messages {
+        match message {
+            HdfMessage::SymbolTable(st) => {
+                return symbol_table_children(reader, meta, st.btree_address, st.heap_address, geometry);
+            }
+            HdfMessage::Link(link) => {
+                if let hdf5_reader::messages::link::LinkTarget::Hard { address } = link.target {
+                    children.push((link.name.clone(), address));
+                }
+            }
+            HdfMessage::LinkInfo(info)
+                if !Cursor::is_undefined_offset(info.fractal_heap_address, geometry.offset_size) =>
+            {
+                return Err(Error::InvalidData(
+                    "groups with dense link storage (more than 8 members in a new-style group) are not supported yet".into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(children)
+}
+
+/// Members of an old-style group: a v1 B-tree of symbol-table nodes, names in a local heap.
+fn symbol_table_children(
+    reader: &Hdf5File,
+    meta: &MetaStorage,
+    btree: u64,
+    heap: u64,
+    geometry: Geometry,
+) -> hdf5_reader::error::Result<Vec<(String, u64)>> {
+    use hdf5_reader::error::Error;
+    let sb = reader.superblock();
+    let (o, l) = (geometry.offset_size, geometry.length_size);
+    let heap = LocalHeap::parse_at_storage(meta, heap, o, l)?;
+    let internal_k = u64::from(sb.group_internal_node_k.max(1));
+    let leaf_k = u64::from(sb.group_leaf_node_k.max(1));
+    let node_len = 8 + 2 * u64::from(o) + (2 * internal_k + 1) * u64::from(l) + 2 * internal_k * u64::from(o);
+    let snod_len = 8 + 2 * leaf_k * (2 * u64::from(o) + 24);
+    let mut children = Vec::new();
+    let mut stack = vec![(btree, 0usize)];
+    let mut visited = HashSet::new();
+    while let Some((address, depth)) = stack.pop() {
+        if depth > 32 || !visited.insert(address) || visited.len() > MAX_OBJECTS {
+            return Err(Error::InvalidData("group B-tree loops or is too deep".into()));
+        }
+        let bytes = read_clamped(meta, address, node_len)?;
+        let node = BTreeV1Node::parse(&mut Cursor::new(&bytes), o, l, None)?;
+        if node.level == 0 {
+            for snod in &node.children {
+                let bytes = read_clamped(meta, *snod, snod_len)?;
+                let table = SymbolTableNode::parse(&mut Cursor::new(&bytes), o, l)?;
+                for entry in table.entries {
+                    let name = heap.get_string_storage(entry.link_name_offset, meta)?;
+                    children.push((name, entry.object_header_address));
+                }
+            }
+        } else {
+            for child in node.children.iter().rev() {
+                stack.push((*child, depth + 1));
+            }
+        }
+    }
+    Ok(children)
+}
+
+fn read_clamped(meta: &MetaStorage, address: u64, len: u64) -> hdf5_reader::error::Result<Vec<u8>> {
+    let len = len.min(meta.len().saturating_sub(address));
+    Ok(meta.read_range(address, len as usize)?.to_vec())
+}
+
+/// Fetches missed metadata ranges (padded, since metadata clusters) in one round.
+async fn fetch_into(
+    source: &dyn RangeSource,
+    meta: &MetaStorage,
+    misses: Vec<ByteRange>,
+) -> Result<(), Hdf5Error> {
+    let len = meta.len();
+    let mut wanted: Vec<ByteRange> = misses
+        .into_iter()
+        .filter(|m| !meta.holds(*m))
+        .map(|m| ByteRange::new(m.start, m.end.max(m.start + MIN_META_FETCH).min(len)))
+        .collect();
+    wanted.sort();
+    let mut merged: Vec<ByteRange> = Vec::new();
+    for r in wanted {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    if merged.is_empty() {
+        return Ok(());
+    }
+    let bytes = source.read_ranges(&merged).await?;
+    for (range, b) in merged.iter().zip(bytes) {
+        meta.insert(range.start, b);
+    }
+    Ok(())
+}
+
+fn malformed(what: &str, e: hdf5_reader::error::Error) -> Hdf5Error {
+    Hdf5Error::Malformed {
+        what: what.to_string(),
+        reason: e.to_string(),
+    }
+}

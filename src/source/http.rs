@@ -1,1 +1,509 @@
-//! Placeholder, being written.
+//! Files behind an HTTP(S) URL (native only), read with `Range` requests.
+//!
+//! Every response is checked before a byte of it is believed: only a `206` whose
+//! `Content-Range` is exactly the range asked and whose body has exactly that length is data.
+//! A server that ignores `Range` (`200`), compresses the body (`Content-Encoding`), or changes
+//! the file between two reads (validator or length differs) is reported as such, never papered
+//! over. Transport failures and `5xx`/`408`/`429` are retried a bounded number of times.
+
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use reqwest::header::{self, HeaderMap};
+use reqwest::StatusCode;
+
+use super::{ByteRange, RangeSource, SourceError};
+
+/// How many range requests one `read_ranges` call keeps in flight at once.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+
+/// Pauses before the 2nd and 3rd attempt of a retryable request (so 3 attempts in all).
+const RETRY_BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
+
+/// A file at an `http://` or `https://` URL, read by byte ranges.
+#[derive(Debug)]
+pub struct HttpSource {
+    url: String,
+    client: reqwest::Client,
+    max_in_flight: usize,
+    known: Mutex<Known>,
+}
+
+/// What the responses so far said about the file; every later response must agree.
+#[derive(Debug, Default)]
+struct Known {
+    len: Option<u64>,
+    validator: Option<String>,
+}
+
+/// What one successful range response told us besides its bytes.
+struct Meta {
+    total: Option<u64>,
+    validator: Option<String>,
+}
+
+/// The outcome of one attempt, before retry decisions.
+enum Attempt<T> {
+    Done(Result<T, SourceError>),
+    /// A failure worth another try (transport error, 5xx, 408, 429).
+    Retry(SourceError),
+}
+
+impl HttpSource {
+    /// A source for `url`, sharing one process-wide connection pool with every other
+    /// `HttpSource` made by `new`. Nothing is requested until the first read or `len()`.
+    pub fn new(url: impl Into<String>) -> Result<HttpSource, SourceError> {
+        let url = url.into();
+        let client = shared_client().map_err(|reason| SourceError::Network {
+            url: url.clone(),
+            reason,
+        })?;
+        HttpSource::with_client(url, client)
+    }
+
+    /// A source for `url` over a caller-provided client. The client must not negotiate
+    /// compression (reqwest without the gzip/brotli/deflate/zstd features does not).
+    pub fn with_client(
+        url: impl Into<String>,
+        client: reqwest::Client,
+    ) -> Result<HttpSource, SourceError> {
+        let url = url.into();
+        match reqwest::Url::parse(&url) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+            Ok(u) => {
+                return Err(SourceError::Io {
+                    what: url.clone(),
+                    reason: format!(
+                        "unsupported URL scheme {:?} — use http:// or https://",
+                        u.scheme()
+                    ),
+                })
+            }
+            Err(e) => {
+                return Err(SourceError::Io {
+                    what: url.clone(),
+                    reason: format!("not a valid URL: {e}"),
+                })
+            }
+        }
+        Ok(HttpSource {
+            url,
+            client,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            known: Mutex::new(Known::default()),
+        })
+    }
+
+    /// Changes how many requests one `read_ranges` call keeps in flight (at least 1).
+    pub fn with_max_in_flight(mut self, n: usize) -> HttpSource {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// The URL this source reads.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records what a response said about the file; fails if it contradicts earlier ones.
+    fn observe(&self, meta: &Meta) -> Result<(), SourceError> {
+        let mut known = self.known();
+        if let (Some(before), Some(after)) = (&known.validator, &meta.validator) {
+            if before != after {
+                return Err(self.changed(before.clone(), after.clone()));
+            }
+        }
+        if let (Some(before), Some(after)) = (known.len, meta.total) {
+            if before != after {
+                return Err(self.changed(format!("length {before}"), format!("length {after}")));
+            }
+        }
+        if known.validator.is_none() {
+            known.validator = meta.validator.clone();
+        }
+        if known.len.is_none() {
+            known.len = meta.total;
+        }
+        Ok(())
+    }
+
+    fn changed(&self, before: String, after: String) -> SourceError {
+        SourceError::Changed {
+            what: self.url.clone(),
+            before,
+            after,
+        }
+    }
+
+    fn bad(&self, reason: impl Into<String>) -> SourceError {
+        SourceError::BadResponse {
+            url: self.url.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    fn network(&self, e: &reqwest::Error) -> SourceError {
+        SourceError::Network {
+            url: self.url.clone(),
+            reason: error_chain(e),
+        }
+    }
+
+    /// Runs `attempt` up to `1 + RETRY_BACKOFF.len()` times while it asks for a retry.
+    async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<T, SourceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Attempt<T>>,
+    {
+        let mut pauses = RETRY_BACKOFF.iter();
+        loop {
+            match attempt().await {
+                Attempt::Done(result) => return result,
+                Attempt::Retry(err) => match pauses.next() {
+                    Some(pause) => tokio::time::sleep(*pause).await,
+                    None => return Err(err),
+                },
+            }
+        }
+    }
+
+    /// GETs `bytes=start-(end-1)` and checks the answer; one attempt.
+    async fn try_range(&self, range: ByteRange) -> Attempt<(Bytes, Meta)> {
+        let last = range.end - 1;
+        let sent = self
+            .client
+            .get(&self.url)
+            .header(header::RANGE, format!("bytes={}-{}", range.start, last))
+            .header(header::ACCEPT_ENCODING, "identity")
+            .send()
+            .await;
+        let mut resp = match sent {
+            Ok(r) => r,
+            Err(e) => return Attempt::Retry(self.network(&e)),
+        };
+        let status = resp.status();
+        if let Some(err) = self.status_error(status) {
+            return err;
+        }
+        let headers = resp.headers();
+        if let Err(e) = self.check_encoding(headers) {
+            return Attempt::Done(Err(e));
+        }
+        if status == StatusCode::OK {
+            return Attempt::Done(Err(SourceError::RangeIgnored {
+                url: self.url.clone(),
+            }));
+        }
+        if status == StatusCode::RANGE_NOT_SATISFIABLE {
+            let len = headers
+                .get(header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_unsatisfied_range);
+            return Attempt::Done(match len {
+                Some(len) => Err(SourceError::OutOfBounds {
+                    what: self.url.clone(),
+                    range,
+                    len,
+                }),
+                None => Err(SourceError::HttpStatus {
+                    url: self.url.clone(),
+                    status: status.as_u16(),
+                }),
+            });
+        }
+        if status != StatusCode::PARTIAL_CONTENT {
+            return Attempt::Done(Err(self.bad(format!(
+                "expected 206 Partial Content for {range}, got HTTP {status}"
+            ))));
+        }
+        let meta = match self.check_content_range(headers, range) {
+            Ok(m) => m,
+            Err(e) => return Attempt::Done(Err(e)),
+        };
+        if let Some(cl) = content_length(headers) {
+            if cl != range.len() {
+                return Attempt::Done(Err(self.bad(format!(
+                    "Content-Length {cl} for {range} ({} bytes)",
+                    range.len()
+                ))));
+            }
+        }
+        let want = match usize::try_from(range.len()) {
+            Ok(n) => n,
+            Err(_) => {
+                return Attempt::Done(Err(self.bad(format!("{range} is too large to hold"))));
+            }
+        };
+        let mut body = BytesMut::with_capacity(want);
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > want {
+                        return Attempt::Done(Err(
+                            self.bad(format!("body longer than the {want} bytes of {range}"))
+                        ));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                // The connection broke mid-body: a transport failure, worth another try.
+                Err(e) => return Attempt::Retry(self.network(&e)),
+            }
+        }
+        if body.len() != want {
+            return Attempt::Done(Err(
+                self.bad(format!("body has {} bytes, {range} has {want}", body.len()))
+            ));
+        }
+        Attempt::Done(Ok((body.freeze(), meta)))
+    }
+
+    /// Maps error statuses: retryable ones to `Retry`, other 4xx/5xx to `HttpStatus`.
+    fn status_error<T>(&self, status: StatusCode) -> Option<Attempt<T>> {
+        let err = SourceError::HttpStatus {
+            url: self.url.clone(),
+            status: status.as_u16(),
+        };
+        if status.is_server_error()
+            || status == StatusCode::REQUEST_TIMEOUT
+            || status == StatusCode::TOO_MANY_REQUESTS
+        {
+            Some(Attempt::Retry(err))
+        } else if status.is_client_error() && status != StatusCode::RANGE_NOT_SATISFIABLE {
+            Some(Attempt::Done(Err(err)))
+        } else {
+            None
+        }
+    }
+
+    fn check_encoding(&self, headers: &HeaderMap) -> Result<(), SourceError> {
+        for value in headers.get_all(header::CONTENT_ENCODING) {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let encodings: Vec<&str> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("identity"))
+                .collect();
+            if !encodings.is_empty() {
+                return Err(SourceError::ContentEncoded {
+                    url: self.url.clone(),
+                    encoding: encodings.join(", "),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks `Content-Range: bytes a-b/total` names exactly `range`; returns what it says.
+    fn check_content_range(
+        &self,
+        headers: &HeaderMap,
+        range: ByteRange,
+    ) -> Result<Meta, SourceError> {
+        let value = headers
+            .get(header::CONTENT_RANGE)
+            .ok_or_else(|| self.bad(format!("206 for {range} without a Content-Range header")))?;
+        let text = value
+            .to_str()
+            .map_err(|_| self.bad("Content-Range is not ASCII"))?;
+        let (first, last, total) = parse_content_range(text)
+            .ok_or_else(|| self.bad(format!("malformed Content-Range {text:?}")))?;
+        let meta = Meta {
+            total,
+            validator: validator_of(headers),
+        };
+        // Compare against what we knew first: a file that changed is "Changed", not "bad".
+        self.observe(&meta)?;
+        if let Some(total) = total {
+            if range.end > total {
+                return Err(SourceError::OutOfBounds {
+                    what: self.url.clone(),
+                    range,
+                    len: total,
+                });
+            }
+        }
+        if first != range.start || last.checked_add(1) != Some(range.end) {
+            return Err(self.bad(format!(
+                "asked for {range}, server sent Content-Range {text:?}"
+            )));
+        }
+        Ok(meta)
+    }
+
+    async fn read_one(&self, range: ByteRange) -> Result<Bytes, SourceError> {
+        if range.is_empty() {
+            return Ok(Bytes::new());
+        }
+        if let Some(len) = self.known().len {
+            if range.end > len {
+                return Err(SourceError::OutOfBounds {
+                    what: self.url.clone(),
+                    range,
+                    len,
+                });
+            }
+        }
+        let (bytes, _meta) = self.with_retries(|| self.try_range(range)).await?;
+        Ok(bytes)
+    }
+
+    /// Learns the length with a 1-byte range GET (not HEAD: some hosts answer HEAD differently).
+    async fn probe_len(&self) -> Result<u64, SourceError> {
+        match self
+            .with_retries(|| self.try_range(ByteRange::new(0, 1)))
+            .await
+        {
+            Ok((_, Meta { total: Some(t), .. })) => Ok(t),
+            Ok(_) => Err(self.bad("Content-Range does not state the file length (bytes a-b/*)")),
+            // An empty file cannot satisfy bytes=0-0; the 416 carries its length.
+            Err(SourceError::OutOfBounds { len, .. }) => {
+                self.observe(&Meta {
+                    total: Some(len),
+                    validator: None,
+                })?;
+                Ok(len)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl RangeSource for HttpSource {
+    async fn read_ranges(&self, ranges: &[ByteRange]) -> Result<Vec<Bytes>, SourceError> {
+        stream::iter(ranges.iter().copied())
+            .map(|r| self.read_one(r))
+            .buffered(self.max_in_flight)
+            .try_collect()
+            .await
+    }
+
+    async fn len(&self) -> Result<u64, SourceError> {
+        if let Some(len) = self.known().len {
+            return Ok(len);
+        }
+        self.probe_len().await
+    }
+
+    fn validator(&self) -> Option<String> {
+        self.known().validator.clone()
+    }
+
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+}
+
+/// The process-wide client: HTTP/1.1 keep-alive pool, no compression negotiated.
+fn shared_client() -> Result<reqwest::Client, String> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .http1_only()
+                .pool_max_idle_per_host(DEFAULT_MAX_IN_FLIGHT)
+                .pool_idle_timeout(Duration::from_secs(60))
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(30))
+                .tcp_nodelay(true)
+                .user_agent(concat!("strobe/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))
+        })
+        .clone()
+}
+
+/// ETag if present, else Last-Modified.
+fn validator_of(headers: &HeaderMap) -> Option<String> {
+    [header::ETAG, header::LAST_MODIFIED]
+        .iter()
+        .find_map(|name| headers.get(name))
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// `bytes a-b/total` or `bytes a-b/*` → (a, b, total).
+fn parse_content_range(text: &str) -> Option<(u64, u64, Option<u64>)> {
+    let rest = strip_bytes_unit(text)?;
+    let (span, total) = rest.split_once('/')?;
+    let (first, last) = span.trim().split_once('-')?;
+    let first: u64 = first.trim().parse().ok()?;
+    let last: u64 = last.trim().parse().ok()?;
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().ok()?),
+    };
+    if last < first || total.is_some_and(|t| last >= t) {
+        return None;
+    }
+    Some((first, last, total))
+}
+
+/// `bytes */total` (the `416` form) → total.
+fn parse_unsatisfied_range(text: &str) -> Option<u64> {
+    let rest = strip_bytes_unit(text)?;
+    let (star, total) = rest.split_once('/')?;
+    if star.trim() != "*" {
+        return None;
+    }
+    total.trim().parse().ok()
+}
+
+fn strip_bytes_unit(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let (unit, rest) = text.split_once(' ')?;
+    unit.eq_ignore_ascii_case("bytes").then_some(rest)
+}
+
+/// An error with its causes, e.g. "error sending request: connection refused".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_forms() {
+        assert_eq!(
+            parse_content_range("bytes 0-9/100"),
+            Some((0, 9, Some(100)))
+        );
+        assert_eq!(parse_content_range("bytes 5-5/*"), Some((5, 5, None)));
+        assert_eq!(parse_content_range("bytes 9-0/100"), None);
+        assert_eq!(parse_content_range("bytes 0-100/100"), None);
+        assert_eq!(parse_content_range("items 0-9/100"), None);
+        assert_eq!(parse_content_range("bytes */100"), None);
+        assert_eq!(parse_unsatisfied_range("bytes */100"), Some(100));
+        assert_eq!(parse_unsatisfied_range("bytes 0-1/100"), None);
+    }
+}

@@ -9,17 +9,17 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 
+#[cfg(target_arch = "wasm32")]
+pub mod blob;
 pub mod cache;
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod file;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod http;
-#[cfg(target_arch = "wasm32")]
-pub mod blob;
-#[cfg(target_arch = "wasm32")]
-pub mod fetch;
 
-// pub use cache::{NetStats, RangeCache}; (re-export once written)
+pub use cache::{NetStats, RangeCache};
 
 /// A half-open byte range `[start, end)` of a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,4 +104,24 @@ pub trait RangeSource {
 
     /// What to call this source in messages (a path or URL).
     fn describe(&self) -> String;
+}
+
+/// A boxed source is a source, so sources chosen at run time can sit behind the cache.
+#[async_trait(?Send)]
+impl<S: RangeSource + ?Sized> RangeSource for Box<S> {
+    async fn read_ranges(&self, ranges: &[ByteRange]) -> Result<Vec<Bytes>, SourceError> {
+        (**self).read_ranges(ranges).await
+    }
+
+    async fn len(&self) -> Result<u64, SourceError> {
+        (**self).len().await
+    }
+
+    fn validator(&self) -> Option<String> {
+        (**self).validator()
+    }
+
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
 }

@@ -1,0 +1,151 @@
+//! BloscLZ, Blosc's own FastLZ-style LZ77 codec (Blosc codec format 0).
+//!
+//! Token stream; the low 5 bits of the first byte start a literal run. A control byte `c`:
+//! - `c < 32`: copy `c + 1` literal bytes.
+//! - otherwise a match: length `(c >> 5) - 1`, plus extension bytes (each added, continuing
+//!   while 255) when that is 6; then a byte `code`; length += 3 and
+//!   distance = `((c & 31) << 8 | code) + 1`, except `code == 255 && c & 31 == 31`: a far match,
+//!   distance = 16-bit big-endian value + 8191 + 1. Matches may overlap their output.
+//!
+//! As in the reference decoder, a stream that ends right after a match token stops there (the
+//! encoder always finishes with literals), and every read and write is bounds-checked.
+
+/// Why a stream did not decode.
+pub type Error = &'static str;
+
+/// Decodes `src` into `dst`, returning the number of bytes written.
+pub fn decompress(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
+    if src.is_empty() {
+        return Ok(0);
+    }
+    let ilen = src.len();
+    let olen = dst.len();
+    let mut ip = 1usize;
+    let mut op = 0usize;
+    let mut ctrl = usize::from(src[0] & 31);
+    loop {
+        if ctrl >= 32 {
+            let mut len = (ctrl >> 5) - 1;
+            let ofs = (ctrl & 31) << 8;
+            if len == 6 {
+                loop {
+                    if ip + 1 >= ilen {
+                        return Err("match length runs past the end of the stream");
+                    }
+                    let code = src[ip];
+                    ip += 1;
+                    len += usize::from(code);
+                    if code != 255 {
+                        break;
+                    }
+                }
+            } else if ip + 1 >= ilen {
+                return Err("match runs past the end of the stream");
+            }
+            let code = usize::from(src[ip]);
+            ip += 1;
+            len += 3;
+            let mut dist = ofs + code + 1;
+            if code == 255 && ofs == 31 << 8 {
+                if ip + 1 >= ilen {
+                    return Err("far match runs past the end of the stream");
+                }
+                dist = ((usize::from(src[ip]) << 8) | usize::from(src[ip + 1])) + 8191 + 1;
+                ip += 2;
+            }
+            if len > olen - op {
+                return Err("match writes past the end of the block");
+            }
+            if dist > op {
+                return Err("match refers before the start of the block");
+            }
+            if ip >= ilen {
+                break;
+            }
+            ctrl = usize::from(src[ip]);
+            ip += 1;
+            copy_match(dst, op, dist, len);
+            op += len;
+        } else {
+            let n = ctrl + 1;
+            if n > olen - op {
+                return Err("literal run writes past the end of the block");
+            }
+            if n > ilen - ip {
+                return Err("literal run reads past the end of the stream");
+            }
+            dst[op..op + n].copy_from_slice(&src[ip..ip + n]);
+            op += n;
+            ip += n;
+            if ip >= ilen {
+                break;
+            }
+            ctrl = usize::from(src[ip]);
+            ip += 1;
+        }
+    }
+    Ok(op)
+}
+
+/// Copies `len` bytes from `dist` bytes back (`1 <= dist <= op`, `op + len <= dst.len()`);
+/// overlapping copies repeat the last `dist` bytes.
+#[inline]
+pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
+    let start = op - dist;
+    if dist >= len {
+        dst.copy_within(start..start + len, op);
+    } else if dist == 1 {
+        let b = dst[start];
+        dst[op..op + len].fill(b);
+    } else {
+        // [start, op + done) is periodic with period `dist`; copy ever larger whole periods.
+        let mut done = 0;
+        while done < len {
+            let n = (dist + done).min(len - done);
+            dst.copy_within(start..start + n, op + done);
+            done += n;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_and_matches() {
+        // Literal run of 3 "abc", then match len 3+? : ctrl = (1+1)<<5 | 0 -> len (2-1)+3 = 4,
+        // code 2 -> distance 3, then literal "z".
+        let src = [2, b'a', b'b', b'c', 2 << 5, 2, 0, b'z'];
+        let mut out = [0u8; 16];
+        let n = decompress(&src, &mut out).unwrap();
+        assert_eq!(&out[..n], b"abcabcaz");
+    }
+
+    #[test]
+    fn overlapping_copies() {
+        for dist in 1..10 {
+            for len in 1..40 {
+                let mut v: Vec<u8> = (0..dist as u8).map(|b| b + 1).collect();
+                v.resize(dist + len, 0);
+                copy_match(&mut v, dist, dist, len);
+                for i in dist..dist + len {
+                    assert_eq!(v[i], v[i - dist]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn errors_not_panics() {
+        let mut out = [0u8; 4];
+        // Literal run longer than the output.
+        assert!(decompress(&[10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], &mut out).is_err());
+        // Literal run longer than the input.
+        assert!(decompress(&[5, 1, 2], &mut out).is_err());
+        // Match before the start.
+        assert!(decompress(&[0, 1, 2 << 5, 5, 0], &mut out).is_err());
+        // Truncated extension.
+        assert!(decompress(&[0, 1, 7 << 5], &mut out).is_err());
+    }
+}

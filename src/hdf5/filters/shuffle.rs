@@ -1,0 +1,106 @@
+//! Byte shuffle (HDF5 filter 2, and Blosc's flag 0x01).
+//!
+//! The writer stores byte `j` of every element together: for `n` elements of `t` bytes, shuffled
+//! byte `j * n + i` is byte `j` of element `i`. Bytes after the last whole element
+//! (`len % t`) are stored as they are.
+
+/// Undoes a byte shuffle of `src` into `dst` (same length; a shorter `dst` is filled as far as
+/// it goes).
+pub fn unshuffle_into(src: &[u8], dst: &mut [u8], typesize: usize) {
+    let len = src.len().min(dst.len());
+    let (src, dst) = (&src[..len], &mut dst[..len]);
+    if typesize <= 1 || len < 2 * typesize {
+        dst.copy_from_slice(src);
+        return;
+    }
+    let n = len / typesize;
+    let body = n * typesize;
+    match typesize {
+        2 => unshuffle_n::<2>(&src[..body], &mut dst[..body], n),
+        3 => unshuffle_n::<3>(&src[..body], &mut dst[..body], n),
+        4 => unshuffle_n::<4>(&src[..body], &mut dst[..body], n),
+        6 => unshuffle_n::<6>(&src[..body], &mut dst[..body], n),
+        8 => unshuffle_n::<8>(&src[..body], &mut dst[..body], n),
+        12 => unshuffle_n::<12>(&src[..body], &mut dst[..body], n),
+        16 => unshuffle_n::<16>(&src[..body], &mut dst[..body], n),
+        _ => unshuffle_any(&src[..body], &mut dst[..body], n, typesize),
+    }
+    dst[body..].copy_from_slice(&src[body..]);
+}
+
+/// Undoes a byte shuffle, returning a new buffer.
+pub fn unshuffle_vec(data: Vec<u8>, typesize: usize) -> Vec<u8> {
+    if typesize <= 1 || data.len() < 2 * typesize {
+        return data;
+    }
+    let mut out = vec![0u8; data.len()];
+    unshuffle_into(&data, &mut out, typesize);
+    out
+}
+
+/// `N`-byte elements: 16 elements at a time, each row read as one 16-byte slice.
+fn unshuffle_n<const N: usize>(src: &[u8], dst: &mut [u8], n: usize) {
+    let rows: [&[u8]; N] = core::array::from_fn(|j| &src[j * n..(j + 1) * n]);
+    const B: usize = 16;
+    let full = n / B;
+    for (g, out) in dst.chunks_exact_mut(N * B).enumerate().take(full) {
+        let at = g * B;
+        let cols: [&[u8; B]; N] = core::array::from_fn(|j| {
+            // Each row has n >= (g + 1) * B bytes.
+            <&[u8; B]>::try_from(&rows[j][at..at + B]).unwrap_or(&[0; B])
+        });
+        for (i, elem) in out.chunks_exact_mut(N).enumerate() {
+            for j in 0..N {
+                elem[j] = cols[j][i];
+            }
+        }
+    }
+    for i in full * B..n {
+        let elem = &mut dst[i * N..(i + 1) * N];
+        for j in 0..N {
+            elem[j] = rows[j][i];
+        }
+    }
+}
+
+fn unshuffle_any(src: &[u8], dst: &mut [u8], n: usize, typesize: usize) {
+    for (j, row) in src.chunks_exact(n).enumerate().take(typesize) {
+        for (elem, &b) in dst.chunks_exact_mut(typesize).zip(row) {
+            elem[j] = b;
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn shuffle_for_tests(src: &[u8], typesize: usize) -> Vec<u8> {
+    let mut out = src.to_vec();
+    if typesize <= 1 || src.len() < 2 * typesize {
+        return out;
+    }
+    let n = src.len() / typesize;
+    for i in 0..n {
+        for j in 0..typesize {
+            out[j * n + i] = src[i * typesize + j];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unshuffle_inverts_shuffle_for_many_sizes() {
+        for typesize in [1usize, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24] {
+            for len in [0usize, 1, 7, 16, 31, 100, 257, 1000, 4099] {
+                let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 13) as u8).collect();
+                let shuffled = shuffle_for_tests(&data, typesize);
+                let mut out = vec![0u8; len];
+                unshuffle_into(&shuffled, &mut out, typesize);
+                assert_eq!(out, data, "typesize {typesize} len {len}");
+                assert_eq!(unshuffle_vec(shuffled, typesize), data);
+            }
+        }
+    }
+}

@@ -79,8 +79,9 @@ if [ "${STROBE_SKIP_BROWSER:-0}" != 1 ]; then
         as_root apt-get update -qq >&2 || die "apt-get update failed"
         as_root apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null \
             || die "apt-get install chromium chromium-driver failed"
-        [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
-            || die "chromium/chromium-driver installed but /usr/bin/chromium or /usr/bin/chromedriver is missing"
+        if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+            die "chromium/chromium-driver installed but /usr/bin/chromium or /usr/bin/chromedriver is missing"
+        fi
     fi
 fi
 

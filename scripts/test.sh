@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Strobe's test command: everything, native and in the browser.
+#
+#   bash scripts/test.sh
+#
+# Stages (each timed; the run goes on after a failing test stage and exits non-zero at the end):
+#   setup     scripts/setup.sh: wasm32 target, wasm-bindgen CLI, chromium, .venv, playwright-core
+#   fixtures  HDF5 fixtures + h5py oracle (tests/fixtures/make_fixtures.py) and ranges.bin
+#   native    cargo test --no-fail-fast (all unit and integration tests)
+#   server    target/debug/strobe serve: fixtures at http://127.0.0.1:$PORT/data/ with Range + CORS
+#   wasm      cargo test --target wasm32-unknown-unknown --test 'wasm_*' in headless Chromium
+#
+# Env: STROBE_TEST_PORT (default 8765) — port of the fixture server.
+#      STROBE_TEST_SERVER — developers only: a command that serves $STROBE_FIXTURES under /data/
+#        on $STROBE_TEST_PORT, used instead of `strobe serve` (for example nginx).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+case ":$PATH:" in *":$CARGO_HOME/bin:"*) ;; *) export PATH="$CARGO_HOME/bin:$PATH" ;; esac
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+PORT="${STROBE_TEST_PORT:-8765}"
+FIXTURES="$ROOT/tests/fixtures/out"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+LOGS="$TARGET_DIR/test-logs"
+mkdir -p "$LOGS"
+: >"$LOGS/summary.log"
+
+# ranges.bin: the browser tests' oracle file. Byte i = top byte of (i * 0x9E3779B1 mod 2^32).
+# Keep RANGES_LEN and the formula in step with tests/wasm_*.rs.
+RANGES_LEN=3000017
+
+T0=$SECONDS
+TIMINGS=()
+FAILED=()
+STAGE=""
+STAGE_T0=0
+
+stage() {
+    STAGE="$1"
+    STAGE_T0=$SECONDS
+    echo
+    echo "==> [$STAGE] $2"
+}
+stage_done() { # $1 = ok|FAILED
+    local took=$((SECONDS - STAGE_T0))
+    TIMINGS+=("$(printf '%-9s %-6s %4ds' "$STAGE" "$1" "$took")")
+    echo "<== [$STAGE] $1 in ${took}s"
+    if [ "$1" != ok ]; then FAILED+=("$STAGE"); fi
+}
+
+# Prints what ran, then the runners' own summary lines, then the total; exits 1 if anything failed.
+finish() {
+    echo
+    echo "==> stage timings (total $((SECONDS - T0))s)"
+    for t in "${TIMINGS[@]}"; do echo "    $t"; done
+    local passed=0 failed=0 ignored=0 p f i
+    echo
+    echo "==> test summary"
+    if [ -s "$LOGS/summary.log" ]; then
+        cat "$LOGS/summary.log"
+        while read -r p f i; do
+            passed=$((passed + p)); failed=$((failed + f)); ignored=$((ignored + i))
+        done < <(sed -nE 's/.*test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed; ([0-9]+) ignored.*/\1 \2 \3/p' "$LOGS/summary.log")
+    fi
+    if [ "${#FAILED[@]}" -gt 0 ]; then
+        echo "FAILED stages: ${FAILED[*]} (logs in ${LOGS#"$ROOT"/}/)"
+    fi
+    echo "total: $passed passed, $failed failed, $ignored skipped"
+    if [ "${#FAILED[@]}" -gt 0 ]; then exit 1; fi
+    exit 0
+}
+
+# Aborts: for stages the rest cannot run without.
+abort() {
+    stage_done FAILED
+    echo "test.sh: $*" >&2
+    finish
+}
+
+# Runs a test command, showing its output and keeping the `test result:` lines for the summary.
+run_tests() { # $1 = log name, rest = command
+    local log="$LOGS/$1.log"
+    shift
+    local rc=0
+    "$@" 2>&1 | tee "$log" || rc=$?
+    grep -E '^test result:' "$log" | sed "s/^/[$STAGE] /" >>"$LOGS/summary.log" || true
+    return "$rc"
+}
+
+SERVER_PID=""
+stop_server() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
+
+# --- setup ------------------------------------------------------------------------------------
+stage setup "scripts/setup.sh (skips whatever is already installed)"
+bash scripts/setup.sh || abort "scripts/setup.sh failed — see its message above"
+stage_done ok
+
+# --- fixtures ---------------------------------------------------------------------------------
+stage fixtures "test fixtures in ${FIXTURES#"$ROOT"/}/"
+mkdir -p "$FIXTURES"
+if [ -f tests/fixtures/make_fixtures.py ]; then
+    [ -x .venv/bin/python ] || abort ".venv/bin/python is missing (scripts/python-env.sh should have made it)"
+    .venv/bin/python tests/fixtures/make_fixtures.py "$FIXTURES" \
+        || abort "tests/fixtures/make_fixtures.py failed"
+else
+    echo "(tests/fixtures/make_fixtures.py not present yet: no HDF5 fixtures)"
+fi
+if [ "$(stat -c %s "$FIXTURES/ranges.bin" 2>/dev/null || echo 0)" != "$RANGES_LEN" ]; then
+    PY="$(command -v python3 || echo "$ROOT/.venv/bin/python")"
+    "$PY" - "$FIXTURES/ranges.bin" "$RANGES_LEN" <<'PYEOF' || abort "could not write ranges.bin"
+import os, sys
+path, n = sys.argv[1], int(sys.argv[2])
+data = bytes(((i * 0x9E3779B1) & 0xFFFFFFFF) >> 24 for i in range(n))
+with open(path + ".tmp", "wb") as f:
+    f.write(data)
+os.replace(path + ".tmp", path)
+PYEOF
+    echo "wrote ranges.bin ($RANGES_LEN bytes)"
+fi
+stage_done ok
+
+# --- native tests -----------------------------------------------------------------------------
+stage native "cargo test (native)"
+if run_tests native cargo test --no-fail-fast; then stage_done ok; else stage_done FAILED; fi
+
+# --- fixture server ---------------------------------------------------------------------------
+stage server "fixture server on http://127.0.0.1:$PORT/data/ (Range + CORS)"
+DATA_URL="http://127.0.0.1:$PORT/data/"
+server_ok=1
+if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/" 2>/dev/null; then
+    echo "test.sh: something already listens on 127.0.0.1:$PORT — stop it or set STROBE_TEST_PORT" >&2
+    server_ok=0
+elif [ -n "${STROBE_TEST_SERVER:-}" ]; then
+    echo "using STROBE_TEST_SERVER: $STROBE_TEST_SERVER"
+    STROBE_FIXTURES="$FIXTURES" STROBE_TEST_PORT="$PORT" \
+        bash -c "exec $STROBE_TEST_SERVER" >"$LOGS/server.log" 2>&1 &
+    SERVER_PID=$!
+else
+    STROBE_BIN="$TARGET_DIR/debug/strobe"
+    if ! cargo build --bin strobe 2>&1 | tail -n 3; then
+        echo "test.sh: cargo build --bin strobe failed" >&2
+        server_ok=0
+    elif ! "$STROBE_BIN" serve --help >/dev/null 2>&1; then
+        echo "test.sh: '$STROBE_BIN serve --help' fails: the range server (src/serve, wired into the" >&2
+        echo "         CLI as 'strobe serve --data DIR --port N --bind ADDR') is not available, so the" >&2
+        echo "         browser tests cannot run." >&2
+        server_ok=0
+    else
+        "$STROBE_BIN" serve --data "$FIXTURES" --port "$PORT" --bind 127.0.0.1 \
+            >"$LOGS/server.log" 2>&1 &
+        SERVER_PID=$!
+    fi
+fi
+if [ "$server_ok" = 1 ]; then
+    # Ready when a cross-origin range request for ranges.bin gets 206 with CORS headers.
+    ready=0
+    code=""
+    for _ in $(seq 1 100); do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "test.sh: the fixture server exited; its log:" >&2
+            sed 's/^/    /' "$LOGS/server.log" >&2 || true
+            break
+        fi
+        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Origin: http://127.0.0.1:1' \
+            -r 0-0 -D "$LOGS/server-probe.headers" "${DATA_URL}ranges.bin" 2>/dev/null || true)"
+        if [ "$code" = 206 ]; then ready=1; break; fi
+        sleep 0.1
+    done
+    if [ "$ready" = 1 ]; then
+        h="$(tr -d '\r' <"$LOGS/server-probe.headers")"
+        if ! grep -qi '^access-control-allow-origin:' <<<"$h" \
+            || ! grep -i '^access-control-expose-headers:' <<<"$h" | grep -qi 'content-range'; then
+            echo "test.sh: the fixture server answers ranges but without CORS (Access-Control-Allow-Origin," >&2
+            echo "         Access-Control-Expose-Headers: Content-Range, ...); its headers were:" >&2
+            sed 's/^/    /' <<<"$h" >&2
+            server_ok=0
+        else
+            echo "serving ${FIXTURES#"$ROOT"/}/ at $DATA_URL (pid $SERVER_PID)"
+        fi
+    else
+        [ -z "$code" ] || echo "test.sh: the fixture server did not answer a range request with 206 (last: HTTP $code)" >&2
+        server_ok=0
+    fi
+fi
+if [ "$server_ok" = 1 ]; then stage_done ok; else stage_done FAILED; fi
+
+# --- browser tests ----------------------------------------------------------------------------
+stage wasm "cargo test --target wasm32-unknown-unknown --test 'wasm_*' (headless Chromium)"
+if [ "$server_ok" = 1 ]; then
+    WASM_TMP="$TARGET_DIR/wasm-test-tmp"
+    rm -rf "$WASM_TMP" # each browser session leaves a profile behind
+    mkdir -p "$WASM_TMP"
+    # No -q: cargo would pass --quiet on to the runner, which rejects it.
+    if TMPDIR="$WASM_TMP" \
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+        CHROMEDRIVER=/usr/bin/chromedriver \
+        WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
+        WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
+        STROBE_TEST_DATA_URL="$DATA_URL" \
+        run_tests wasm cargo test --no-fail-fast --target wasm32-unknown-unknown --test 'wasm_*'; then
+        stage_done ok
+    else
+        stage_done FAILED
+    fi
+else
+    echo "skipped: no fixture server (see the server stage)"
+    stage_done FAILED
+fi
+stop_server
+
+finish

@@ -1,7 +1,12 @@
 //! The `strobe` command line (native only).
+
 #[cfg(not(target_arch = "wasm32"))]
-fn main() {
-    println!("strobe: being written");
+mod cli;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    use clap::Parser;
+    cli::main_with(cli::args::Cli::parse())
 }
 
 #[cfg(target_arch = "wasm32")]

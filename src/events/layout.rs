@@ -108,11 +108,15 @@ pub fn detect(
             .find(|g| groups.contains(g))
             .or_else(|| groups.first().cloned()),
     };
-    let explicit = overrides.x.is_some() && overrides.y.is_some() && overrides.t.is_some() && overrides.p.is_some();
+    let explicit = overrides.x.is_some()
+        && overrides.y.is_some()
+        && overrides.t.is_some()
+        && overrides.p.is_some();
     let Some(group) = group.or_else(|| explicit.then(String::new)) else {
         return Err(super::EventsError::NoEvents { what });
     };
-    let col = |name: &str, o: &Option<String>| o.clone().unwrap_or_else(|| format!("{group}/{name}"));
+    let col =
+        |name: &str, o: &Option<String>| o.clone().unwrap_or_else(|| format!("{group}/{name}"));
     let mut paths = LayoutPaths {
         x: col("x", &overrides.x),
         y: col("y", &overrides.y),
@@ -133,7 +137,8 @@ pub fn detect(
     let kind;
     if group.starts_with("/prophesee/") {
         kind = LayoutKind::M3ed;
-        paths.ms_index = first_existing(&[format!("{group}/ms_map_idx"), format!("{group}/ms_to_idx")]);
+        paths.ms_index =
+            first_existing(&[format!("{group}/ms_map_idx"), format!("{group}/ms_to_idx")]);
     } else {
         paths.ms_index = first_existing(&[
             "/ms_to_idx".to_string(),

@@ -58,7 +58,10 @@ pub struct Summary {
 
 impl Recording {
     /// Opens the file and finds its event columns: metadata only, no event data.
-    pub async fn open(source: Rc<dyn RangeSource>, overrides: &LayoutOverrides) -> Result<Self, EventsError> {
+    pub async fn open(
+        source: Rc<dyn RangeSource>,
+        overrides: &LayoutOverrides,
+    ) -> Result<Self, EventsError> {
         let file = H5File::open(source).await?;
         let objects = file.objects().await?;
         let (layout, paths) = layout::detect(&file, &objects, overrides)?;
@@ -151,8 +154,17 @@ impl Recording {
     /// Sensor size from the data: largest x and y plus one, over the first rows.
     async fn scan_sensor_size(&self) -> Result<(u32, u32), EventsError> {
         let rows = 0..self.events.min(SIZE_SCAN_ROWS);
-        let values = read_rows_i64(&self.file, &[(&self.columns.x, rows.clone()), (&self.columns.y, rows)]).await?;
-        let max = |v: &Vec<i64>| v.iter().copied().max().map_or(0, |m| (m + 1).clamp(0, u32::MAX as i64) as u32);
+        let values = read_rows_i64(
+            &self.file,
+            &[(&self.columns.x, rows.clone()), (&self.columns.y, rows)],
+        )
+        .await?;
+        let max = |v: &Vec<i64>| {
+            v.iter()
+                .copied()
+                .max()
+                .map_or(0, |m| (m + 1).clamp(0, u32::MAX as i64) as u32)
+        };
         Ok((max(&values[0]), max(&values[1])))
     }
 }

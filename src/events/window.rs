@@ -107,7 +107,8 @@ impl<'r> WindowReader<'r> {
             rec,
             window,
             next_row: lo,
-            hint_end: hi.max(lo + 1),
+            // One row past the estimate proves where the window ends in the same batch.
+            hint_end: (hi + 1).max(lo + 1),
             align,
             before_start: true,
             first_index: None,
@@ -140,7 +141,7 @@ impl<'r> WindowReader<'r> {
                 TAIL_BATCH_ROWS
             };
             let mut end = (start + want).min(n);
-            if end < n && end - start > self.align {
+            if want == BATCH_ROWS && end < n && end - start > self.align {
                 end -= end % self.align;
             }
             let cols = read_columns(self.rec, start, end).await?;
@@ -212,7 +213,8 @@ type ColumnRows = (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
 /// Rows `[start, end)` of the four columns: one index walk and one fetch round for all.
 async fn read_columns(rec: &Recording, start: u64, end: u64) -> Result<ColumnRows, EventsError> {
     let cols = rec.columns.all();
-    let requests: Vec<(&DatasetInfo, std::ops::Range<u64>)> = cols.iter().map(|d| (*d, start..end)).collect();
+    let requests: Vec<(&DatasetInfo, std::ops::Range<u64>)> =
+        cols.iter().map(|d| (*d, start..end)).collect();
     let located = locate(&rec.file, &requests).await?;
     let all: Vec<_> = located.iter().flatten().collect();
     let mut stored = fetch_pieces(&rec.file, &all).await?.into_iter();
@@ -224,7 +226,9 @@ async fn read_columns(rec: &Recording, start: u64, end: u64) -> Result<ColumnRow
             let bytes = decode_piece(&rec.file, ds, piece, stored.next().flatten())?;
             let decoded = to_i64(dtype, &bytes, ds.row_bytes());
             let lo = start.max(piece.first_row) - piece.first_row;
-            let hi = end.min(piece.first_row + decoded.len() as u64).saturating_sub(piece.first_row);
+            let hi = end
+                .min(piece.first_row + decoded.len() as u64)
+                .saturating_sub(piece.first_row);
             if lo < hi {
                 values.extend_from_slice(&decoded[lo as usize..hi as usize]);
             }

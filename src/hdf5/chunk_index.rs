@@ -100,7 +100,9 @@ pub async fn locate(
                     continue;
                 }
                 match index {
-                    ChunkIndexKind::BTreeV1 => btree_v1.push((i, *ds, rows, *index_address, chunk[0])),
+                    ChunkIndexKind::BTreeV1 => {
+                        btree_v1.push((i, *ds, rows, *index_address, chunk[0]))
+                    }
                     ChunkIndexKind::SingleChunk {
                         filtered_size,
                         filter_mask,
@@ -121,7 +123,9 @@ pub async fn locate(
                             stored,
                         }]);
                     }
-                    _ => by_reader.push((i, *ds, rows, *index_address, chunk.clone(), index.clone())),
+                    _ => {
+                        by_reader.push((i, *ds, rows, *index_address, chunk.clone(), index.clone()))
+                    }
                 }
             }
         }
@@ -140,8 +144,20 @@ pub async fn locate(
             let (ds, rows, address, index) = (*ds, rows.clone(), *address, index.clone());
             let chunk = chunk.clone();
             Box::new(move |_: &Hdf5File, meta: &MetaStorage| {
-                reader_index_entries(meta, ds, &rows, address, &chunk, &index, geometry, storage_len)
-            }) as Box<dyn Fn(&Hdf5File, &MetaStorage) -> hdf5_reader::error::Result<Vec<ChunkEntry>>>
+                reader_index_entries(
+                    meta,
+                    ds,
+                    &rows,
+                    address,
+                    &chunk,
+                    &index,
+                    geometry,
+                    storage_len,
+                )
+            })
+                as Box<
+                    dyn Fn(&Hdf5File, &MetaStorage) -> hdf5_reader::error::Result<Vec<ChunkEntry>>,
+                >
         })
         .collect();
     let entries = file.resolve(ops).await;
@@ -179,7 +195,12 @@ fn chunk_bytes(ds: &DatasetInfo, chunk: &[u64]) -> u64 {
     chunk.iter().product::<u64>() * ds.element_size as u64
 }
 
-fn contiguous_pieces(file: &H5File, ds: &DatasetInfo, address: u64, rows: Range<u64>) -> Vec<Piece> {
+fn contiguous_pieces(
+    file: &H5File,
+    ds: &DatasetInfo,
+    address: u64,
+    rows: Range<u64>,
+) -> Vec<Piece> {
     if Cursor::is_undefined_offset(address, file.geometry().offset_size) {
         return vec![Piece {
             first_row: rows.start,
@@ -219,7 +240,9 @@ fn reader_index_entries(
     use hdf5_reader::error::Error;
     let chunk32: Vec<u32> = chunk
         .iter()
-        .map(|&c| u32::try_from(c).map_err(|_| Error::InvalidData("chunk dimension too large".into())))
+        .map(|&c| {
+            u32::try_from(c).map_err(|_| Error::InvalidData("chunk dimension too large".into()))
+        })
         .collect::<Result<_, _>>()?;
     let mut first = vec![0u64; chunk.len()];
     let mut last = vec![0u64; chunk.len()];
@@ -228,9 +251,11 @@ fn reader_index_entries(
     let bounds = Some((first.as_slice(), last.as_slice()));
     let (o, l) = (geometry.offset_size, geometry.length_size);
     match index {
-        ChunkIndexKind::FixedArray => hdf5_reader::fixed_array::collect_fixed_array_chunk_entries_storage(
-            meta, address, o, l, &ds.shape, &chunk32, bounds,
-        ),
+        ChunkIndexKind::FixedArray => {
+            hdf5_reader::fixed_array::collect_fixed_array_chunk_entries_storage(
+                meta, address, o, l, &ds.shape, &chunk32, bounds,
+            )
+        }
         ChunkIndexKind::ExtensibleArray => {
             hdf5_reader::extensible_array::collect_extensible_array_chunk_entries_storage(
                 meta,
@@ -294,7 +319,10 @@ fn entry_piece(
 type V1Request<'a> = (usize, &'a DatasetInfo, Range<u64>, u64, u64);
 
 /// Descends all v1 chunk B-trees together, one level per round.
-async fn walk_btree_v1(file: &H5File, requests: &[V1Request<'_>]) -> Result<Vec<Vec<Piece>>, Hdf5Error> {
+async fn walk_btree_v1(
+    file: &H5File,
+    requests: &[V1Request<'_>],
+) -> Result<Vec<Vec<Piece>>, Hdf5Error> {
     let g = file.geometry();
     let mut out: Vec<Vec<Piece>> = vec![Vec::new(); requests.len()];
     // (request, node address, bytes to read)
@@ -326,17 +354,30 @@ async fn walk_btree_v1(file: &H5File, requests: &[V1Request<'_>]) -> Result<Vec<
         for ((r, at), bytes) in frontier.iter().zip(bytes) {
             let (_, ds, rows, _, chunk_rows) = &requests[*r];
             let rank = ds.shape.len();
-            let node = match BTreeV1Node::parse(&mut Cursor::new(&bytes), g.offset_size, g.length_size, Some(rank as u32)) {
+            let node = match BTreeV1Node::parse(
+                &mut Cursor::new(&bytes),
+                g.offset_size,
+                g.length_size,
+                Some(rank as u32),
+            ) {
                 Ok(node) => node,
                 Err(hdf5_reader::error::Error::UnexpectedEof { .. }) => {
                     // The file's K is larger than assumed: read this node again, whole.
                     let whole = node_len(g, rank, 1 << 15);
                     let b = file
-                        .read(&[ByteRange::at(*at, whole.min(file.len().saturating_sub(*at)))])
+                        .read(&[ByteRange::at(
+                            *at,
+                            whole.min(file.len().saturating_sub(*at)),
+                        )])
                         .await?;
                     let b = b.into_iter().next().unwrap_or_default();
-                    BTreeV1Node::parse(&mut Cursor::new(&b), g.offset_size, g.length_size, Some(rank as u32))
-                        .map_err(|e| bad_node(file, ds, e))?
+                    BTreeV1Node::parse(
+                        &mut Cursor::new(&b),
+                        g.offset_size,
+                        g.length_size,
+                        Some(rank as u32),
+                    )
+                    .map_err(|e| bad_node(file, ds, e))?
                 }
                 Err(e) => return Err(bad_node(file, ds, e)),
             };
@@ -348,7 +389,11 @@ async fn walk_btree_v1(file: &H5File, requests: &[V1Request<'_>]) -> Result<Vec<
                         chunk_size,
                         filter_mask,
                         offsets,
-                    } => (offsets.first().copied().unwrap_or(0), *chunk_size, *filter_mask),
+                    } => (
+                        offsets.first().copied().unwrap_or(0),
+                        *chunk_size,
+                        *filter_mask,
+                    ),
                     BTreeV1Key::Group { .. } => (0, 0, 0),
                 })
                 .collect();

@@ -12,8 +12,15 @@ use super::layout::DataLayout;
 /// MVSEC's float64 table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ElementType {
-    Int { size: u8, signed: bool, big_endian: bool },
-    Float { size: u8, big_endian: bool },
+    Int {
+        size: u8,
+        signed: bool,
+        big_endian: bool,
+    },
+    Float {
+        size: u8,
+        big_endian: bool,
+    },
 }
 
 impl ElementType {
@@ -26,8 +33,17 @@ impl ElementType {
     /// NumPy-style name (`u2`, `<i8`, `f8`), as users of these files know them.
     pub fn numpy(&self) -> String {
         match *self {
-            ElementType::Int { size, signed, big_endian } => {
-                format!("{}{}{}", if big_endian { ">" } else { "" }, if signed { 'i' } else { 'u' }, size)
+            ElementType::Int {
+                size,
+                signed,
+                big_endian,
+            } => {
+                format!(
+                    "{}{}{}",
+                    if big_endian { ">" } else { "" },
+                    if signed { 'i' } else { 'u' },
+                    size
+                )
             }
             ElementType::Float { size, big_endian } => {
                 format!("{}f{}", if big_endian { ">" } else { "" }, size)
@@ -85,13 +101,21 @@ impl DatasetInfo {
                 _ => {}
             }
         }
+        let shape = shape.unwrap_or_default();
+        let mut layout = DataLayout::from_message(layout?);
+        // Version 4 layout messages list the element size as one more chunk dimension.
+        if let DataLayout::Chunked { chunk, .. } = &mut layout {
+            if chunk.len() == shape.len() + 1 {
+                chunk.pop();
+            }
+        }
         Some(DatasetInfo {
             path: path.to_string(),
-            shape: shape.unwrap_or_default(),
+            shape,
             max_shape,
             dtype,
             element_size,
-            layout: DataLayout::from_message(layout?),
+            layout,
             filters,
         })
     }
@@ -123,7 +147,11 @@ impl DatasetInfo {
 fn element_type(datatype: &Datatype) -> Option<ElementType> {
     use hdf5_reader::ByteOrder;
     match datatype {
-        Datatype::FixedPoint { size, signed, byte_order } => Some(ElementType::Int {
+        Datatype::FixedPoint {
+            size,
+            signed,
+            byte_order,
+        } => Some(ElementType::Int {
             size: *size,
             signed: *signed,
             big_endian: matches!(byte_order, ByteOrder::BigEndian),

@@ -240,7 +240,8 @@ impl H5File {
                             let address = *address;
                             Box::new(move |r: &Hdf5File, _: &MetaStorage| {
                                 r.get_or_parse_header(address)
-                            }) as Op<'_, Arc<hdf5_reader::object_header::ObjectHeader>>
+                            })
+                                as Op<'_, Arc<hdf5_reader::object_header::ObjectHeader>>
                         })
                         .collect(),
                 )
@@ -300,7 +301,8 @@ fn group_children(
     let header_address = match at {
         GroupAt::Root => {
             if let Some(entry) = &sb.root_symbol_table_entry {
-                if let (Some(btree), Some(heap)) = (entry.btree_address(), entry.local_heap_address())
+                if let (Some(btree), Some(heap)) =
+                    (entry.btree_address(), entry.local_heap_address())
                 {
                     return symbol_table_children(reader, meta, btree, heap, geometry);
                 }
@@ -314,7 +316,13 @@ fn group_children(
     for message in &header.messages {
         match message {
             HdfMessage::SymbolTable(st) => {
-                return symbol_table_children(reader, meta, st.btree_address, st.heap_address, geometry);
+                return symbol_table_children(
+                    reader,
+                    meta,
+                    st.btree_address,
+                    st.heap_address,
+                    geometry,
+                );
             }
             HdfMessage::Link(link) => {
                 if let hdf5_reader::messages::link::LinkTarget::Hard { address } = link.target {
@@ -322,7 +330,10 @@ fn group_children(
                 }
             }
             HdfMessage::LinkInfo(info)
-                if !Cursor::is_undefined_offset(info.fractal_heap_address, geometry.offset_size) =>
+                if !Cursor::is_undefined_offset(
+                    info.fractal_heap_address,
+                    geometry.offset_size,
+                ) =>
             {
                 return Err(Error::InvalidData(
                     "groups with dense link storage (more than 8 members in a new-style group) are not supported yet".into(),
@@ -348,14 +359,17 @@ fn symbol_table_children(
     let heap = LocalHeap::parse_at_storage(meta, heap, o, l)?;
     let internal_k = u64::from(sb.group_internal_node_k.max(1));
     let leaf_k = u64::from(sb.group_leaf_node_k.max(1));
-    let node_len = 8 + 2 * u64::from(o) + (2 * internal_k + 1) * u64::from(l) + 2 * internal_k * u64::from(o);
+    let node_len =
+        8 + 2 * u64::from(o) + (2 * internal_k + 1) * u64::from(l) + 2 * internal_k * u64::from(o);
     let snod_len = 8 + 2 * leaf_k * (2 * u64::from(o) + 24);
     let mut children = Vec::new();
     let mut stack = vec![(btree, 0usize)];
     let mut visited = HashSet::new();
     while let Some((address, depth)) = stack.pop() {
         if depth > 32 || !visited.insert(address) || visited.len() > MAX_OBJECTS {
-            return Err(Error::InvalidData("group B-tree loops or is too deep".into()));
+            return Err(Error::InvalidData(
+                "group B-tree loops or is too deep".into(),
+            ));
         }
         let bytes = read_clamped(meta, address, node_len)?;
         let node = BTreeV1Node::parse(&mut Cursor::new(&bytes), o, l, None)?;

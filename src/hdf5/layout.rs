@@ -22,7 +22,10 @@ pub enum DataLayout {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChunkIndexKind {
     BTreeV1,
-    SingleChunk { filtered_size: u64, filter_mask: u32 },
+    SingleChunk {
+        filtered_size: u64,
+        filter_mask: u32,
+    },
     Implicit,
     FixedArray,
     ExtensibleArray,

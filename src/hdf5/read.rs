@@ -14,7 +14,10 @@ use super::Hdf5Error;
 pub const MAX_PIECE_BYTES: u64 = 256 << 20;
 
 /// Fetches the stored bytes of many pieces — of any datasets — in one round.
-pub async fn fetch_pieces(file: &H5File, pieces: &[&Piece]) -> Result<Vec<Option<Bytes>>, Hdf5Error> {
+pub async fn fetch_pieces(
+    file: &H5File,
+    pieces: &[&Piece],
+) -> Result<Vec<Option<Bytes>>, Hdf5Error> {
     let ranges: Vec<_> = pieces.iter().filter_map(|p| p.disk_range()).collect();
     let mut fetched = if ranges.is_empty() {
         Vec::new()
@@ -29,7 +32,12 @@ pub async fn fetch_pieces(file: &H5File, pieces: &[&Piece]) -> Result<Vec<Option
 }
 
 /// Decodes one piece into the bytes of its rows that lie inside the dataset.
-pub fn decode_piece(file: &H5File, ds: &DatasetInfo, piece: &Piece, stored: Option<Bytes>) -> Result<Vec<u8>, Hdf5Error> {
+pub fn decode_piece(
+    file: &H5File,
+    ds: &DatasetInfo,
+    piece: &Piece,
+    stored: Option<Bytes>,
+) -> Result<Vec<u8>, Hdf5Error> {
     let row_bytes = ds.row_bytes() as u64;
     let rows_inside = piece.rows.min(ds.rows().saturating_sub(piece.first_row));
     let want = rows_inside * row_bytes;
@@ -37,7 +45,10 @@ pub fn decode_piece(file: &H5File, ds: &DatasetInfo, piece: &Piece, stored: Opti
     if full > MAX_PIECE_BYTES {
         return Err(Hdf5Error::Limit {
             what: file.what().to_string(),
-            reason: format!("{}: a chunk of {full} bytes exceeds the {MAX_PIECE_BYTES}-byte cap", ds.path),
+            reason: format!(
+                "{}: a chunk of {full} bytes exceeds the {MAX_PIECE_BYTES}-byte cap",
+                ds.path
+            ),
         });
     }
     let mut data = match &piece.stored {
@@ -51,12 +62,17 @@ pub fn decode_piece(file: &H5File, ds: &DatasetInfo, piece: &Piece, stored: Opti
         Stored::Raw { .. } => stored.ok_or_else(|| short(file, ds, "raw piece"))?.to_vec(),
         Stored::Chunk { filter_mask, .. } => {
             let raw = stored.ok_or_else(|| short(file, ds, "chunk"))?.to_vec();
-            decode_chunk(&ds.filters, *filter_mask, raw, ds.element_size, full as usize).map_err(|source| {
-                Hdf5Error::Filter {
-                    what: file.what().to_string(),
-                    dataset: ds.path.clone(),
-                    source,
-                }
+            decode_chunk(
+                &ds.filters,
+                *filter_mask,
+                raw,
+                ds.element_size,
+                full as usize,
+            )
+            .map_err(|source| Hdf5Error::Filter {
+                what: file.what().to_string(),
+                dataset: ds.path.clone(),
+                source,
             })?
         }
     };
@@ -93,7 +109,10 @@ pub async fn read_rows_i64(
             let bytes = decode_piece(file, ds, piece, stored.next().flatten())?;
             let decoded = to_i64(dtype, &bytes, ds.row_bytes());
             let lo = rows.start.max(piece.first_row) - piece.first_row;
-            let hi = rows.end.min(piece.first_row + decoded.len() as u64).saturating_sub(piece.first_row);
+            let hi = rows
+                .end
+                .min(piece.first_row + decoded.len() as u64)
+                .saturating_sub(piece.first_row);
             if lo < hi {
                 values.extend_from_slice(&decoded[lo as usize..hi as usize]);
             }
@@ -109,7 +128,12 @@ pub async fn read_rows_i64(
 /// The element type of a column, or a clear error for types events never use.
 pub fn column_type(file: &H5File, ds: &DatasetInfo) -> Result<ElementType, Hdf5Error> {
     match ds.dtype {
-        Some(t @ ElementType::Int { size: 1 | 2 | 4 | 8, .. }) => Ok(t),
+        Some(
+            t @ ElementType::Int {
+                size: 1 | 2 | 4 | 8,
+                ..
+            },
+        ) => Ok(t),
         Some(t @ ElementType::Float { size: 4 | 8, .. }) => Ok(t),
         _ => Err(Hdf5Error::Unsupported {
             what: file.what().to_string(),
@@ -128,17 +152,37 @@ pub fn to_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize) -> Vec<i64> {
     let rows = bytes.len() / row_bytes;
     let mut out = Vec::with_capacity(rows);
     match dtype {
-        ElementType::Int { size, signed, big_endian } => {
+        ElementType::Int {
+            size,
+            signed,
+            big_endian,
+        } => {
             let size = size as usize;
             if row_bytes == size && !big_endian {
                 // Hot path: plain little-endian columns.
                 match (size, signed) {
                     (1, false) => out.extend(bytes.iter().map(|&b| i64::from(b))),
                     (1, true) => out.extend(bytes.iter().map(|&b| i64::from(b as i8))),
-                    (2, false) => out.extend(bytes.chunks_exact(2).map(|c| i64::from(u16::from_le_bytes([c[0], c[1]])))),
-                    (2, true) => out.extend(bytes.chunks_exact(2).map(|c| i64::from(i16::from_le_bytes([c[0], c[1]])))),
-                    (4, false) => out.extend(bytes.chunks_exact(4).map(|c| i64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
-                    (4, true) => out.extend(bytes.chunks_exact(4).map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
+                    (2, false) => out.extend(
+                        bytes
+                            .chunks_exact(2)
+                            .map(|c| i64::from(u16::from_le_bytes([c[0], c[1]]))),
+                    ),
+                    (2, true) => out.extend(
+                        bytes
+                            .chunks_exact(2)
+                            .map(|c| i64::from(i16::from_le_bytes([c[0], c[1]]))),
+                    ),
+                    (4, false) => out.extend(
+                        bytes
+                            .chunks_exact(4)
+                            .map(|c| i64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
+                    ),
+                    (4, true) => out.extend(
+                        bytes
+                            .chunks_exact(4)
+                            .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
+                    ),
                     (8, _) => out.extend(bytes.chunks_exact(8).map(|c| {
                         let mut a = [0u8; 8];
                         a.copy_from_slice(c);
@@ -157,7 +201,11 @@ pub fn to_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize) -> Vec<i64> {
                     v = (v << 8) | u64::from(b);
                 }
                 let shift = 64 - 8 * size as u32;
-                out.push(if signed { ((v << shift) as i64) >> shift } else { v as i64 });
+                out.push(if signed {
+                    ((v << shift) as i64) >> shift
+                } else {
+                    v as i64
+                });
             }
         }
         ElementType::Float { size, big_endian } => {
@@ -169,7 +217,11 @@ pub fn to_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize) -> Vec<i64> {
                     (_, be) => {
                         let mut a = [0u8; 8];
                         a.copy_from_slice(&e[..8]);
-                        if be { f64::from_be_bytes(a) } else { f64::from_le_bytes(a) }
+                        if be {
+                            f64::from_be_bytes(a)
+                        } else {
+                            f64::from_le_bytes(a)
+                        }
                     }
                 };
                 out.push(v as i64);

@@ -1,0 +1,94 @@
+//! Command-line arguments.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "strobe",
+    version,
+    about = "Open event-camera HDF5 recordings by range reads and extract exact time windows"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Layout, datasets, event count, time span and sensor size of a recording.
+    Info(InfoArgs),
+    /// Exact digest of the events with FROM <= t < TO (µs of the stored t).
+    Window(WindowArgs),
+    /// Serve the viewer and a directory of recordings over HTTP (Range, CORS).
+    Serve(ServeArgs),
+}
+
+/// Where the recording is and how to read it.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// A local path or an http(s) URL.
+    pub source: String,
+    /// Output JSON (stable field names).
+    #[arg(long)]
+    pub json: bool,
+    /// Range cache budget in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub cache_mb: u64,
+    /// Dataset path of x (overrides layout detection; likewise --y, --t, --p).
+    #[arg(long)]
+    pub x: Option<String>,
+    #[arg(long)]
+    pub y: Option<String>,
+    #[arg(long)]
+    pub t: Option<String>,
+    #[arg(long)]
+    pub p: Option<String>,
+    /// Dataset path of the millisecond index table (ms_to_idx).
+    #[arg(long)]
+    pub ms_index: Option<String>,
+    /// Dataset path of t_offset.
+    #[arg(long)]
+    pub t_offset: Option<String>,
+    /// Camera to open when a file holds several (M3ED: left, right).
+    #[arg(long)]
+    pub camera: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Window start, µs of the stored t (inclusive).
+    #[arg(long, allow_negative_numbers = true)]
+    pub from: i64,
+    /// Window end, µs of the stored t (exclusive).
+    #[arg(long, allow_negative_numbers = true)]
+    pub to: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Directory whose files are served under /data/.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Address to bind; loopback unless you mean to share.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Directory of the viewer's static files (default: the repository's site).
+    #[arg(long)]
+    pub site: Option<PathBuf>,
+    /// Added delay per request in milliseconds (to see rounds as latency).
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+}

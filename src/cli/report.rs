@@ -1,0 +1,144 @@
+//! The commands: run them and print human or JSON output.
+
+use serde::Serialize;
+use serde_json::json;
+
+use strobe::events::{Window, WindowReader};
+use strobe::source::RangeSource;
+
+use super::args::{InfoArgs, ServeArgs, WindowArgs};
+use super::open;
+
+fn print_json(value: &impl Serialize) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
+pub async fn info(args: InfoArgs) -> Result<(), String> {
+    let (cache, rec) = open::recording(&args.source).await?;
+    let summary = rec.summary().await.map_err(|e| e.to_string())?;
+    let datasets: Vec<_> = rec
+        .columns
+        .all()
+        .iter()
+        .copied()
+        .chain(rec.ms_index.iter())
+        .map(|d| {
+            json!({
+                "path": d.path,
+                "dtype": d.dtype.map(|t| t.numpy()),
+                "shape": d.shape,
+                "layout": d.layout.describe(),
+                "chunks": match &d.layout {
+                    strobe::hdf5::DataLayout::Chunked { chunk, .. } => Some(chunk.clone()),
+                    _ => None,
+                },
+                "filters": d.filter_names(),
+            })
+        })
+        .collect();
+    let stats = cache.stats();
+    let out = json!({
+        "source": cache.describe(),
+        "layout": rec.layout,
+        "paths": rec.paths,
+        "cameras": rec.cameras,
+        "datasets": datasets,
+        "events": summary.events,
+        "t_first": summary.t_first,
+        "t_last": summary.t_last,
+        "t_offset": summary.t_offset,
+        "width": summary.width,
+        "height": summary.height,
+        "requests": stats.requests,
+        "bytes": stats.bytes,
+        "rounds": stats.rounds,
+    });
+    if args.source.json {
+        return print_json(&out);
+    }
+    println!("{}", cache.describe());
+    println!("  layout    {:?}", rec.layout);
+    println!("  events    {}", summary.events);
+    if let (Some(a), Some(b)) = (summary.t_first, summary.t_last) {
+        println!(
+            "  time      {a} .. {b} µs ({:.3} s), t_offset {} µs",
+            (b - a) as f64 / 1e6,
+            summary.t_offset
+        );
+    }
+    println!("  sensor    {}×{}", summary.width, summary.height);
+    for d in rec.columns.all().iter().copied().chain(rec.ms_index.iter()) {
+        println!(
+            "  {:<24} {:<4} {:?} {} {}",
+            d.path,
+            d.dtype.map(|t| t.numpy()).unwrap_or_default(),
+            d.shape,
+            d.layout.describe(),
+            d.filter_names().join(", ")
+        );
+    }
+    println!(
+        "  read      {} requests, {} bytes, {} rounds",
+        stats.requests, stats.bytes, stats.rounds
+    );
+    Ok(())
+}
+
+pub async fn window(args: WindowArgs) -> Result<(), String> {
+    if args.from > args.to {
+        return Err(format!(
+            "window start {} is after its end {} — give --from ≤ --to",
+            args.from, args.to
+        ));
+    }
+    let (cache, rec) = open::recording(&args.source).await?;
+    let reader = WindowReader::open(
+        &rec,
+        Window {
+            from: args.from,
+            to: args.to,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let digest = reader.digest().await.map_err(|e| e.to_string())?;
+    let stats = cache.stats();
+    if args.source.json {
+        let mut value = serde_json::to_value(&digest).map_err(|e| e.to_string())?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("requests".into(), json!(stats.requests));
+            map.insert("bytes".into(), json!(stats.bytes));
+            map.insert("rounds".into(), json!(stats.rounds));
+        }
+        return print_json(&value);
+    }
+    println!(
+        "{} events in [{}, {}) µs from index {}; {} positive",
+        digest.events, digest.from, digest.to, digest.first_index, digest.positive
+    );
+    println!(
+        "read {} requests, {} bytes, {} rounds",
+        stats.requests, stats.bytes, stats.rounds
+    );
+    Ok(())
+}
+
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let site_dir = args.site.or_else(|| {
+        let here = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        here.join("index.html").exists().then_some(here)
+    });
+    let opts = strobe::serve::ServeOptions {
+        bind: args.bind,
+        port: args.port,
+        data_dir: args.data,
+        site_dir,
+        latency: std::time::Duration::from_millis(args.latency_ms),
+        ..Default::default()
+    };
+    strobe::serve::run(opts)
+        .await
+        .map_err(|e| format!("serve: {e}"))
+}

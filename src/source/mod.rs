@@ -90,6 +90,8 @@ pub enum SourceError {
 ///
 /// `?Send` because browser futures are not `Send`; native callers drive these futures on one
 /// task and get their concurrency from issuing ranges together.
+// `len` is async and fallible, so an `is_empty` beside it would add nothing.
+#[allow(clippy::len_without_is_empty)]
 #[async_trait(?Send)]
 pub trait RangeSource {
     /// Reads every range, concurrently where the source can; returns one buffer per range, in

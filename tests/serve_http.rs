@@ -238,6 +238,10 @@ async fn cors_preflight_and_exposed_headers() {
             "{need} not exposed: {exposed:?}"
         );
     }
+    assert_eq!(
+        h(resp.headers(), "cross-origin-resource-policy"),
+        "cross-origin"
+    );
     // Errors carry CORS too, so the browser can show them.
     let missing = c.get(url(addr, "/data/nope.h5")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);

@@ -366,3 +366,33 @@ async fn validator_change_within_a_session_is_changed() {
         }
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn multi_gigabyte_file_offsets() {
+    // A sparse 6 GiB file: offsets past 4 GiB, and only the asked bytes are read and sent.
+    let tree = Tree::new(10);
+    let big = tree.data.join("big.h5");
+    let f = std::fs::File::create(&big).unwrap();
+    let len: u64 = 6 << 30;
+    f.set_len(len).unwrap();
+    let marker = b"event camera";
+    let at = (5u64 << 30) + 12_345;
+    {
+        use std::os::unix::fs::FileExt;
+        f.write_all_at(marker, at).unwrap();
+    }
+    drop(f);
+    let addr = tree.serve().await;
+    let src = HttpSource::new(url(addr, "/data/big.h5")).unwrap();
+    assert_eq!(src.len().await.unwrap(), len);
+    let got = src
+        .read_ranges(&[
+            ByteRange::at(at, marker.len() as u64),
+            ByteRange::new(len - 3, len),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(&got[0][..], marker);
+    assert_eq!(&got[1][..], &[0, 0, 0]);
+}

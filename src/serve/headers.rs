@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 
 /// What a `Range` header asks of a file of a given length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,8 +161,14 @@ pub fn content_type(name: &str) -> &'static str {
     }
 }
 
-/// CORS for every response: any origin may read, including the range headers.
+/// CORS for every response: any origin may read, including the range headers. Also
+/// `Cross-Origin-Resource-Policy: cross-origin`, so pages isolated with COEP (such as the
+/// wasm-bindgen test runner's) may load these files.
 pub fn add_cors(h: &mut HeaderMap) {
+    h.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),

@@ -117,8 +117,10 @@ impl FetchSource {
         SourceError::Network {
             url: self.url.clone(),
             reason: format!(
-                "{during}: {} — the server may be down or unreachable, or it does not allow \
-                 cross-origin reads from this page: {CORS_FIX}",
+                "{during}: {} — likely causes: the server does not let this page read it \
+                 cross-origin ({CORS_FIX}); the server is down or unreachable; or it sends the \
+                 file compressed and the browser could not decode a piece of it (turn off \
+                 gzip/brotli for .h5 files)",
                 js_error_text(err)
             ),
         }

@@ -328,3 +328,18 @@ async fn over_http_end_to_end() {
     assert_eq!(c.stats().hits, 64);
     assert_eq!(c.len().await.unwrap(), tree.bytes.len() as u64);
 }
+
+#[tokio::test]
+async fn concurrent_different_reads_are_one_round() {
+    let (c, bytes) = cache(100_000, 1 << 20);
+    let first = [r(0, 100)];
+    let second = [r(50_000, 50_100)];
+    let (a, b) = futures::join!(c.read_ranges(&first), c.read_ranges(&second));
+    assert_eq!(&a.unwrap()[0][..], &bytes[0..100]);
+    assert_eq!(&b.unwrap()[0][..], &bytes[50_000..50_100]);
+    let s = c.stats();
+    assert_eq!((s.requests, s.rounds), (2, 1), "they travelled together");
+    // Afterwards, a new fetch is a new round.
+    check(&c, &bytes, &[r(70_000, 70_100)]).await;
+    assert_eq!(c.stats().rounds, 2);
+}

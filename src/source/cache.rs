@@ -32,7 +32,9 @@ pub struct NetStats {
     pub requests: u64,
     /// Bytes requested from the inner source (including merged-over gaps).
     pub bytes: u64,
-    /// Inner `read_ranges` calls that fetched something: sequential rounds cost latency.
+    /// Sequential batches of inner reads: a fetch issued while no other is in flight starts
+    /// a round; fetches issued while one is in flight (concurrent callers) join it. Each
+    /// round costs at least one network latency.
     pub rounds: u64,
     /// Non-empty ranges asked of the cache that were served entirely from memory.
     pub hits: u64,
@@ -265,7 +267,18 @@ impl<S: RangeSource> RangeCache<S> {
         } else {
             let id = st.next_flight;
             st.next_flight += 1;
-            st.stats.rounds += 1;
+            // Flights issued while another is still in the air travel together: one round.
+            if st.flights.is_empty() {
+                st.stats.rounds += 1;
+            }
+            if trace_enabled() {
+                eprintln!(
+                    "strobe: round {} +{} requests: {:?}",
+                    st.stats.rounds,
+                    spans.len(),
+                    spans.iter().map(|r| (r.start, r.len())).collect::<Vec<_>>()
+                );
+            }
             st.stats.requests += spans.len() as u64;
             st.stats.bytes += spans.iter().map(ByteRange::len).sum::<u64>();
             st.flights.push(Flight {
@@ -612,6 +625,13 @@ impl<S: RangeSource> RangeSource for RangeCache<S> {
     fn describe(&self) -> String {
         self.inner.describe()
     }
+}
+
+/// `STROBE_TRACE=1` prints every flight (round, ranges) to stderr: the quickest way to see
+/// where a cold open spends its rounds.
+fn trace_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("STROBE_TRACE").is_some())
 }
 
 #[cfg(test)]

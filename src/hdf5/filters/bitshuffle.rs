@@ -12,6 +12,7 @@
 //! size in bytes) and every block is `u32 BE compressed size` + an LZ4 block or a Zstd frame.
 
 use super::bytes::{u32_be, u64_be};
+use super::shuffle::{load_u64, transpose_bytes8, unshuffle_into};
 use super::{corrupt, zstd, FilterError};
 
 const NAME: &str = "bitshuffle";
@@ -29,114 +30,63 @@ fn transpose8(mut x: u64) -> u64 {
 }
 
 /// Undoes the bit shuffle of `n = src.len() / t` elements (`n % 8 == 0`, `dst.len() == src.len()`).
-/// Returns false (and writes nothing) when the sizes do not fit that shape.
-pub fn untrans_bit_elem(src: &[u8], dst: &mut [u8], t: usize) -> bool {
+/// Returns false (and writes nothing) when the sizes do not fit that shape. `scratch` is reused
+/// between calls (elements wider than one byte go through a byte-shuffled intermediate).
+pub fn untrans_bit_elem(src: &[u8], dst: &mut [u8], t: usize, scratch: &mut Vec<u8>) -> bool {
     if t == 0 || src.len() != dst.len() || !src.len().is_multiple_of(8 * t) {
         return false;
     }
-    match t {
-        1 => untrans_t::<1>(src, dst),
-        2 => untrans_t::<2>(src, dst),
-        4 => untrans_t::<4>(src, dst),
-        8 => untrans_t::<8>(src, dst),
-        _ => untrans_any(src, dst, t),
+    if t == 1 {
+        bits_to_byte_planes(src, dst, 1);
+    } else {
+        // Bit planes -> byte planes (the byte-shuffled layout), then a byte unshuffle.
+        scratch.clear();
+        scratch.resize(src.len(), 0);
+        bits_to_byte_planes(src, scratch, t);
+        unshuffle_into(scratch, dst, t);
     }
     true
 }
 
-/// Reads byte `g..g+8` of 8 consecutive bit rows and returns, for each of the 8 groups of
-/// 8 elements, the transposed u64 whose byte `m` is the wanted byte of element `8 * g + m`.
-#[inline(always)]
-fn eight_groups(rows: &[&[u8]; 8], at: usize) -> [u64; 8] {
-    let mut words = [0u64; 8];
-    for (k, row) in rows.iter().enumerate() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&row[at..at + 8]);
-        words[k] = u64::from_le_bytes(b);
-    }
-    // words[k] byte g = row k, group g.  Gather per group: byte k of x_g = words[k] byte g.
-    let mut out = [0u64; 8];
-    for (g, o) in out.iter_mut().enumerate() {
-        let mut x = 0u64;
-        for (k, w) in words.iter().enumerate() {
-            x |= ((w >> (8 * g)) & 0xFF) << (8 * k);
-        }
-        *o = transpose8(x);
-    }
-    out
-}
-
-fn untrans_t<const T: usize>(src: &[u8], dst: &mut [u8]) {
-    let n = src.len() / T;
-    let nrow = n / 8; // bytes per bit row = groups of 8 elements
-    let rows_of = |j: usize| -> [&[u8]; 8] {
-        core::array::from_fn(|k| &src[(8 * j + k) * nrow..(8 * j + k + 1) * nrow])
-    };
-    let all: [[&[u8]; 8]; T] = core::array::from_fn(rows_of);
-    let full = nrow / 8;
-    // 8 groups (64 elements, 64 * T output bytes) per step.
-    for (s, out) in dst.chunks_exact_mut(64 * T).enumerate().take(full) {
-        let at = s * 8;
-        let xs: [[u64; 8]; T] = core::array::from_fn(|j| eight_groups(&all[j], at));
-        for (g, grp) in out.chunks_exact_mut(8 * T).enumerate() {
-            write_group::<T>(grp, &core::array::from_fn(|j| xs[j][g]));
-        }
-    }
-    for g in full * 8..nrow {
-        let xs: [u64; T] = core::array::from_fn(|j| {
-            let mut x = 0u64;
-            for (k, row) in all[j].iter().enumerate() {
-                x |= u64::from(row[g]) << (8 * k);
-            }
-            transpose8(x)
-        });
-        write_group::<T>(&mut dst[g * 8 * T..(g + 1) * 8 * T], &xs);
-    }
-}
-
-/// Writes 8 elements of `T` bytes: byte `j` of element `m` is byte `m` of `xs[j]`.
-#[inline(always)]
-fn write_group<const T: usize>(grp: &mut [u8], xs: &[u64; T]) {
-    if T == 1 {
-        grp[..8].copy_from_slice(&xs[0].to_le_bytes());
-        return;
-    }
-    let bytes: [[u8; 8]; T] = core::array::from_fn(|j| xs[j].to_le_bytes());
-    for (m, elem) in grp.chunks_exact_mut(T).enumerate() {
-        for j in 0..T {
-            elem[j] = bytes[j][m];
-        }
-    }
-}
-
-fn untrans_any(src: &[u8], dst: &mut [u8], t: usize) {
+/// Turns the `8 * t` bit rows into `t` byte rows (row `j` = byte `j` of every element).
+/// 64 elements per step: per byte plane, 8 word loads (one per bit row), an 8x8 byte transpose
+/// and 8 bit transposes, then 64 contiguous output bytes.
+fn bits_to_byte_planes(src: &[u8], dst: &mut [u8], t: usize) {
     let n = src.len() / t;
-    let nrow = n / 8;
-    for j in 0..t {
-        let rows: [&[u8]; 8] =
-            core::array::from_fn(|k| &src[(8 * j + k) * nrow..(8 * j + k + 1) * nrow]);
-        for (g, grp) in dst.chunks_exact_mut(8 * t).enumerate() {
+    let nrow = n / 8; // bytes per bit row = groups of 8 elements
+    let octets = nrow / 8;
+    for (j, out_row) in dst.chunks_exact_mut(n).enumerate().take(t) {
+        let rows = &src[8 * j * nrow..8 * (j + 1) * nrow];
+        for (oct, out) in out_row.chunks_exact_mut(64).enumerate().take(octets) {
+            let g0 = oct * 8;
+            let mut w = [0u64; 8];
+            for (k, wk) in w.iter_mut().enumerate() {
+                *wk = load_u64(rows, k * nrow + g0);
+            }
+            transpose_bytes8(&mut w);
+            for (chunk, &x) in out.chunks_exact_mut(8).zip(w.iter()) {
+                chunk.copy_from_slice(&transpose8(x).to_le_bytes());
+            }
+        }
+        for g in octets * 8..nrow {
             let mut x = 0u64;
-            for (k, row) in rows.iter().enumerate() {
-                x |= u64::from(row[g]) << (8 * k);
+            for k in 0..8 {
+                x |= u64::from(rows[k * nrow + g]) << (8 * k);
             }
-            let b = transpose8(x).to_le_bytes();
-            for (m, &byte) in b.iter().enumerate() {
-                grp[m * t + j] = byte;
-            }
+            out_row[8 * g..8 * g + 8].copy_from_slice(&transpose8(x).to_le_bytes());
         }
     }
 }
 
 /// Blosc's bit-unshuffle of one block: whole when its element count is a multiple of 8,
 /// trailing bytes (`len % t`) copied; otherwise the block was stored unshuffled.
-pub fn blosc_bitunshuffle(src: &[u8], dst: &mut [u8], t: usize) {
+pub fn blosc_bitunshuffle(src: &[u8], dst: &mut [u8], t: usize, scratch: &mut Vec<u8>) {
     let len = src.len().min(dst.len());
     let (src, dst) = (&src[..len], &mut dst[..len]);
     let n = len / t.max(1);
     if t > 0 && n.is_multiple_of(8) {
         let body = n * t;
-        untrans_bit_elem(&src[..body], &mut dst[..body], t);
+        untrans_bit_elem(&src[..body], &mut dst[..body], t, scratch);
         dst[body..].copy_from_slice(&src[body..]);
     } else {
         dst.copy_from_slice(src);
@@ -204,6 +154,7 @@ pub fn decode_filter(
     let n = total / t;
     let mut out = vec![0u8; total];
     let mut tmp: Vec<u8> = Vec::new();
+    let mut scratch: Vec<u8> = Vec::new();
     let mut zdec = zstd::Decoder::default();
     let last = (n % block_elems) / 8 * 8;
     let blocks = (0..n / block_elems)
@@ -217,7 +168,7 @@ pub fn decode_filter(
             let src = data
                 .get(pos..pos + bytes)
                 .ok_or_else(|| corrupt(NAME, "chunk is shorter than its elements"))?;
-            untrans_bit_elem(src, dst, t);
+            untrans_bit_elem(src, dst, t, &mut scratch);
             pos += bytes;
         } else {
             let csize = u32_be(data, pos)
@@ -247,7 +198,7 @@ pub fn decode_filter(
                 zdec.decode_exact(src, &mut tmp)
                     .map_err(|e| corrupt(NAME, e))?;
             }
-            untrans_bit_elem(&tmp, dst, t);
+            untrans_bit_elem(&tmp, dst, t, &mut scratch);
         }
         opos += bytes;
     }
@@ -297,7 +248,7 @@ mod tests {
                 let data: Vec<u8> = (0..n * t).map(|i| (i * 37 + i / 7) as u8).collect();
                 let shuffled = trans_for_tests(&data, t);
                 let mut out = vec![0u8; n * t];
-                assert!(untrans_bit_elem(&shuffled, &mut out, t));
+                assert!(untrans_bit_elem(&shuffled, &mut out, t, &mut Vec::new()));
                 assert_eq!(out, data, "t {t} n {n}");
             }
         }
@@ -306,7 +257,7 @@ mod tests {
     #[test]
     fn rejects_bad_shapes() {
         let mut out = vec![0u8; 12];
-        assert!(!untrans_bit_elem(&[0u8; 12], &mut out, 1));
-        assert!(!untrans_bit_elem(&[0u8; 12], &mut out, 0));
+        assert!(!untrans_bit_elem(&[0u8; 12], &mut out, 1, &mut Vec::new()));
+        assert!(!untrans_bit_elem(&[0u8; 12], &mut out, 0, &mut Vec::new()));
     }
 }

@@ -212,6 +212,7 @@ fn decode_into(data: &[u8], h: Header, out: &mut [u8]) -> Result<(), FilterError
         Vec::new()
     };
     let mut codecs = Codecs::default();
+    let mut scratch = Vec::new();
     for (j, (dst, start)) in out
         .chunks_mut(blocksize)
         .zip(bstarts.chunks_exact(4))
@@ -267,7 +268,7 @@ fn decode_into(data: &[u8], h: Header, out: &mut [u8]) -> Result<(), FilterError
         if doshuffle {
             unshuffle_into(&tmp[..bsize], dst, ts);
         } else if unshuffle {
-            blosc_bitunshuffle(&tmp[..bsize], dst, ts);
+            blosc_bitunshuffle(&tmp[..bsize], dst, ts, &mut scratch);
         }
     }
     Ok(())

@@ -17,10 +17,10 @@ pub fn unshuffle_into(src: &[u8], dst: &mut [u8], typesize: usize) {
     let body = n * typesize;
     match typesize {
         2 => unshuffle_n::<2>(&src[..body], &mut dst[..body], n),
-        3 => unshuffle_n::<3>(&src[..body], &mut dst[..body], n),
-        4 => unshuffle_n::<4>(&src[..body], &mut dst[..body], n),
-        6 => unshuffle_n::<6>(&src[..body], &mut dst[..body], n),
-        8 => unshuffle_n::<8>(&src[..body], &mut dst[..body], n),
+        3 => unshuffle_words::<3>(&src[..body], &mut dst[..body], n),
+        4 => unshuffle_words::<4>(&src[..body], &mut dst[..body], n),
+        6 => unshuffle_words::<6>(&src[..body], &mut dst[..body], n),
+        8 => unshuffle_words::<8>(&src[..body], &mut dst[..body], n),
         12 => unshuffle_n::<12>(&src[..body], &mut dst[..body], n),
         16 => unshuffle_n::<16>(&src[..body], &mut dst[..body], n),
         _ => unshuffle_any(&src[..body], &mut dst[..body], n, typesize),
@@ -36,6 +36,56 @@ pub fn unshuffle_vec(data: Vec<u8>, typesize: usize) -> Vec<u8> {
     let mut out = vec![0u8; data.len()];
     unshuffle_into(&data, &mut out, typesize);
     out
+}
+
+/// Transposes an 8x8 byte matrix held in 8 words (word `r` byte `c` <-> word `c` byte `r`).
+#[inline(always)]
+pub(crate) fn transpose_bytes8(r: &mut [u64; 8]) {
+    for i in 0..4 {
+        let (a, b) = (r[i], r[i + 4]);
+        r[i] = (a & 0xFFFF_FFFF) | (b << 32);
+        r[i + 4] = (a >> 32) | (b & 0xFFFF_FFFF_0000_0000);
+    }
+    const M16: u64 = 0x0000_FFFF_0000_FFFF;
+    for i in [0, 1, 4, 5] {
+        let (a, b) = (r[i], r[i + 2]);
+        r[i] = (a & M16) | ((b & M16) << 16);
+        r[i + 2] = ((a >> 16) & M16) | (b & !M16);
+    }
+    const M8: u64 = 0x00FF_00FF_00FF_00FF;
+    for i in [0, 2, 4, 6] {
+        let (a, b) = (r[i], r[i + 1]);
+        r[i] = (a & M8) | ((b & M8) << 8);
+        r[i + 1] = ((a >> 8) & M8) | (b & !M8);
+    }
+}
+
+#[inline(always)]
+pub(crate) fn load_u64(src: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&src[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// `N`-byte elements, `3 <= N <= 8`: 8 elements at a time, one word from each row and an 8x8
+/// byte transpose (rows past `N` are zero).
+fn unshuffle_words<const N: usize>(src: &[u8], dst: &mut [u8], n: usize) {
+    let full = n / 8;
+    for (g, out) in dst.chunks_exact_mut(8 * N).enumerate().take(full) {
+        let mut w = [0u64; 8];
+        for (j, wj) in w.iter_mut().enumerate().take(N) {
+            *wj = load_u64(src, j * n + 8 * g);
+        }
+        transpose_bytes8(&mut w);
+        for (elem, x) in out.chunks_exact_mut(N).zip(w) {
+            elem.copy_from_slice(&x.to_le_bytes()[..N]);
+        }
+    }
+    for i in full * 8..n {
+        for j in 0..N {
+            dst[i * N + j] = src[j * n + i];
+        }
+    }
 }
 
 /// `N`-byte elements: 16 elements at a time, each row read as one 16-byte slice.

@@ -6,9 +6,13 @@ use serde::Serialize;
 
 use super::layout::{self, LayoutKind, LayoutOverrides, LayoutPaths};
 use super::EventsError;
+use crate::hdf5::chunk_index::prefetch_top;
 use crate::hdf5::read::{column_type, read_rows_i64};
 use crate::hdf5::{DatasetInfo, H5File};
 use crate::source::RangeSource;
+
+/// Millisecond tables up to this many rows (~17 minutes) are read whole at open.
+const MS_TABLE_READ_ROWS: u64 = 1 << 20;
 
 /// Rows scanned for the sensor size when neither the file nor the layout gives it.
 const SIZE_SCAN_ROWS: u64 = 8 << 20;
@@ -36,6 +40,8 @@ pub struct Recording {
     pub columns: Columns,
     /// The millisecond index table, when the file has one.
     pub ms_index: Option<DatasetInfo>,
+    /// Its values, read whole at open when small (they also give the event-rate curve).
+    pub ms_table: Option<Vec<i64>>,
     /// Number of events (rows common to all four columns).
     pub events: u64,
     /// Cameras in the file (M3ED: left, right), the one opened first.
@@ -92,7 +98,15 @@ impl Recording {
         let events = columns.all().iter().map(|d| d.rows()).min().unwrap_or(0);
         let opt = |p: &Option<String>| p.as_deref().and_then(get);
         let ms_index = opt(&paths.ms_index);
+        // One warm-up, two rounds: index roots, then the level below and the whole ms table.
+        let small_table = ms_index.as_ref().filter(|d| d.rows() <= MS_TABLE_READ_ROWS);
+        prefetch_top(&file, &columns.all(), small_table.as_slice()).await?;
+        let ms_table = match small_table {
+            Some(d) => Some(read_rows_i64(&file, &[(d, 0..d.rows())]).await?.remove(0)),
+            None => None,
+        };
         Ok(Self {
+            ms_table,
             cameras: layout::cameras(&objects),
             t_offset_ds: opt(&paths.t_offset),
             width_ds: opt(&paths.width),

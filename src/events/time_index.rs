@@ -36,11 +36,19 @@ pub async fn candidate_rows(rec: &Recording, t0: i64, t1: i64) -> Result<(u64, u
     let ms1 = (t1 - base + 999).div_euclid(1000);
     let row0 = ms0.clamp(0, m as i64 - 1) as u64;
     let row1 = ms1.clamp(0, m as i64 - 1) as u64;
-    let values = read_rows_i64(
-        &rec.file,
-        &[(table, row0..row0 + 1), (table, row1..row1 + 1)],
-    )
-    .await?;
+    let values = match &rec.ms_table {
+        Some(all) => vec![
+            all.get(row0 as usize).copied().into_iter().collect(),
+            all.get(row1 as usize).copied().into_iter().collect(),
+        ],
+        None => {
+            read_rows_i64(
+                &rec.file,
+                &[(table, row0..row0 + 1), (table, row1..row1 + 1)],
+            )
+            .await?
+        }
+    };
     let at = |v: &Vec<i64>| v.first().copied().unwrap_or(0).clamp(0, n as i64) as u64;
     let lo = if ms0 < 0 { 0 } else { at(&values[0]) };
     let hi = if ms1 >= m as i64 { n } else { at(&values[1]) };

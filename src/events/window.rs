@@ -103,6 +103,7 @@ impl<'r> WindowReader<'r> {
             .fold(1u64, lcm)
             .min(BATCH_ROWS / 4)
             .max(1);
+        prefetch_rows(rec, lo, (hi + 1).min(rec.events)).await?;
         Ok(Self {
             rec,
             window,
@@ -206,6 +207,29 @@ impl<'r> WindowReader<'r> {
         digest.first_index = self.first_index.unwrap_or(self.rec.events);
         Ok(digest)
     }
+}
+
+/// Compressed bytes a window fetches up front in one round; longer windows stream the rest.
+const PREFETCH_BYTES: u64 = 16 << 20;
+
+/// Fetches the stored bytes of the window's first rows, all columns, in one round (after one
+/// index walk), so that the batches that follow decode from the cache.
+async fn prefetch_rows(rec: &Recording, start: u64, end: u64) -> Result<(), EventsError> {
+    if start >= end {
+        return Ok(());
+    }
+    let requests: Vec<(&DatasetInfo, std::ops::Range<u64>)> =
+        rec.columns.all().iter().map(|d| (*d, start..end)).collect();
+    let located = locate(&rec.file, &requests).await?;
+    let mut pieces: Vec<&crate::hdf5::chunk_index::Piece> = located.iter().flatten().collect();
+    pieces.sort_by_key(|p| p.first_row);
+    let mut budget = 0;
+    pieces.retain(|p| {
+        budget += p.disk_range().map_or(0, |r| r.len());
+        budget <= PREFETCH_BYTES
+    });
+    fetch_pieces(&rec.file, &pieces).await?;
+    Ok(())
 }
 
 type ColumnRows = (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);

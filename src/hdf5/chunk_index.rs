@@ -25,6 +25,8 @@ use crate::source::ByteRange;
 const CONTIGUOUS_PIECE_BYTES: u64 = 4 << 20;
 /// Deepest chunk B-tree followed.
 const MAX_BTREE_DEPTH: usize = 24;
+/// Most index nodes one walk visits (a crafted index cannot make it run forever).
+const MAX_BTREE_NODES: usize = 1 << 20;
 
 /// A unit of stored data: decoded on its own, it yields `rows` consecutive rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -318,69 +320,83 @@ fn entry_piece(
 
 type V1Request<'a> = (usize, &'a DatasetInfo, Range<u64>, u64, u64);
 
-/// Descends all v1 chunk B-trees together, one level per round.
+/// A node to visit: which request, where, and the level its parent says it has.
+#[derive(Clone, Copy)]
+struct Visit {
+    request: usize,
+    at: u64,
+    level: Option<u8>,
+}
+
+/// Descends all v1 chunk B-trees together. Each step parses every node already in the cache
+/// (no I/O); only when none is held are the frontier's nodes fetched, all in one round. So
+/// trees of different depths, or with cached upper levels, cost only the rounds they must.
 async fn walk_btree_v1(
     file: &H5File,
     requests: &[V1Request<'_>],
 ) -> Result<Vec<Vec<Piece>>, Hdf5Error> {
     let g = file.geometry();
     let mut out: Vec<Vec<Piece>> = vec![Vec::new(); requests.len()];
-    // (request, node address, bytes to read)
-    let mut frontier: Vec<(usize, u64)> = requests
+    let mut frontier: Vec<Visit> = requests
         .iter()
         .enumerate()
-        .map(|(r, (_, _, _, root, _))| (r, *root))
+        .map(|(r, (_, _, _, root, _))| Visit {
+            request: r,
+            at: *root,
+            level: None,
+        })
         .collect();
-    let mut depth = 0;
+    let mut visited = 0usize;
     while !frontier.is_empty() {
-        depth += 1;
-        if depth > MAX_BTREE_DEPTH {
-            return Err(Hdf5Error::Malformed {
-                what: file.what().to_string(),
-                reason: "chunk B-tree deeper than 24 levels (loop?)".into(),
-            });
-        }
-        let sizes: Vec<u64> = frontier
-            .iter()
-            .map(|(r, _)| node_len(g, requests[*r].1.shape.len(), u64::from(g.chunk_btree_k)))
-            .collect();
         let ranges: Vec<ByteRange> = frontier
             .iter()
-            .zip(&sizes)
-            .map(|((_, at), len)| ByteRange::at(*at, (*len).min(file.len().saturating_sub(*at))))
+            .map(|v| {
+                let len = node_len(
+                    g,
+                    requests[v.request].1.shape.len(),
+                    u64::from(g.chunk_btree_k),
+                );
+                ByteRange::at(v.at, len.min(file.len().saturating_sub(v.at)))
+            })
             .collect();
-        let bytes = file.read(&ranges).await?;
-        let mut next = Vec::new();
-        for ((r, at), bytes) in frontier.iter().zip(bytes) {
-            let (_, ds, rows, _, chunk_rows) = &requests[*r];
-            let rank = ds.shape.len();
-            let node = match BTreeV1Node::parse(
-                &mut Cursor::new(&bytes),
-                g.offset_size,
-                g.length_size,
-                Some(rank as u32),
-            ) {
-                Ok(node) => node,
-                Err(hdf5_reader::error::Error::UnexpectedEof { .. }) => {
-                    // The file's K is larger than assumed: read this node again, whole.
-                    let whole = node_len(g, rank, 1 << 15);
-                    let b = file
-                        .read(&[ByteRange::at(
-                            *at,
-                            whole.min(file.len().saturating_sub(*at)),
-                        )])
-                        .await?;
-                    let b = b.into_iter().next().unwrap_or_default();
-                    BTreeV1Node::parse(
-                        &mut Cursor::new(&b),
-                        g.offset_size,
-                        g.length_size,
-                        Some(rank as u32),
-                    )
-                    .map_err(|e| bad_node(file, ds, e))?
+        let held: Vec<Option<bytes::Bytes>> = ranges.iter().map(|r| file.cached(*r)).collect();
+        let (now, later): (Vec<(Visit, bytes::Bytes)>, Vec<Visit>) =
+            if held.iter().any(Option::is_some) {
+                let mut now = Vec::new();
+                let mut later = Vec::new();
+                for (v, b) in frontier.iter().zip(held) {
+                    match b {
+                        Some(b) => now.push((*v, b)),
+                        None => later.push(*v),
+                    }
                 }
-                Err(e) => return Err(bad_node(file, ds, e)),
+                (now, later)
+            } else {
+                let fetched = file.read(&ranges).await?;
+                (frontier.iter().copied().zip(fetched).collect(), Vec::new())
             };
+        frontier = later;
+        for (visit, bytes) in now {
+            visited += 1;
+            if visited > MAX_BTREE_NODES {
+                return Err(Hdf5Error::Limit {
+                    what: file.what().to_string(),
+                    reason: format!("a chunk index walk visited more than {MAX_BTREE_NODES} nodes"),
+                });
+            }
+            let (_, ds, rows, _, chunk_rows) = &requests[visit.request];
+            let node = parse_node(file, ds, visit.at, bytes).await?;
+            if visit.level.is_some_and(|l| l != node.level)
+                || usize::from(node.level) > MAX_BTREE_DEPTH
+            {
+                return Err(Hdf5Error::Malformed {
+                    what: file.what().to_string(),
+                    reason: format!(
+                        "chunk index of {}: node levels do not descend (loop?)",
+                        ds.path
+                    ),
+                });
+            }
             let starts: Vec<(u64, u32, u32)> = node
                 .keys
                 .iter()
@@ -398,37 +414,75 @@ async fn walk_btree_v1(
                 })
                 .collect();
             for (c, child) in node.children.iter().enumerate() {
-                let (lo, size, mask) = starts[c];
+                let (lo, size, mask) = starts.get(c).copied().unwrap_or((0, 0, 0));
                 let hi = starts.get(c + 1).map_or(u64::MAX, |s| s.0);
                 if node.level == 0 {
                     if lo < rows.end && lo + chunk_rows > rows.start {
-                        out[*r].push(Piece {
+                        let bytes = ByteRange::at(*child, u64::from(size));
+                        out[visit.request].push(Piece {
                             first_row: lo,
                             rows: *chunk_rows,
                             stored: if ds.filters.is_empty() {
-                                Stored::Raw {
-                                    bytes: ByteRange::at(*child, u64::from(size)),
-                                }
+                                Stored::Raw { bytes }
                             } else {
                                 Stored::Chunk {
-                                    bytes: ByteRange::at(*child, u64::from(size)),
+                                    bytes,
                                     filter_mask: mask,
                                 }
                             },
                         });
                     }
                 } else if lo < rows.end && hi.saturating_add(*chunk_rows) > rows.start {
-                    next.push((*r, *child));
+                    frontier.push(Visit {
+                        request: visit.request,
+                        at: *child,
+                        level: Some(node.level - 1),
+                    });
                 }
             }
         }
-        frontier = next;
     }
     for pieces in &mut out {
         pieces.sort_by_key(|p| p.first_row);
         pieces.dedup_by_key(|p| p.first_row);
     }
     Ok(out)
+}
+
+/// Parses a node; if the file's K is larger than assumed, reads the node again, whole.
+async fn parse_node(
+    file: &H5File,
+    ds: &DatasetInfo,
+    at: u64,
+    bytes: bytes::Bytes,
+) -> Result<BTreeV1Node, Hdf5Error> {
+    let g = file.geometry();
+    let rank = ds.shape.len() as u32;
+    match BTreeV1Node::parse(
+        &mut Cursor::new(&bytes),
+        g.offset_size,
+        g.length_size,
+        Some(rank),
+    ) {
+        Ok(node) => Ok(node),
+        Err(hdf5_reader::error::Error::UnexpectedEof { .. }) => {
+            let whole = node_len(g, rank as usize, 1 << 15);
+            let b = file
+                .read(&[ByteRange::at(at, whole.min(file.len().saturating_sub(at)))])
+                .await?
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            BTreeV1Node::parse(
+                &mut Cursor::new(&b),
+                g.offset_size,
+                g.length_size,
+                Some(rank),
+            )
+            .map_err(|e| bad_node(file, ds, e))
+        }
+        Err(e) => Err(bad_node(file, ds, e)),
+    }
 }
 
 /// Bytes of a chunk B-tree node with room for `2k` children.
@@ -443,4 +497,76 @@ fn bad_node(file: &H5File, ds: &DatasetInfo, e: hdf5_reader::error::Error) -> Hd
         what: file.what().to_string(),
         reason: format!("chunk index of {}: {e}", ds.path),
     }
+}
+
+/// Most index nodes or chunks fetched by [`prefetch_top`] in its second round.
+const PREFETCH_TOP_MAX_RANGES: usize = 512;
+
+/// Warms the cache with the top of each v1 chunk B-tree in two rounds: the roots, then the
+/// level below a root that has grandchildren, together with every chunk of the `whole`
+/// datasets (small tables such as `ms_to_idx`, read entirely). Later walks then start two
+/// levels down; a cold window costs the leaves and the chunks.
+pub async fn prefetch_top(
+    file: &H5File,
+    trees: &[&DatasetInfo],
+    whole: &[&DatasetInfo],
+) -> Result<(), Hdf5Error> {
+    let g = file.geometry();
+    let roots: Vec<(&DatasetInfo, u64, bool)> = trees
+        .iter()
+        .map(|d| (*d, false))
+        .chain(whole.iter().map(|d| (*d, true)))
+        .filter_map(|(d, whole)| match &d.layout {
+            DataLayout::Chunked {
+                index_address,
+                index: ChunkIndexKind::BTreeV1,
+                ..
+            } if !Cursor::is_undefined_offset(*index_address, g.offset_size) => {
+                Some((d, *index_address, whole))
+            }
+            _ => None,
+        })
+        .collect();
+    if roots.is_empty() {
+        return Ok(());
+    }
+    let ranges: Vec<ByteRange> = roots
+        .iter()
+        .map(|(d, at, _)| {
+            let len = node_len(g, d.shape.len(), u64::from(g.chunk_btree_k));
+            ByteRange::at(*at, len.min(file.len().saturating_sub(*at)))
+        })
+        .collect();
+    let bytes = file.read(&ranges).await?;
+    let mut next = Vec::new();
+    for ((d, _, whole), b) in roots.iter().zip(bytes) {
+        let Ok(node) = BTreeV1Node::parse(
+            &mut Cursor::new(&b),
+            g.offset_size,
+            g.length_size,
+            Some(d.shape.len() as u32),
+        ) else {
+            continue; // The walk proper reports malformed nodes.
+        };
+        if *whole && node.level == 0 {
+            for (c, child) in node.children.iter().enumerate() {
+                if let Some(BTreeV1Key::RawData { chunk_size, .. }) = node.keys.get(c) {
+                    next.push(ByteRange::at(*child, u64::from(*chunk_size)));
+                }
+            }
+        } else if node.level >= 2 {
+            let len = node_len(g, d.shape.len(), u64::from(g.chunk_btree_k));
+            next.extend(
+                node.children
+                    .iter()
+                    .map(|c| ByteRange::at(*c, len.min(file.len().saturating_sub(*c)))),
+            );
+        }
+    }
+    next.retain(|r| !r.is_empty() && r.end <= file.len());
+    next.truncate(PREFETCH_TOP_MAX_RANGES);
+    if !next.is_empty() {
+        file.read(&next).await?;
+    }
+    Ok(())
 }

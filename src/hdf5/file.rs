@@ -25,7 +25,7 @@ use crate::source::{ByteRange, RangeSource};
 /// in files written the usual way, the root group and the first object headers.
 pub const HEAD_BYTES: u64 = 64 * 1024;
 /// Smallest read made for a metadata miss: object headers and heaps sit close together.
-const MIN_META_FETCH: u64 = 8 * 1024;
+const MIN_META_FETCH: u64 = 64 * 1024;
 /// A parse that still misses bytes after this many rounds is malformed (a loop or a chain).
 const MAX_RESOLVE_ROUNDS: usize = 48;
 /// Deepest group nesting walked when looking for event datasets.
@@ -69,14 +69,10 @@ impl H5File {
     /// Reads the head of the file and its superblock.
     pub async fn open(source: Rc<dyn RangeSource>) -> Result<Self, Hdf5Error> {
         let what = source.describe();
-        let len = source.len().await?;
+        let (head, len) = source.read_head(HEAD_BYTES).await?;
         let meta = MetaStorage::new(len);
-        let head = ByteRange::new(0, len.min(HEAD_BYTES));
         if !head.is_empty() {
-            let bytes = source.read_ranges(&[head]).await?;
-            if let Some(b) = bytes.into_iter().next() {
-                meta.insert(0, b);
-            }
+            meta.insert(0, head);
         }
         let starts_hdf5 = |at: u64| {
             meta.get(ByteRange::at(at, 8))
@@ -261,6 +257,13 @@ impl H5File {
             }
         }
         Ok(objects)
+    }
+
+    /// Bytes of a range (HDF5 address) if the cache holds them: no I/O.
+    pub fn cached(&self, range: ByteRange) -> Option<bytes::Bytes> {
+        let base = self.geometry.base;
+        self.source
+            .cached(ByteRange::new(range.start + base, range.end + base))
     }
 
     /// Reads raw bytes of several ranges (HDF5 addresses) in one round.

@@ -618,6 +618,38 @@ impl<S: RangeSource> RangeSource for RangeCache<S> {
         self.inner.len().await
     }
 
+    /// Counted as one round (it is one request where the source supports it) and cached.
+    async fn read_head(&self, max: u64) -> Result<(Bytes, u64), SourceError> {
+        {
+            let mut st = lock(&self.state);
+            if st.flights.is_empty() {
+                st.stats.rounds += 1;
+            }
+            st.stats.requests += 1;
+        }
+        let (bytes, len) = self.inner.read_head(max).await?;
+        let mut st = lock(&self.state);
+        st.stats.bytes += bytes.len() as u64;
+        st.stats.misses += 1;
+        st.insert(
+            ByteRange::at(0, bytes.len() as u64),
+            bytes.clone(),
+            self.budget,
+        );
+        Ok((bytes, len))
+    }
+
+    fn cached(&self, range: ByteRange) -> Option<Bytes> {
+        if range.is_empty() {
+            return Some(Bytes::new());
+        }
+        let st = lock(&self.state);
+        let (start, span) = st.spans.range(..=range.start).next_back()?;
+        let from = usize::try_from(range.start - start).ok()?;
+        let to = usize::try_from(range.end - start).ok()?;
+        (to <= span.data.len()).then(|| span.data.slice(from..to))
+    }
+
     fn validator(&self) -> Option<String> {
         self.inner.validator()
     }

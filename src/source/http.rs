@@ -393,6 +393,30 @@ impl RangeSource for HttpSource {
         self.probe_len().await
     }
 
+    async fn read_head(&self, max: u64) -> Result<(Bytes, u64), SourceError> {
+        if self.known().len.is_none() && max > 0 {
+            // One GET learns the length (Content-Range total) and brings the head.
+            match self
+                .with_retries(|| self.try_range(ByteRange::new(0, max)))
+                .await
+            {
+                Ok((
+                    bytes,
+                    Meta {
+                        total: Some(total), ..
+                    },
+                )) => return Ok((bytes, total)),
+                // A file shorter than `max` answers a shorter range: ask the plain way.
+                Ok(_) | Err(SourceError::BadResponse { .. } | SourceError::OutOfBounds { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let len = self.len().await?;
+        let head = ByteRange::new(0, max.min(len));
+        let bytes = self.read_one(head).await?;
+        Ok((bytes, len))
+    }
+
     fn validator(&self) -> Option<String> {
         self.known().validator.clone()
     }

@@ -101,6 +101,31 @@ pub trait RangeSource {
     /// Total length of the file in bytes.
     async fn len(&self) -> Result<u64, SourceError>;
 
+    /// The first `max` bytes (fewer if the file is shorter) and the file's length. Opening a
+    /// file needs both; sources that learn the length from a ranged response (HTTP) do it in
+    /// one request, saving a round trip on every open.
+    async fn read_head(&self, max: u64) -> Result<(Bytes, u64), SourceError> {
+        let len = self.len().await?;
+        let head = ByteRange::new(0, max.min(len));
+        if head.is_empty() {
+            return Ok((Bytes::new(), len));
+        }
+        let bytes = self
+            .read_ranges(&[head])
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        Ok((bytes, len))
+    }
+
+    /// The bytes of `range` if they are already in memory, without any I/O. Lets a planner
+    /// walk as far as held bytes take it before it spends a round on the network.
+    fn cached(&self, range: ByteRange) -> Option<Bytes> {
+        let _ = range;
+        None
+    }
+
     /// A token that changes when the file changes (ETag, Last-Modified, mtime), once known.
     fn validator(&self) -> Option<String>;
 
@@ -117,6 +142,14 @@ impl<S: RangeSource + ?Sized> RangeSource for Box<S> {
 
     async fn len(&self) -> Result<u64, SourceError> {
         (**self).len().await
+    }
+
+    async fn read_head(&self, max: u64) -> Result<(Bytes, u64), SourceError> {
+        (**self).read_head(max).await
+    }
+
+    fn cached(&self, range: ByteRange) -> Option<Bytes> {
+        (**self).cached(range)
     }
 
     fn validator(&self) -> Option<String> {

@@ -51,7 +51,7 @@ pub struct FilterStep {
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum FilterError {
     /// The pipeline uses a filter Strobe has no decoder for.
-    #[error("filter {id} ({name}) is not supported by Strobe")]
+    #[error("unsupported filter {id} ({name}): Strobe cannot decode it — re-save the data with Blosc, Zstd, LZ4, LZF or gzip")]
     Unsupported { id: u16, name: String },
     /// A supported filter was used with an option Strobe cannot decode (e.g. a Blosc codec
     /// from a newer Blosc).
@@ -266,14 +266,14 @@ mod unit_tests {
         let err = decode_chunk(&[step(307, &[9])], 0, vec![0; 10], 1, 10).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "filter 307 (bzip2) is not supported by Strobe"
+            "unsupported filter 307 (bzip2): Strobe cannot decode it — re-save the data with Blosc, Zstd, LZ4, LZF or gzip"
         );
         let mut s = step(40000, &[]);
         s.name = Some("my filter".into());
         let err = decode_chunk(&[s], 0, vec![0; 10], 1, 10).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "filter 40000 (my filter) is not supported by Strobe"
+            "unsupported filter 40000 (my filter): Strobe cannot decode it — re-save the data with Blosc, Zstd, LZ4, LZF or gzip"
         );
         // Masked out, it does not matter.
         assert!(decode_chunk(&[step(307, &[9])], 1, vec![0; 10], 1, 10).is_ok());

@@ -8,7 +8,7 @@ filters) for HDF5 chunks, read back raw with `read_direct_chunk`.
 Run from anywhere, in a throwaway venv outside the repo:
 
     python3 -m venv /work/venv-filters
-    /work/venv-filters/bin/pip install numpy blosc hdf5plugin h5py
+    /work/venv-filters/bin/pip install numpy blosc hdf5plugin h5py zstandard
     /work/venv-filters/bin/python tests/data/filters/make_vectors.py
 
 Writes `manifest.json`, `raw/*.bin` (decoded data, shared between vectors) and `enc/*.bin`
@@ -24,6 +24,7 @@ import blosc
 import h5py
 import hdf5plugin
 import numpy as np
+import zstandard
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RAW = os.path.join(HERE, "raw")
@@ -37,6 +38,7 @@ manifest = {
         "hdf5": h5py.version.hdf5_version,
         "hdf5plugin": hdf5plugin.version,
         "numpy": np.__version__,
+        "zstd": ".".join(map(str, zstandard.ZSTD_VERSION)),
     },
     "vectors": [],
 }
@@ -222,10 +224,9 @@ def build_blosc():
     # A larger, realistic chunk: DSEC-like t column, 66000 elements, default block size
     # (several blocks, a short last one), clevel 1 as DSEC writes it.
     big_t = BIG_T.tobytes()
-    for cname in ["zstd", "lz4", "blosclz"]:
-        for sname in ["shuf", "bitshuf"]:
-            add_blosc(f"blosc-{cname}-{sname}-ts4-big", big_t, 4, cname, sname, "t66000",
-                      clevel=1)
+    for cname, sname in [("zstd", "shuf"), ("zstd", "bitshuf"), ("lz4", "bitshuf"),
+                         ("blosclz", "bitshuf")]:
+        add_blosc(f"blosc-{cname}-{sname}-ts4-big", big_t, 4, cname, sname, "t66000", clevel=1)
 
 
 # ---------------------------------------------------------------- HDF5 filters (h5py + hdf5plugin)
@@ -326,12 +327,68 @@ def build_h5():
                 ts = arr.dtype.itemsize
                 add_h5(f"h5-blosc-snappy-{sname}-ts{ts}", arr, chunk, tmpdir, rname,
                        **hdf5plugin.Blosc(cname="snappy", clevel=5, shuffle=sh))
-            add_h5(f"h5-blosc-snappy-{sname}-ts1-big", P100K, 100000, tmpdir, "p100000",
-                   **hdf5plugin.Blosc(cname="snappy", clevel=1, shuffle=sh))
+            if sname != "shuf":  # byte shuffle of 1-byte elements is no shuffle
+                add_h5(f"h5-blosc-snappy-{sname}-ts1-big", P100K, 100000, tmpdir, "p100000",
+                       **hdf5plugin.Blosc(cname="snappy", clevel=1, shuffle=sh))
         add_h5("h5-blosc-snappy-shuf-ts4-big", BIG_T, 66000, tmpdir, "t66000",
                **hdf5plugin.Blosc(cname="snappy", clevel=1, shuffle=1))
     finally:
         shutil.rmtree(tmpdir)
+
+
+# ---------------------------------------------------------------- raw zstd frames (libzstd)
+def add_zstd(name, data, **params):
+    """A zstd frame as HDF5 filter 32015 stores it (one frame per chunk), made by libzstd."""
+    frames = params.pop("frames", None)
+    if frames is None:
+        cctx = zstandard.ZstdCompressor(**params)
+        enc = cctx.compress(data)
+    else:
+        enc = frames
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(enc) == data or frames
+    raw_rel = put_raw(name, data)
+    pipeline = [{"id": 32015, "name": "zstd", "cd_values": [], "optional": False}]
+    put_vector(name, enc, raw_rel, pipeline, 0, 1, len(data))
+
+
+def build_zstd():
+    big = BIG_T.tobytes()  # 264000 bytes: several 128 KiB blocks
+    mixed = bytearray(P100K.tobytes()[:60000])
+    mixed[20000:26000] = rng.integers(0, 256, 6000, dtype="u1").tobytes()  # raw-ish region
+    mixed[40000:48000] = bytes(8000)  # RLE-ish region
+    mixed = bytes(mixed)
+    text = (b"event camera recordings are sparse streams of polarity changes; " * 900)[:50000]
+    # Every strategy (levels -5 fast ... 19 btultra2): predefined / RLE / FSE / repeat table
+    # modes, treeless and 4-stream literals, repeat offsets.
+    for level in [-5, 1, 3, 6, 9, 13, 19, 22]:
+        add_zstd(f"zstd-l{level}-mixed", mixed, level=level)
+    # More than one 128 KiB block: tables and offsets carried from block to block.
+    for level in [3, 19]:
+        add_zstd(f"zstd-l{level}-t66000", big, level=level)
+    for level in [1, 19]:
+        add_zstd(f"zstd-l{level}-text", text, level=level)
+    # Content checksum (XXH64), no content size in the header, both.
+    add_zstd("zstd-l3-checksum", text, level=3, write_checksum=True)
+    add_zstd("zstd-l3-nosize", text, level=3, write_content_size=False)
+    add_zstd("zstd-l3-nosize-checksum", text, level=3, write_content_size=False,
+             write_checksum=True)
+    # Streaming compression with small writes: many blocks, no declared size.
+    cctx = zstandard.ZstdCompressor(level=5, write_checksum=True)
+    co = cctx.compressobj()
+    parts = [co.compress(text[i:i + 7000]) for i in range(0, len(text), 7000)]
+    parts.append(co.flush())
+    add_zstd("zstd-l5-stream", text, frames=b"".join(parts))
+    # Two frames back to back, and a skippable frame in front.
+    c = zstandard.ZstdCompressor(level=3)
+    two = c.compress(text[:20000]) + c.compress(text[20000:])
+    add_zstd("zstd-l3-twoframes", text, frames=two)
+    skip = (0x184D2A50).to_bytes(4, "little") + (5).to_bytes(4, "little") + b"hello"
+    add_zstd("zstd-l3-skippable", text, frames=skip + c.compress(text))
+    # Incompressible data (raw blocks) and all-zero data (RLE blocks); tiny and empty inputs.
+    add_zstd("zstd-l3-noise", rng.integers(0, 256, 20000, dtype="u1").tobytes(), level=3)
+    add_zstd("zstd-l3-zeros", bytes(131100), level=3)
+    add_zstd("zstd-l3-tiny", b"abcabcabcabc!", level=3)
+    add_zstd("zstd-l3-empty", b"", level=3)
 
 
 def main():
@@ -340,6 +397,7 @@ def main():
         os.makedirs(d)
     build_blosc()
     build_h5()
+    build_zstd()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")

@@ -652,20 +652,10 @@ fn xxh64(data: &[u8]) -> u64 {
     h ^ (h >> 32)
 }
 
-/// Decodes HDF5 filter 32015: one zstd frame holding the chunk.
+/// Decodes HDF5 filter 32015: a zstd frame holding the chunk (several frames and skippable
+/// frames are accepted too, as libzstd does).
 pub fn decode_filter(data: &[u8], cap: usize) -> Result<Vec<u8>, FilterError> {
-    let info = frame_info(data).map_err(|e| corrupt("zstd", e))?;
-    let size = match info.content_size {
-        Some(cs) if cs <= cap as u64 => cs as usize,
-        Some(cs) => {
-            return Err(corrupt(
-                "zstd",
-                format!("declares {cs} decoded bytes; the chunk holds at most {cap}"),
-            ))
-        }
-        None => cap,
-    };
-    let mut out = vec![0u8; size];
+    let mut out = vec![0u8; cap];
     let n = Decoder::default()
         .decode_into(data, &mut out)
         .map_err(|e| corrupt("zstd", e))?;

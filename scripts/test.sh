@@ -149,8 +149,13 @@ elif [ -n "${STROBE_TEST_SERVER:-}" ]; then
     SERVER_PID=$!
 else
     STROBE_BIN="$TARGET_DIR/debug/strobe"
-    if ! cargo build --bin strobe 2>&1 | tail -n 3; then
-        echo "test.sh: cargo build --bin strobe failed" >&2
+    # `cargo test` already built target/debug/strobe with the test build's feature set; a plain
+    # `cargo build` would resolve dev-dependency features differently and recompile (and flip
+    # back on the next run). Fall back to it only if the test build itself is broken.
+    if ! cargo test --no-run >"$LOGS/server-build.log" 2>&1 \
+        && ! cargo build --bin strobe >>"$LOGS/server-build.log" 2>&1; then
+        echo "test.sh: could not build target/debug/strobe; the build log:" >&2
+        tail -n 30 "$LOGS/server-build.log" >&2
         server_ok=0
     elif ! "$STROBE_BIN" serve --help >/dev/null 2>&1; then
         echo "test.sh: '$STROBE_BIN serve --help' fails: the range server (src/serve, wired into the" >&2

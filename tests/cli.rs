@@ -1,0 +1,143 @@
+//! The `strobe` binary: JSON output agrees with h5py; every bad input exits non-zero with one
+//! line that says what to fix.
+
+mod common;
+
+use std::process::Command;
+
+use serde_json::Value;
+use strobe::serve::{spawn_for_tests, ServeOptions};
+
+fn strobe(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_strobe"))
+        .args(args)
+        .output()
+        .expect("strobe runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fixture(id: &str) -> Value {
+    common::fixtures(&common::manifest())
+        .into_iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("fixture {id} in manifest"))
+}
+
+fn path_of(fx: &Value) -> String {
+    common::fixtures_dir()
+        .join(fx["file"].as_str().expect("file"))
+        .display()
+        .to_string()
+}
+
+#[test]
+fn window_json_matches_h5py_for_every_window() {
+    let mut checked = 0;
+    for id in ["dsec_append_byteshuffle", "m3ed_right", "generic"] {
+        let fx = fixture(id);
+        let path = path_of(&fx);
+        let camera = fx["camera"].as_str().map(|c| vec!["--camera", c]).unwrap_or_default();
+        for w in fx["windows"].as_array().expect("windows") {
+            let (from, to) = (w["from"].to_string(), w["to"].to_string());
+            let mut args = vec!["window", path.as_str(), "--from", &from, "--to", &to, "--json"];
+            args.extend(camera.iter().copied());
+            let (ok, out, err) = strobe(&args);
+            assert!(ok, "{id} {from}..{to}: {err}");
+            let got: Value = serde_json::from_str(&out).expect("JSON output");
+            for k in ["from", "to", "events", "first_index", "sum_x", "sum_y", "sum_t", "sum_p", "positive"] {
+                assert_eq!(got[k], w[k], "{id} [{from}, {to}) {k}");
+            }
+            for k in ["requests", "bytes", "rounds"] {
+                assert!(got[k].as_u64().is_some(), "{k} missing: {out}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} windows");
+}
+
+#[test]
+fn info_json_matches_h5py() {
+    for id in ["dsec_full_bitshuffle", "tumvie", "vector", "m3ed_left", "rvt", "generic"] {
+        let fx = fixture(id);
+        let path = path_of(&fx);
+        let mut args = vec!["info", path.as_str(), "--json"];
+        if let Some(c) = fx["camera"].as_str() {
+            args.extend(["--camera", c]);
+        }
+        let (ok, out, err) = strobe(&args);
+        assert!(ok, "{id}: {err}");
+        let got: Value = serde_json::from_str(&out).expect("JSON output");
+        for k in ["events", "t_first", "t_last", "t_offset", "width", "height"] {
+            assert_eq!(got[k], fx["info"][k], "{id} info.{k}");
+        }
+        assert_eq!(got["layout"], fx["layout"], "{id} layout");
+        assert_eq!(got["datasets"].as_array().map(Vec::len).unwrap_or(0) >= 4, true, "{id}: {out}");
+    }
+}
+
+fn assert_one_line_error(args: &[&str], needle: &str) {
+    let (ok, out, err) = strobe(args);
+    assert!(!ok, "{args:?} should fail, printed {out}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {err:?}");
+    assert!(lines[0].contains(needle), "{args:?}: '{}' lacks '{needle}'", lines[0]);
+}
+
+#[test]
+fn bad_local_inputs_fail_with_one_clear_line() {
+    let dir = common::fixtures_dir();
+    let p = |n: &str| dir.join(n).display().to_string();
+    assert_one_line_error(&["info", "/no/such/recording.h5"], "no such file");
+    assert_one_line_error(&["info", &p("not_hdf5.h5")], "not an HDF5 file");
+    assert_one_line_error(&["info", &p("no_events.h5")], "no event datasets");
+    assert_one_line_error(
+        &["window", &p("unsupported_bzip2.h5"), "--from", "0", "--to", "100000000"],
+        "unsupported filter 307",
+    );
+    assert_one_line_error(
+        &["window", &p("dsec_full_bitshuffle.h5"), "--from", "10", "--to", "5"],
+        "--from ≤ --to",
+    );
+    assert_one_line_error(&["info", &p("m3ed.h5"), "--camera", "middle"], "no camera middle");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_servers_fail_with_one_clear_line() {
+    let start = |opts: ServeOptions| async move {
+        let opts = ServeOptions {
+            port: 0,
+            data_dir: Some(common::fixtures_dir()),
+            ..opts
+        };
+        let (addr, _task) = spawn_for_tests(opts).await.expect("server");
+        format!("http://{addr}/data")
+    };
+    let ok = start(ServeOptions::default()).await;
+    let ignoring = start(ServeOptions {
+        ignore_range: true,
+        ..Default::default()
+    })
+    .await;
+    let gzip = start(ServeOptions {
+        gzip: true,
+        ..Default::default()
+    })
+    .await;
+    tokio::task::spawn_blocking(move || {
+        let url = format!("{ok}/dsec_full_bitshuffle.h5");
+        let (good, out, err) = strobe(&["window", &url, "--from", "0", "--to", "50000", "--json"]);
+        assert!(good, "{err}");
+        let got: Value = serde_json::from_str(&out).expect("JSON");
+        assert!(got["rounds"].as_u64().is_some_and(|r| r >= 1));
+        assert_one_line_error(&["info", &format!("{ok}/missing.h5")], "HTTP 404");
+        assert_one_line_error(&["info", &format!("{ignoring}/dsec_full_bitshuffle.h5")], "ignores Range");
+        assert_one_line_error(&["info", &format!("{gzip}/dsec_full_bitshuffle.h5")], "content-encoded");
+    })
+    .await
+    .expect("checks ran");
+}

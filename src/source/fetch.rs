@@ -380,6 +380,36 @@ impl RangeSource for FetchSource {
         })
     }
 
+    async fn read_head(&self, max: u64) -> Result<(Bytes, u64), SourceError> {
+        let known_len = self.state.borrow().len;
+        if known_len.is_none() && max > 0 {
+            // One GET learns the length (Content-Range total) and brings the head. Anything
+            // unexpected (a file shorter than `max`, an error status) falls back to the plain
+            // way below, which reports errors precisely.
+            let response = self.get_range(0, max - 1).await?;
+            if response.status() == 206 {
+                if let Ok(ContentRange {
+                    total: Some(total), ..
+                }) = self.check_head(&response, 0, max - 1)
+                {
+                    let body = read_body(&response)
+                        .await
+                        .map_err(|e| self.network(&e, "reading the response body failed"))?;
+                    if body.len() as u64 == max {
+                        return Ok((Bytes::from(body), total));
+                    }
+                } else {
+                    discard_body(&response);
+                }
+            } else {
+                discard_body(&response);
+            }
+        }
+        let len = self.len().await?;
+        let head = self.read_one(ByteRange::new(0, max.min(len))).await?;
+        Ok((head, len))
+    }
+
     fn validator(&self) -> Option<String> {
         self.state.borrow().validator.clone()
     }

@@ -13,7 +13,7 @@
 
 use super::bytes::{u32_be, u64_be};
 use super::shuffle::{load_u64, transpose_bytes8, unshuffle_into};
-use super::{corrupt, zstd, FilterError};
+use super::{corrupt, lz4, zstd, FilterError};
 
 const NAME: &str = "bitshuffle";
 
@@ -184,16 +184,7 @@ pub fn decode_filter(
             pos += csize;
             tmp.resize(bytes, 0);
             if compression == 2 {
-                match lz4_flex::block::decompress_into(src, &mut tmp) {
-                    Ok(k) if k == bytes => {}
-                    Ok(k) => {
-                        return Err(corrupt(
-                            NAME,
-                            format!("LZ4 block decoded to {k} bytes, expected {bytes}"),
-                        ))
-                    }
-                    Err(e) => return Err(corrupt(NAME, format!("LZ4 block: {e}"))),
-                }
+                lz4::decode_block_exact(src, &mut tmp).map_err(|e| corrupt(NAME, e))?;
             } else {
                 zdec.decode_exact(src, &mut tmp)
                     .map_err(|e| corrupt(NAME, e))?;

@@ -74,7 +74,7 @@ pub fn decompress(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
             if n > ilen - ip {
                 return Err("literal run reads past the end of the stream");
             }
-            dst[op..op + n].copy_from_slice(&src[ip..ip + n]);
+            copy_literals(src, ip, dst, op, n);
             op += n;
             ip += n;
             if ip >= ilen {
@@ -88,9 +88,31 @@ pub fn decompress(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
 }
 
 /// Copies `len` bytes from `dist` bytes back (`1 <= dist <= op`, `op + len <= dst.len()`);
-/// overlapping copies repeat the last `dist` bytes.
-#[inline]
+/// overlapping copies repeat the last `dist` bytes. When the buffer has room, whole 16- or
+/// 8-byte pieces are copied and the last one may spill past the match into bytes that are
+/// written afterwards anyway.
+#[inline(always)]
 pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
+    let start = op - dist;
+    if dist >= 16 && op + len + 16 <= dst.len() {
+        let mut k = 0;
+        while k < len {
+            dst.copy_within(start + k..start + k + 16, op + k);
+            k += 16;
+        }
+    } else if dist >= 8 && op + len + 8 <= dst.len() {
+        let mut k = 0;
+        while k < len {
+            dst.copy_within(start + k..start + k + 8, op + k);
+            k += 8;
+        }
+    } else {
+        copy_match_exact(dst, op, dist, len);
+    }
+}
+
+/// [`copy_match`] without writing past the match.
+pub(crate) fn copy_match_exact(dst: &mut [u8], op: usize, dist: usize, len: usize) {
     let start = op - dist;
     if dist >= len {
         dst.copy_within(start..start + len, op);
@@ -105,6 +127,17 @@ pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
             dst.copy_within(start..start + n, op + done);
             done += n;
         }
+    }
+}
+
+/// Copies `n` literal bytes `src[ip..]` to `dst[op..]` (both checked by the caller), 16 bytes
+/// at a time when both buffers have room.
+#[inline(always)]
+pub(crate) fn copy_literals(src: &[u8], ip: usize, dst: &mut [u8], op: usize, n: usize) {
+    if n <= 16 && ip + 16 <= src.len() && op + 16 <= dst.len() {
+        dst[op..op + 16].copy_from_slice(&src[ip..ip + 16]);
+    } else {
+        dst[op..op + n].copy_from_slice(&src[ip..ip + n]);
     }
 }
 
@@ -132,6 +165,10 @@ mod tests {
                 for i in dist..dist + len {
                     assert_eq!(v[i], v[i - dist]);
                 }
+                let mut w: Vec<u8> = (0..dist as u8).map(|b| b + 1).collect();
+                w.resize(dist + len + 20, 0);
+                copy_match(&mut w, dist, dist, len);
+                assert_eq!(w[..dist + len], v[..dist + len]);
             }
         }
     }

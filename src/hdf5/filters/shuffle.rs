@@ -17,12 +17,12 @@ pub fn unshuffle_into(src: &[u8], dst: &mut [u8], typesize: usize) {
     let body = n * typesize;
     match typesize {
         2 => unshuffle_n::<2>(&src[..body], &mut dst[..body], n),
-        3 => unshuffle_words::<3>(&src[..body], &mut dst[..body], n),
-        4 => unshuffle_words::<4>(&src[..body], &mut dst[..body], n),
-        6 => unshuffle_words::<6>(&src[..body], &mut dst[..body], n),
-        8 => unshuffle_words::<8>(&src[..body], &mut dst[..body], n),
-        12 => unshuffle_n::<12>(&src[..body], &mut dst[..body], n),
-        16 => unshuffle_n::<16>(&src[..body], &mut dst[..body], n),
+        3 => unshuffle_word::<3>(&src[..body], &mut dst[..body], n),
+        4 => unshuffle_quads::<4>(&src[..body], &mut dst[..body], n),
+        6 => unshuffle_word::<6>(&src[..body], &mut dst[..body], n),
+        8 => unshuffle_quads::<8>(&src[..body], &mut dst[..body], n),
+        12 => unshuffle_quads::<12>(&src[..body], &mut dst[..body], n),
+        16 => unshuffle_quads::<16>(&src[..body], &mut dst[..body], n),
         _ => unshuffle_any(&src[..body], &mut dst[..body], n, typesize),
     }
     dst[body..].copy_from_slice(&src[body..]);
@@ -67,24 +67,31 @@ pub(crate) fn load_u64(src: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b)
 }
 
-/// `N`-byte elements, `3 <= N <= 8`: 8 elements at a time, one word from each row and an 8x8
-/// byte transpose (rows past `N` are zero).
-fn unshuffle_words<const N: usize>(src: &[u8], dst: &mut [u8], n: usize) {
-    let full = n / 8;
-    for (g, out) in dst.chunks_exact_mut(8 * N).enumerate().take(full) {
-        let mut w = [0u64; 8];
-        for (j, wj) in w.iter_mut().enumerate().take(N) {
-            *wj = load_u64(src, j * n + 8 * g);
-        }
-        transpose_bytes8(&mut w);
-        for (elem, x) in out.chunks_exact_mut(N).zip(w) {
-            elem.copy_from_slice(&x.to_le_bytes()[..N]);
+/// `N`-byte elements, `N` a multiple of 4: each element built from 4-row groups with u32
+/// arithmetic (which the compiler turns into vector interleaves).
+fn unshuffle_quads<const N: usize>(src: &[u8], dst: &mut [u8], n: usize) {
+    let rows: [&[u8]; N] = core::array::from_fn(|j| &src[j * n..(j + 1) * n]);
+    for (i, elem) in dst[..n * N].chunks_exact_mut(N).enumerate() {
+        for (q, out) in elem.chunks_exact_mut(4).enumerate() {
+            let r = &rows[4 * q..4 * q + 4];
+            let w = u32::from(r[0][i])
+                | u32::from(r[1][i]) << 8
+                | u32::from(r[2][i]) << 16
+                | u32::from(r[3][i]) << 24;
+            out.copy_from_slice(&w.to_le_bytes());
         }
     }
-    for i in full * 8..n {
-        for j in 0..N {
-            dst[i * N + j] = src[j * n + i];
+}
+
+/// `N`-byte elements, `N <= 8`: each element built with u64 arithmetic.
+fn unshuffle_word<const N: usize>(src: &[u8], dst: &mut [u8], n: usize) {
+    let rows: [&[u8]; N] = core::array::from_fn(|j| &src[j * n..(j + 1) * n]);
+    for (i, elem) in dst[..n * N].chunks_exact_mut(N).enumerate() {
+        let mut w = 0u64;
+        for (j, row) in rows.iter().enumerate() {
+            w |= u64::from(row[i]) << (8 * j);
         }
+        elem.copy_from_slice(&w.to_le_bytes()[..N]);
     }
 }
 

@@ -14,6 +14,7 @@ use bits::RevBits;
 use fse::Table;
 use huffman::HufTable;
 
+use super::blosclz::copy_match;
 use super::{corrupt, FilterError};
 
 const MAGIC: u32 = 0xFD2F_B528;
@@ -561,28 +562,6 @@ impl Decoder {
             self.huf.decode_four([a, b, c, d], [o1, o2, o3, o4])?;
         }
         Ok(hlen + csize)
-    }
-}
-
-/// Copies `len` bytes from `dist` back (`1 <= dist <= op`, `op + len <= dst.len()`).
-#[inline(always)]
-fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
-    let start = op - dist;
-    if dist >= 16 && op + len + 16 <= dst.len() {
-        // Whole 16-byte pieces; the last may spill past the match into bytes written later.
-        let mut k = 0;
-        while k < len {
-            dst.copy_within(start + k..start + k + 16, op + k);
-            k += 16;
-        }
-    } else if dist >= 8 && op + len + 8 <= dst.len() {
-        let mut k = 0;
-        while k < len {
-            dst.copy_within(start + k..start + k + 8, op + k);
-            k += 8;
-        }
-    } else {
-        super::blosclz::copy_match(dst, op, dist, len);
     }
 }
 

@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+"""Strobe vs h5py (+fsspec over HTTP, +hdf5plugin locally) on the big DSEC files, in one run.
+
+For each big file of DATA_DIR/manifest.json and each window (the manifest's `50ms_busiest`,
+`50ms_unaligned_middle`, and a 1 s window starting where the unaligned one starts) it measures:
+
+  * Strobe, cold process, over HTTP: `strobe window URL --from --to --json` (rounds, requests,
+    bytes, wall time; STROBE_TRACE=1 shows where the rounds go);
+  * h5py + fsspec over the same URL, block_size 64 KiB and 5 MiB, reading the window the way
+    DSEC's EventSlicer does (ms_to_idx, then t between the whole-ms bounds, refine both ends,
+    then x/y/p of the exact rows). HTTP requests and body bytes are counted on the client by an
+    aiohttp TraceConfig; a "round" is a batch of requests issued while none is in flight, which
+    is what Strobe calls a round, so for a synchronous reader rounds == requests;
+  * Strobe and h5py + hdf5plugin on the local file (page cache warm): wall time and events/s;
+  * the floor: compressed bytes of the x/y/t/p chunks the window's rows overlap (chunk_iter);
+  * exactness: every reader's digest (events, first index, sums, positives) must equal h5py's
+    on the local file (and the manifest's where it has the window). Mismatches print FAIL and
+    make the exit status 1 (results are still written).
+
+Writes RESULTS_JSON and BENCHMARKS_MD. Usage (normally through bench/run.sh):
+  compare.py --data DIR --base-url http://127.0.0.1:PORT/data --strobe target/release/strobe \
+             --latency-ms 50 --json bench/results.json --md BENCHMARKS.md --command "bench/run.sh"
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+import aiohttp
+import fsspec
+import h5py
+import hdf5plugin  # noqa: F401  (registers Blosc for h5py)
+import numpy as np
+
+KIB, MIB = 1 << 10, 1 << 20
+MANIFEST_WINDOWS = ("50ms_busiest", "50ms_unaligned_middle")
+ONE_S_LABEL = "1s_from_unaligned_middle"
+DIGEST_KEYS = ("events", "first_index", "sum_x", "sum_y", "sum_t", "sum_p", "positive")
+COLUMNS = ("x", "y", "t", "p")
+FAILS = []
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def fail(msg):
+    FAILS.append(msg)
+    print(f"FAIL: {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- the DSEC-style window read
+
+def dsec_window(f, t0, t1):
+    """Digest of events with t0 <= t < t1, read like DSEC's EventSlicer (ms_to_idx, t, refine, x/y/p)."""
+    t_ds, m_ds = f["events/t"], f["ms_to_idx"]
+    n, nm = t_ds.shape[0], m_ds.shape[0]
+    ms0, ms1 = t0 // 1000, -(-t1 // 1000)  # floor / ceil to whole ms
+    if ms0 < nm:
+        sl = m_ds[ms0:min(ms1, nm - 1) + 1]  # one slice covers both ends
+        i0 = int(sl[0])
+        i1 = int(sl[-1]) if ms1 < nm else n
+    else:
+        i0 = i1 = n
+    t = t_ds[i0:i1]
+    a = int(np.searchsorted(t, t0, side="left"))
+    b = int(np.searchsorted(t, t1, side="left"))
+    lo, hi = i0 + a, i0 + b
+    t = t[a:b]
+    x = f["events/x"][lo:hi]
+    y = f["events/y"][lo:hi]
+    p = f["events/p"][lo:hi]
+    return {
+        "from": t0, "to": t1, "events": hi - lo, "first_index": lo,
+        "sum_x": int(x.sum(dtype=np.int64)), "sum_y": int(y.sum(dtype=np.int64)),
+        "sum_t": int(t.sum(dtype=np.int64)), "sum_p": int(p.sum(dtype=np.int64)),
+        "positive": int(np.count_nonzero(p > 0)),
+    }
+
+
+# ---------------------------------------------------------------- HTTP counting for fsspec
+
+class HttpCounter:
+    """Counts requests, body bytes and rounds (batches issued while nothing is in flight)."""
+
+    def __init__(self):
+        self.requests = self.bytes = self.rounds = self.inflight = 0
+        self.trace = aiohttp.TraceConfig()
+        self.trace.on_request_start.append(self._start)
+        self.trace.on_request_end.append(self._end)
+        self.trace.on_request_exception.append(self._end)
+        self.trace.on_response_chunk_received.append(self._chunk)
+
+    async def _start(self, session, ctx, params):
+        if self.inflight == 0:
+            self.rounds += 1
+        self.inflight += 1
+        self.requests += 1
+
+    async def _end(self, session, ctx, params):
+        self.inflight -= 1
+
+    async def _chunk(self, session, ctx, params):
+        self.bytes += len(params.chunk)
+
+
+def h5py_http(url, t0, t1, block_size):
+    counter = HttpCounter()
+    start = time.perf_counter()
+    fs = fsspec.filesystem("http", skip_instance_cache=True,
+                           client_kwargs={"trace_configs": [counter.trace]})
+    with fs.open(url, "rb", block_size=block_size) as fo, h5py.File(fo, "r") as f:
+        digest = dsec_window(f, t0, t1)
+    wall = time.perf_counter() - start
+    return {"digest": digest, "wall_s": wall, "requests": counter.requests,
+            "bytes": counter.bytes, "rounds": counter.rounds}
+
+
+def h5py_local(path, t0, t1):
+    start, cpu = time.perf_counter(), time.process_time()  # CPU of all threads: is it one core?
+    with h5py.File(path, "r") as f:
+        digest = dsec_window(f, t0, t1)
+    return {"digest": digest, "wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
+
+
+# ---------------------------------------------------------------- Strobe (native CLI)
+
+TRACE_RE = re.compile(r"round (\d+) \+(\d+) requests: \[(.*)\]")
+
+
+def parse_trace(stderr, total):
+    """Per round: requests and bytes, from STROBE_TRACE lines (several flights may share a round).
+
+    The trace prints flights only; the opening head read is counted in the totals without a line.
+    A single round missing from the trace gets what the totals have beyond the traced flights."""
+    rounds = {}
+    for line in stderr.splitlines():
+        m = TRACE_RE.search(line)
+        if not m:
+            continue
+        r = rounds.setdefault(int(m.group(1)), {"round": int(m.group(1)), "requests": 0, "bytes": 0})
+        r["requests"] += int(m.group(2))
+        r["bytes"] += sum(int(b) for _, b in re.findall(r"\((\d+), (\d+)\)", m.group(3)))
+    missing = [k for k in range(1, (total.get("rounds") or 0) + 1) if k not in rounds]
+    if len(missing) == 1:
+        rounds[missing[0]] = {
+            "round": missing[0], "untraced": True,
+            "requests": (total.get("requests") or 0) - sum(r["requests"] for r in rounds.values()),
+            "bytes": (total.get("bytes") or 0) - sum(r["bytes"] for r in rounds.values())}
+    return [rounds[k] for k in sorted(rounds)]
+
+
+def strobe_window(strobe, src, t0, t1, trace=False):
+    env = dict(os.environ)
+    env.pop("STROBE_TRACE", None)
+    if trace:
+        env["STROBE_TRACE"] = "1"
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([strobe, "window", src, "--from", str(t0), "--to", str(t1), "--json"],
+                          env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    if proc.returncode != 0:
+        raise RuntimeError(f"strobe window {src} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    out = json.loads(proc.stdout)
+    res = {"digest": {k: out.get(k) for k in ("from", "to") + DIGEST_KEYS}, "wall_s": wall,
+           "requests": out.get("requests"), "bytes": out.get("bytes"), "rounds": out.get("rounds"),
+           "cpu_s": cpu}
+    if trace:
+        res["trace"] = parse_trace(proc.stderr, res)
+    return res
+
+
+# ---------------------------------------------------------------- helpers
+
+def repeat(fn, max_runs=3, quick_s=3.0, warmup=False):
+    """Run fn; repeat up to max_runs while runs are quick. Wall = median; other fields of run 1."""
+    if warmup:
+        fn()
+    runs = [fn()]
+    while len(runs) < max_runs and runs[0]["wall_s"] < quick_s:
+        runs.append(fn())
+    res = dict(runs[0])
+    walls = [r["wall_s"] for r in runs]
+    res["wall_s"] = statistics.median(walls)
+    res["wall_runs_s"] = walls
+    if all("cpu_s" in r for r in runs):
+        res["cpu_s"] = statistics.median(r["cpu_s"] for r in runs)
+    for k in ("requests", "bytes", "rounds"):
+        vals = {r.get(k) for r in runs}
+        if len(vals) > 1:
+            res[k + "_varied"] = sorted(v for v in vals if v is not None)
+    return res
+
+
+def chunk_tables(path):
+    """Per column: (chunk length, compressed size of chunk k as an int64 array)."""
+    tables = {}
+    with h5py.File(path, "r") as f:
+        for c in COLUMNS:
+            d = f[f"events/{c}"]
+            clen = d.chunks[0]
+            sizes = np.zeros(-(-d.shape[0] // clen), dtype=np.int64)
+
+            def visit(info, sizes=sizes, clen=clen):
+                sizes[info.chunk_offset[0] // clen] = info.size
+
+            if hasattr(d.id, "chunk_iter"):
+                d.id.chunk_iter(visit)
+            else:  # older HDF5
+                for k in range(sizes.size):
+                    visit(d.id.get_chunk_info_by_coord((k * clen,)))
+            tables[c] = (clen, sizes)
+    return tables
+
+
+def floor_bytes(tables, lo, hi):
+    total, chunks, per = 0, 0, {}
+    for c, (clen, sizes) in tables.items():
+        if hi <= lo:
+            per[c] = 0
+            continue
+        k0, k1 = lo // clen, (hi - 1) // clen + 1
+        per[c] = int(sizes[k0:k1].sum())
+        total += per[c]
+        chunks += k1 - k0
+    return {"bytes": total, "chunks": chunks, "per_column": per}
+
+
+def wait_for_server(url, timeout=30.0):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            req = urllib.request.Request(url, method="HEAD")
+            with urllib.request.urlopen(req, timeout=5):
+                return
+        except Exception as e:  # noqa: BLE001
+            if time.time() > deadline:
+                raise RuntimeError(f"server at {url} not answering: {e}")
+            time.sleep(0.2)
+
+
+def warm_page_cache(path):
+    with open(path, "rb") as fh:
+        while fh.read(16 * MIB):
+            pass
+
+
+def check(reader, got, ref, where):
+    bad = [k for k in DIGEST_KEYS if got.get(k) != ref.get(k)]
+    if bad:
+        fail(f"{where}: {reader} digest differs from h5py (local) in {', '.join(bad)}: "
+             + ", ".join(f"{k} {got.get(k)} != {ref.get(k)}" for k in bad))
+        return False
+    return True
+
+
+def machine():
+    info = {"nproc": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    try:
+        info["nproc"] = int(subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip())
+    except (OSError, ValueError):
+        pass
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                info["mem_gib"] = round(int(line.split()[1]) / (1 << 20), 1)
+                break
+    except OSError:
+        pass
+    info["blosc_nthreads"] = os.environ.get("BLOSC_NTHREADS")
+    info["loadavg_end"] = [round(v, 2) for v in os.getloadavg()]
+    info["versions"] = {"h5py": h5py.version.version, "hdf5": h5py.version.hdf5_version,
+                        "hdf5plugin": hdf5plugin.version, "numpy": np.__version__,
+                        "fsspec": fsspec.__version__, "aiohttp": aiohttp.__version__}
+    return info
+
+
+def git_state(repo):
+    def run(*a):
+        r = subprocess.run(["git", "-C", repo, *a], capture_output=True, text=True)
+        return r.stdout.strip() if r.returncode == 0 else None
+    dirty = run("status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock")
+    return {"commit": run("rev-parse", "--short", "HEAD"),
+            "src_dirty": bool(dirty), "src_dirty_files": dirty.splitlines() if dirty else []}
+
+
+# ---------------------------------------------------------------- formatting
+
+def fmt_bytes(n):
+    if n is None:
+        return "—"
+    if n >= 10 * MIB:
+        return f"{n / 1e6:.1f} MB"
+    if n >= 10 * KIB:
+        return f"{n / 1e3:.0f} kB"
+    return f"{n} B"
+
+
+def fmt_ratio(r, digits=1):
+    return "—" if r is None else f"{r:.{digits}f}×"
+
+
+def fmt_ms(s):
+    return f"{s * 1000:.0f}" if s >= 0.1 else f"{s * 1000:.1f}"
+
+
+def ratio(a, b):
+    return None if not a or not b else a / b
+
+
+def write_markdown(res, path):
+    m, L = res["machine"], []
+    L.append("# Benchmarks: Strobe vs h5py")
+    L.append("")
+    L.append("Generated by `bench/compare.py` (via `bench/run.sh`); do not edit by hand — rerun:")
+    L.append("")
+    L.append("```")
+    L.append(res["command"])
+    L.append("```")
+    L.append("")
+    g = res["git"]
+    L.append(f"- Date: {res['date']} · run took {res['total_s']:.0f} s")
+    L.append(f"- Machine (all absolute times are **this machine's**): {m.get('nproc')} cores, "
+             f"{m.get('mem_gib')} GiB RAM, {m.get('cpu', '?')}; {m.get('platform')}")
+    busy = max(res["loadavg_start"][0], m["loadavg_end"][0]) > 0.5 * (m.get("nproc") or 1)
+    L.append(f"- Load average (1 min) at start / end: {res['loadavg_start'][0]} / {m['loadavg_end'][0]}"
+             + (" — **the machine was busy with other work; absolute times are noisy, "
+                "same-run ratios less so**" if busy else ""))
+    L.append(f"- Strobe: `{res['strobe_version']}` at commit {g['commit']}"
+             + (" (with uncommitted changes in src/ of the shared work tree)" if g["src_dirty"] else ""))
+    v = m["versions"]
+    L.append(f"- Peers: h5py {v['h5py']} (HDF5 {v['hdf5']}), hdf5plugin {v['hdf5plugin']}, "
+             f"fsspec {v['fsspec']}, aiohttp {v['aiohttp']}, numpy {v['numpy']}, Python {m.get('python')}")
+    L.append(f"- Server: `strobe serve` on loopback with `--latency-ms {res['latency_ms']}` "
+             "(a fixed delay per request, so every sequential round costs ≥ that much)")
+    L.append(f"- Strobe process start-up (`strobe --version`, median): {fmt_ms(res['strobe_startup_s'])} ms, "
+             "included in every Strobe wall time (each Strobe run is a fresh, cold process; "
+             "h5py runs are timed in-process, without interpreter start-up)")
+    L.append("")
+    L.append("How to read it: *rounds* are sequential batches of HTTP requests (requests issued while "
+             "none is in flight travel together); for h5py + fsspec every request waits for the previous "
+             "one, so rounds = requests. *Floor* = compressed bytes of the x/y/t/p chunks that the "
+             "window's rows overlap — what any reader must fetch (ms_to_idx and metadata excluded). "
+             "Bytes are HTTP body bytes. Wall times are medians of up to 3 runs (1 when a run takes "
+             "≥ 3 s); local runs have a warm page cache and one warm-up run. Every reader's digest "
+             "(event count, first index, sums of x/y/t/p, positives) is checked against h5py on the "
+             "local file. *CPU ms* = user + system CPU time (Strobe: its process; h5py local: all "
+             "threads of the Python process), which shows whether a reader used more than one core "
+             f"(BLOSC_NTHREADS={res['machine'].get('blosc_nthreads') or 'unset'}).")
+    L.append("")
+    summary = []
+    for fr in res["files"]:
+        L.append(f"## `{fr['file']}`")
+        L.append("")
+        L.append(f"{fr['events']:,} events, {fr['bytes'] / 1e6:.0f} MB; chunks "
+                 + ", ".join(f"{c}: {n:,}" for c, n in fr["chunk_len"].items()) + " elements.")
+        L.append("")
+        for w in fr["windows"]:
+            fl = w["floor"]
+            L.append(f"### {w['label']}: [{w['from']}, {w['to']}) µs — {w['events']:,} events, "
+                     f"floor {fmt_bytes(fl['bytes'])} in {fl['chunks']} chunks"
+                     + ("" if w["ok"] else " — **FAIL: digests differ**"))
+            L.append("")
+            L.append("| reader | rounds (sequential) | requests | bytes | ×floor | wall ms | Mev/s | CPU ms |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            for r in w["readers"]:
+                rd = r["result"]
+                http = r["kind"] == "http"
+                L.append("| {} | {} | {} | {} | {} | {} | {:.1f} | {} |".format(
+                    r["name"],
+                    rd.get("rounds", "—") if http else "— (local)",
+                    rd.get("requests", "—") if http else "—",
+                    fmt_bytes(rd.get("bytes")) if http else "—",
+                    fmt_ratio(ratio(rd.get("bytes"), fl["bytes"]), 2) if http else "—",
+                    fmt_ms(rd["wall_s"]),
+                    w["events"] / rd["wall_s"] / 1e6 if rd["wall_s"] else 0.0,
+                    fmt_ms(rd["cpu_s"]) if rd.get("cpu_s") is not None else "—"))
+            L.append("")
+            rt = w["ratios"]
+            L.append("Ratios, peer ÷ Strobe (same run; > 1× means Strobe is ahead): h5py + fsspec "
+                     f"64 KiB / 5 MiB need {fmt_ratio(rt['wall_vs_fsspec_64k'])} / "
+                     f"{fmt_ratio(rt['wall_vs_fsspec_5m'])} Strobe's wall time, "
+                     f"{fmt_ratio(rt['rounds_vs_fsspec_64k'])} / {fmt_ratio(rt['rounds_vs_fsspec_5m'])} its rounds, "
+                     f"{fmt_ratio(rt['bytes_vs_fsspec_64k'], 2)} / {fmt_ratio(rt['bytes_vs_fsspec_5m'], 2)} its bytes; "
+                     f"on the local file h5py + hdf5plugin needs {fmt_ratio(rt['local_vs_h5py'], 2)} Strobe's time.")
+            L.append("")
+            tr = w.get("strobe_trace") or []
+            if tr:
+                L.append("Strobe's rounds (STROBE_TRACE=1; round: requests bytes): " + " · ".join(
+                    f"{t['round']}: {t['requests']} req {fmt_bytes(t['bytes'])}"
+                    + (" (head read, untraced)" if t.get("untraced") else "") for t in tr))
+                L.append("")
+            summary.append((fr["file"], w))
+    L.append("## Summary (ratios measured in this run)")
+    L.append("")
+    L.append("| file | window | events | Strobe rounds | Strobe wall ms | h5py+fsspec 64 KiB wall ÷ Strobe | "
+             "5 MiB wall ÷ Strobe | Strobe ×floor | 64 KiB ×floor | 5 MiB ×floor | local: h5py wall ÷ Strobe |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for fname, w in summary:
+        by = {r["key"]: r["result"] for r in w["readers"]}
+        rt, fl = w["ratios"], w["floor"]["bytes"]
+        L.append("| {} | {} | {:,} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            fname.replace(".h5", ""), w["label"], w["events"], by["strobe_http"]["rounds"],
+            fmt_ms(by["strobe_http"]["wall_s"]),
+            fmt_ratio(rt["wall_vs_fsspec_64k"]), fmt_ratio(rt["wall_vs_fsspec_5m"]),
+            fmt_ratio(ratio(by["strobe_http"]["bytes"], fl), 2),
+            fmt_ratio(ratio(by["fsspec_64k"]["bytes"], fl), 2),
+            fmt_ratio(ratio(by["fsspec_5m"]["bytes"], fl), 2),
+            fmt_ratio(rt["local_vs_h5py"], 2)))
+    L.append("")
+    if res["fails"]:
+        L.append("## FAILURES")
+        L.append("")
+        for f in res["fails"]:
+            L.append(f"- {f}")
+        L.append("")
+    else:
+        L.append("All digests agreed (Strobe over HTTP and local, h5py + fsspec at both block sizes, "
+                 "h5py local, and the manifest where it has the window).")
+        L.append("")
+    with open(path, "w") as fh:
+        fh.write("\n".join(L))
+
+
+# ---------------------------------------------------------------- main
+
+def clean_nan(o):
+    """NaN (a reader that failed) as null, so results.json stays valid JSON."""
+    if isinstance(o, float) and o != o:
+        return None
+    if isinstance(o, dict):
+        return {k: clean_nan(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [clean_nan(v) for v in o]
+    return o
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--base-url", required=True, help="URL under which DATA's files are served")
+    ap.add_argument("--strobe", required=True)
+    ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--json", default="bench/results.json")
+    ap.add_argument("--md", default="BENCHMARKS.md")
+    ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--only", default="", help="only files whose name contains this (development)")
+    ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    args = ap.parse_args()
+    t_start = time.time()
+    load_start = [round(v, 2) for v in os.getloadavg()]
+
+    manifest = json.load(open(os.path.join(args.data, "manifest.json")))
+    bigs = [e for e in manifest["fixtures"] if e.get("big") and args.only in e["file"]]
+    if not bigs:
+        sys.exit(f"compare: no big fixtures in {args.data}/manifest.json (run make_fixtures.py --big)")
+    base = args.base_url.rstrip("/")
+    wait_for_server(f"{base}/{bigs[0]['file']}")
+
+    startup = []
+    for _ in range(5):
+        s = time.perf_counter()
+        subprocess.run([args.strobe, "--version"], capture_output=True, check=True)
+        startup.append(time.perf_counter() - s)
+    version = subprocess.run([args.strobe, "--version"], capture_output=True, text=True).stdout.strip()
+
+    files = []
+    for e in bigs:
+        path = os.path.join(args.data, e["file"])
+        url = f"{base}/{e['file']}"
+        log(f"== {e['file']}")
+        warm_page_cache(path)
+        tables = chunk_tables(path)
+        wins = {w["label"]: w for w in e["windows"]}
+        chosen = [(lab, wins[lab]["from"], wins[lab]["to"], wins[lab]) for lab in MANIFEST_WINDOWS if lab in wins]
+        if "50ms_unaligned_middle" in wins:
+            a = wins["50ms_unaligned_middle"]["from"]
+            chosen.append((ONE_S_LABEL, a, a + 1_000_000, None))
+        fr = {"file": e["file"], "events": e["info"]["events"], "bytes": e["bytes"],
+              "chunk_len": {c: tables[c][0] for c in COLUMNS}, "windows": []}
+        for label, t0, t1, mwin in chosen:
+            log(f"   {label} [{t0}, {t1})")
+            where = f"{e['file']} {label}"
+            ref = repeat(lambda: h5py_local(path, t0, t1), warmup=True)
+            dig = ref["digest"]
+            if mwin is not None:
+                check("manifest", mwin, dig, where)  # the generator's numpy oracle vs this h5py read
+            readers = []
+
+            def add(key, name, kind, fn):
+                log(f"      {name} …")
+                try:
+                    r = fn()
+                except Exception as ex:  # noqa: BLE001  (record and keep measuring the others)
+                    fail(f"{where}: {name} raised {type(ex).__name__}: {ex}")
+                    r = {"digest": {}, "wall_s": float("nan"), "error": str(ex)}
+                ok = check(name, r["digest"], dig, where) if "error" not in r else False
+                readers.append({"key": key, "name": name, "kind": kind, "ok": ok, "result": r})
+                log(f"        {r['wall_s'] * 1000:.0f} ms, rounds {r.get('rounds')}, "
+                    f"requests {r.get('requests')}, bytes {r.get('bytes')}")
+                return r
+
+            traced = strobe_window(args.strobe, url, t0, t1, trace=True)  # cold; trace of the rounds
+            add("strobe_http", "**Strobe** (HTTP, cold process)", "http",
+                lambda: repeat(lambda: strobe_window(args.strobe, url, t0, t1)))
+            add("fsspec_64k", "h5py + fsspec, 64 KiB blocks", "http",
+                lambda: repeat(lambda: h5py_http(url, t0, t1, 64 * KIB)))
+            add("fsspec_5m", "h5py + fsspec, 5 MiB blocks", "http",
+                lambda: repeat(lambda: h5py_http(url, t0, t1, 5 * MIB)))
+            add("strobe_local", "**Strobe** (local file)", "local",
+                lambda: repeat(lambda: strobe_window(args.strobe, path, t0, t1), warmup=True))
+            readers.append({"key": "h5py_local", "name": "h5py + hdf5plugin (local file)", "kind": "local",
+                            "ok": True, "result": ref})
+            by = {r["key"]: r["result"] for r in readers}
+            s = by["strobe_http"]
+            rt = {
+                "wall_vs_fsspec_64k": ratio(by["fsspec_64k"]["wall_s"], s["wall_s"]),
+                "wall_vs_fsspec_5m": ratio(by["fsspec_5m"]["wall_s"], s["wall_s"]),
+                "rounds_vs_fsspec_64k": ratio(by["fsspec_64k"].get("rounds"), s.get("rounds")),
+                "rounds_vs_fsspec_5m": ratio(by["fsspec_5m"].get("rounds"), s.get("rounds")),
+                "bytes_vs_fsspec_64k": ratio(by["fsspec_64k"].get("bytes"), s.get("bytes")),
+                "bytes_vs_fsspec_5m": ratio(by["fsspec_5m"].get("bytes"), s.get("bytes")),
+                "local_vs_h5py": ratio(by["h5py_local"]["wall_s"], by["strobe_local"]["wall_s"]),
+            }
+            fr["windows"].append({
+                "label": label, "from": t0, "to": t1, "events": dig["events"],
+                "first_index": dig["first_index"], "digest": dig,
+                "floor": floor_bytes(tables, dig["first_index"], dig["first_index"] + dig["events"]),
+                "readers": readers, "ratios": rt, "strobe_trace": traced.get("trace"),
+                "ok": all(r["ok"] for r in readers) and not any(where in f for f in FAILS),
+            })
+        files.append(fr)
+
+    res = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": args.command, "machine": machine(), "git": git_state(args.repo),
+        "strobe_version": version, "strobe_startup_s": statistics.median(startup),
+        "latency_ms": args.latency_ms, "base_url": base, "loadavg_start": load_start, "files": files, "fails": FAILS,
+        "total_s": time.time() - t_start,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as fh:
+        json.dump(clean_nan(res), fh, indent=1)
+        fh.write("\n")
+    write_markdown(res, args.md)
+    log(f"compare: wrote {args.json} and {args.md} in {res['total_s']:.0f} s")
+    if FAILS:
+        print(f"FAIL: {len(FAILS)} digest mismatch(es) — see {args.md}", flush=True)
+        return 1
+    print("compare: all digests agree", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

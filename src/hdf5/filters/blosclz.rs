@@ -97,18 +97,32 @@ pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
     if dist >= 16 && op + len + 16 <= dst.len() {
         let mut k = 0;
         while k < len {
-            dst.copy_within(start + k..start + k + 16, op + k);
+            copy_piece::<16>(dst, start + k, op + k);
             k += 16;
         }
     } else if dist >= 8 && op + len + 8 <= dst.len() {
         let mut k = 0;
         while k < len {
-            dst.copy_within(start + k..start + k + 8, op + k);
+            copy_piece::<8>(dst, start + k, op + k);
             k += 8;
+        }
+    } else if len <= 32 {
+        // Short overlapping match: a forward byte copy repeats the pattern.
+        for k in 0..len {
+            dst[op + k] = dst[start + k];
         }
     } else {
         copy_match_exact(dst, op, dist, len);
     }
+}
+
+/// Copies `N` bytes from `from` to `to` within `dst` through a register-sized temporary (a
+/// fixed-size copy the compiler inlines, unlike a `copy_within` call).
+#[inline(always)]
+fn copy_piece<const N: usize>(dst: &mut [u8], from: usize, to: usize) {
+    let mut t = [0u8; N];
+    t.copy_from_slice(&dst[from..from + N]);
+    dst[to..to + N].copy_from_slice(&t);
 }
 
 /// [`copy_match`] without writing past the match.

@@ -147,15 +147,67 @@ pub struct Decoder {
     lits_len: usize,
     huf: HufTable,
     huf_valid: bool,
-    /// Literal-length, offset and match-length tables; `valid` says whether repeat mode may
-    /// use them.
-    ll: Table,
-    of: Table,
-    ml: Table,
+    /// Literal-length, offset and match-length tables; `tables_valid` says whether repeat
+    /// mode may use them.
+    seq: [SeqTable; 3],
     tables_valid: bool,
     scratch: Table,
-    defaults: Option<Box<[Table; 3]>>,
+    defaults: Option<Box<[SeqTable; 3]>>,
     reps: [usize; 3],
+}
+
+/// A sequence decoding-table cell: the FSE transition plus the code's baseline and extra bits.
+#[derive(Clone, Copy, Default)]
+struct SeqEntry {
+    base: u32,
+    extra: u8,
+    nb_bits: u8,
+    next: u16,
+}
+
+/// Sequence decoding table, always 512 cells so that a masked state needs no bounds check.
+#[derive(Clone)]
+struct SeqTable {
+    log: u32,
+    cells: Box<[SeqEntry; 512]>,
+}
+
+impl Default for SeqTable {
+    fn default() -> Self {
+        SeqTable {
+            log: 0,
+            cells: Box::new([SeqEntry::default(); 512]),
+        }
+    }
+}
+
+impl SeqTable {
+    /// Fills from an FSE table; `kind` 0 literal lengths, 1 offsets, 2 match lengths.
+    fn fill(&mut self, t: &Table, kind: usize) -> Res<()> {
+        if t.entries.len() > 512 {
+            return err("zstd sequence table too large");
+        }
+        self.log = t.log;
+        for (c, e) in self.cells.iter_mut().zip(&t.entries) {
+            let s = usize::from(e.symbol);
+            let (base, extra) = match kind {
+                0 => (LL_BASE.get(s), LL_BITS.get(s)),
+                2 => (ML_BASE.get(s), ML_BITS.get(s)),
+                _ if s <= 31 => (Some(&(1u32 << s)), Some(&(s as u8))),
+                _ => (None, None),
+            };
+            let (Some(&base), Some(&extra)) = (base, extra) else {
+                return err("zstd sequence code out of range");
+            };
+            *c = SeqEntry {
+                base,
+                extra,
+                nb_bits: e.nb_bits,
+                next: e.baseline,
+            };
+        }
+        Ok(())
+    }
 }
 
 type Res<T> = Result<T, String>;
@@ -325,10 +377,18 @@ impl Decoder {
             return err("reserved bits set in zstd sequence modes");
         }
         if self.defaults.is_none() {
-            let mut d: [Table; 3] = Default::default();
-            d[0].build(&LL_DEFAULT, 6)?;
-            d[1].build(&OF_DEFAULT, 5)?;
-            d[2].build(&ML_DEFAULT, 6)?;
+            let mut d: [SeqTable; 3] = Default::default();
+            for (k, (counts, log)) in [
+                (&LL_DEFAULT[..], 6),
+                (&OF_DEFAULT[..], 5),
+                (&ML_DEFAULT[..], 6),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                self.scratch.build(counts, log)?;
+                d[k].fill(&self.scratch, k)?;
+            }
             self.defaults = Some(Box::new(d));
         }
         for (k, (max_symbol, max_log)) in
@@ -336,15 +396,10 @@ impl Decoder {
         {
             let mode = (modes >> (6 - 2 * k)) & 3;
             let rest = seq.get(p..).unwrap_or(&[]);
-            let (table, default) = match k {
-                0 => (&mut self.ll, self.defaults.as_ref().map(|d| &d[0])),
-                1 => (&mut self.of, self.defaults.as_ref().map(|d| &d[1])),
-                _ => (&mut self.ml, self.defaults.as_ref().map(|d| &d[2])),
-            };
             match mode {
                 0 => {
-                    if let Some(d) = default {
-                        table.clone_from(d);
+                    if let Some(d) = self.defaults.as_ref() {
+                        self.seq[k].clone_from(&d[k]);
                     }
                 }
                 1 => {
@@ -354,11 +409,13 @@ impl Decoder {
                     if usize::from(s) > max_symbol {
                         return err("zstd RLE sequence symbol out of range");
                     }
-                    table.rle(s);
+                    self.scratch.rle(s);
+                    self.seq[k].fill(&self.scratch, k)?;
                     p += 1;
                 }
                 2 => {
-                    p += table.read(rest, max_symbol, max_log)?;
+                    p += self.scratch.read(rest, max_symbol, max_log)?;
+                    self.seq[k].fill(&self.scratch, k)?;
                 }
                 _ => {
                     if !self.tables_valid {
@@ -372,25 +429,22 @@ impl Decoder {
             .get(p..)
             .ok_or_else(|| "zstd sequences truncated".to_string())?;
         let mut br = RevBits::new(stream)?;
-        let (ll_t, of_t, ml_t) = (&self.ll.entries, &self.of.entries, &self.ml.entries);
-        let mut ll_s = br.read(self.ll.log) as usize;
-        let mut of_s = br.read(self.of.log) as usize;
-        let mut ml_s = br.read(self.ml.log) as usize;
+        let [ll_t, of_t, ml_t] = &self.seq;
+        let mut ll_s = br.read(ll_t.log) as usize;
+        let mut of_s = br.read(of_t.log) as usize;
+        let mut ml_s = br.read(ml_t.log) as usize;
+        let (ll_t, of_t, ml_t) = (&*ll_t.cells, &*of_t.cells, &*ml_t.cells);
         let lits = &self.lits[..];
         let lits_len = self.lits_len;
         let mut lp = 0usize;
         let mut reps = self.reps;
-        let bad_state = || "zstd FSE state out of range".to_string();
         for i in 0..nb_seq {
-            let lle = *ll_t.get(ll_s).ok_or_else(bad_state)?;
-            let ofe = *of_t.get(of_s).ok_or_else(bad_state)?;
-            let mle = *ml_t.get(ml_s).ok_or_else(bad_state)?;
-            let ofc = u32::from(ofe.symbol);
-            let offset_value = ((1u64 << ofc) + br.read(ofc)) as usize;
-            let mlc = usize::from(mle.symbol);
-            let ml = (ML_BASE[mlc] as u64 + br.read(u32::from(ML_BITS[mlc]))) as usize;
-            let llc = usize::from(lle.symbol);
-            let ll = (LL_BASE[llc] as u64 + br.read(u32::from(LL_BITS[llc]))) as usize;
+            let lle = ll_t[ll_s & 511];
+            let ofe = of_t[of_s & 511];
+            let mle = ml_t[ml_s & 511];
+            let offset_value = ofe.base as usize + br.read(u32::from(ofe.extra)) as usize;
+            let ml = mle.base as usize + br.read(u32::from(mle.extra)) as usize;
+            let ll = lle.base as usize + br.read(u32::from(lle.extra)) as usize;
             let offset = if offset_value > 3 {
                 let o = offset_value - 3;
                 reps = [o, reps[0], reps[1]];
@@ -437,9 +491,9 @@ impl Decoder {
             copy_match(dst, op, offset, ml);
             op += ml;
             if i + 1 < nb_seq {
-                ll_s = usize::from(lle.baseline) + br.read(u32::from(lle.nb_bits)) as usize;
-                ml_s = usize::from(mle.baseline) + br.read(u32::from(mle.nb_bits)) as usize;
-                of_s = usize::from(ofe.baseline) + br.read(u32::from(ofe.nb_bits)) as usize;
+                ll_s = usize::from(lle.next) + br.read(u32::from(lle.nb_bits)) as usize;
+                ml_s = usize::from(mle.next) + br.read(u32::from(mle.nb_bits)) as usize;
+                of_s = usize::from(ofe.next) + br.read(u32::from(ofe.nb_bits)) as usize;
             }
         }
         if !br.finished() {

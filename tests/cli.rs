@@ -40,15 +40,36 @@ fn window_json_matches_h5py_for_every_window() {
     for id in ["dsec_append_byteshuffle", "m3ed_right", "generic"] {
         let fx = fixture(id);
         let path = path_of(&fx);
-        let camera = fx["camera"].as_str().map(|c| vec!["--camera", c]).unwrap_or_default();
+        let camera = fx["camera"]
+            .as_str()
+            .map(|c| vec!["--camera", c])
+            .unwrap_or_default();
         for w in fx["windows"].as_array().expect("windows") {
             let (from, to) = (w["from"].to_string(), w["to"].to_string());
-            let mut args = vec!["window", path.as_str(), "--from", &from, "--to", &to, "--json"];
+            let mut args = vec![
+                "window",
+                path.as_str(),
+                "--from",
+                &from,
+                "--to",
+                &to,
+                "--json",
+            ];
             args.extend(camera.iter().copied());
             let (ok, out, err) = strobe(&args);
             assert!(ok, "{id} {from}..{to}: {err}");
             let got: Value = serde_json::from_str(&out).expect("JSON output");
-            for k in ["from", "to", "events", "first_index", "sum_x", "sum_y", "sum_t", "sum_p", "positive"] {
+            for k in [
+                "from",
+                "to",
+                "events",
+                "first_index",
+                "sum_x",
+                "sum_y",
+                "sum_t",
+                "sum_p",
+                "positive",
+            ] {
                 assert_eq!(got[k], w[k], "{id} [{from}, {to}) {k}");
             }
             for k in ["requests", "bytes", "rounds"] {
@@ -62,7 +83,14 @@ fn window_json_matches_h5py_for_every_window() {
 
 #[test]
 fn info_json_matches_h5py() {
-    for id in ["dsec_full_bitshuffle", "tumvie", "vector", "m3ed_left", "rvt", "generic"] {
+    for id in [
+        "dsec_full_bitshuffle",
+        "tumvie",
+        "vector",
+        "m3ed_left",
+        "rvt",
+        "generic",
+    ] {
         let fx = fixture(id);
         let path = path_of(&fx);
         let mut args = vec!["info", path.as_str(), "--json"];
@@ -76,7 +104,11 @@ fn info_json_matches_h5py() {
             assert_eq!(got[k], fx["info"][k], "{id} info.{k}");
         }
         assert_eq!(got["layout"], fx["layout"], "{id} layout");
-        assert_eq!(got["datasets"].as_array().map(Vec::len).unwrap_or(0) >= 4, true, "{id}: {out}");
+        assert_eq!(
+            got["datasets"].as_array().map(Vec::len).unwrap_or(0) >= 4,
+            true,
+            "{id}: {out}"
+        );
     }
 }
 
@@ -85,7 +117,11 @@ fn assert_one_line_error(args: &[&str], needle: &str) {
     assert!(!ok, "{args:?} should fail, printed {out}");
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {err:?}");
-    assert!(lines[0].contains(needle), "{args:?}: '{}' lacks '{needle}'", lines[0]);
+    assert!(
+        lines[0].contains(needle),
+        "{args:?}: '{}' lacks '{needle}'",
+        lines[0]
+    );
 }
 
 #[test]
@@ -96,14 +132,31 @@ fn bad_local_inputs_fail_with_one_clear_line() {
     assert_one_line_error(&["info", &p("not_hdf5.h5")], "not an HDF5 file");
     assert_one_line_error(&["info", &p("no_events.h5")], "no event datasets");
     assert_one_line_error(
-        &["window", &p("unsupported_bzip2.h5"), "--from", "0", "--to", "100000000"],
+        &[
+            "window",
+            &p("unsupported_bzip2.h5"),
+            "--from",
+            "0",
+            "--to",
+            "100000000",
+        ],
         "unsupported filter 307",
     );
     assert_one_line_error(
-        &["window", &p("dsec_full_bitshuffle.h5"), "--from", "10", "--to", "5"],
+        &[
+            "window",
+            &p("dsec_full_bitshuffle.h5"),
+            "--from",
+            "10",
+            "--to",
+            "5",
+        ],
         "--from ≤ --to",
     );
-    assert_one_line_error(&["info", &p("m3ed.h5"), "--camera", "middle"], "no camera middle");
+    assert_one_line_error(
+        &["info", &p("m3ed.h5"), "--camera", "middle"],
+        "no camera middle",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,8 +188,14 @@ async fn bad_servers_fail_with_one_clear_line() {
         let got: Value = serde_json::from_str(&out).expect("JSON");
         assert!(got["rounds"].as_u64().is_some_and(|r| r >= 1));
         assert_one_line_error(&["info", &format!("{ok}/missing.h5")], "HTTP 404");
-        assert_one_line_error(&["info", &format!("{ignoring}/dsec_full_bitshuffle.h5")], "ignores Range");
-        assert_one_line_error(&["info", &format!("{gzip}/dsec_full_bitshuffle.h5")], "content-encoded");
+        assert_one_line_error(
+            &["info", &format!("{ignoring}/dsec_full_bitshuffle.h5")],
+            "ignores Range",
+        );
+        assert_one_line_error(
+            &["info", &format!("{gzip}/dsec_full_bitshuffle.h5")],
+            "content-encoded",
+        );
     })
     .await
     .expect("checks ran");

@@ -103,8 +103,7 @@ impl<'r> WindowReader<'r> {
             .iter()
             .filter_map(|d| chunk_rows(d))
             .fold(1u64, lcm)
-            .min(BATCH_ROWS / 4)
-            .max(1);
+            .clamp(1, BATCH_ROWS / 4);
         let prefetched_to = (hi + 1).min(rec.events).min(lo + SLAB_ROWS);
         prefetch_rows(rec, lo, prefetched_to).await?;
         Ok(Self {

@@ -147,14 +147,6 @@ impl H5File {
         self.geometry
     }
 
-    pub(crate) fn meta(&self) -> &Arc<MetaStorage> {
-        &self.meta
-    }
-
-    pub(crate) fn reader(&self) -> &Hdf5File {
-        &self.reader
-    }
-
     /// Runs every parse until it has its bytes; the misses of all parses still short are
     /// fetched together, one round per step.
     pub(crate) async fn resolve<'a, T>(&self, ops: Vec<Op<'a, T>>) -> Vec<Result<T, Hdf5Error>> {

@@ -83,14 +83,6 @@ impl MetaStorage {
             .map(|mut m| std::mem::take(&mut *m))
             .unwrap_or_default()
     }
-
-    /// Bytes held, for memory accounting.
-    pub fn held_bytes(&self) -> usize {
-        self.spans
-            .lock()
-            .map(|s| s.values().map(Bytes::len).sum())
-            .unwrap_or(0)
-    }
 }
 
 impl Storage for MetaStorage {

@@ -134,7 +134,7 @@ def h5py_local(path, t0, t1):
 
 # ---------------------------------------------------------------- Strobe (native CLI)
 
-TRACE_RE = re.compile(r"round (\d+) \+(\d+) requests: \[(.*)\]")
+TRACE_RE = re.compile(r"(?:@(\d+) )?.*round (\d+) \+(\d+) requests: \[(.*)\]")
 
 
 def parse_trace(stderr, total):
@@ -147,9 +147,12 @@ def parse_trace(stderr, total):
         m = TRACE_RE.search(line)
         if not m:
             continue
-        r = rounds.setdefault(int(m.group(1)), {"round": int(m.group(1)), "requests": 0, "bytes": 0})
-        r["requests"] += int(m.group(2))
-        r["bytes"] += sum(int(b) for _, b in re.findall(r"\((\d+), (\d+)\)", m.group(3)))
+        k = int(m.group(2))
+        r = rounds.setdefault(k, {"round": k, "requests": 0, "bytes": 0})
+        if m.group(1) is not None and "at_ms" not in r:
+            r["at_ms"] = int(m.group(1))  # when the round's first flight was printed (≈ issued)
+        r["requests"] += int(m.group(3))
+        r["bytes"] += sum(int(b) for _, b in re.findall(r"\((\d+), (\d+)\)", m.group(4)))
     missing = [k for k in range(1, (total.get("rounds") or 0) + 1) if k not in rounds]
     if len(missing) == 1:
         rounds[missing[0]] = {
@@ -164,21 +167,29 @@ def strobe_window(strobe, src, t0, t1, trace=False):
     env.pop("STROBE_TRACE", None)
     if trace:
         env["STROBE_TRACE"] = "1"
+    cmd = [strobe, "window", src, "--from", str(t0), "--to", str(t1), "--json"]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([strobe, "window", src, "--from", str(t0), "--to", str(t1), "--json"],
-                          env=env, capture_output=True, text=True)
+    if trace:  # read stderr as it comes, to time-stamp each round from the process start
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        err_lines = [f"@{(time.perf_counter() - start) * 1000:.0f} {line}" for line in proc.stderr]
+        stdout = proc.stdout.read()
+        returncode = proc.wait()
+        stderr = "".join(err_lines)
+    else:
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        stdout, stderr, returncode = done.stdout, done.stderr, done.returncode
     wall = time.perf_counter() - start
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    if proc.returncode != 0:
-        raise RuntimeError(f"strobe window {src} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
-    out = json.loads(proc.stdout)
+    if returncode != 0:
+        raise RuntimeError(f"strobe window {src} failed ({returncode}): {stderr.strip()[-500:]}")
+    out = json.loads(stdout)
     res = {"digest": {k: out.get(k) for k in ("from", "to") + DIGEST_KEYS}, "wall_s": wall,
            "requests": out.get("requests"), "bytes": out.get("bytes"), "rounds": out.get("rounds"),
            "cpu_s": cpu}
     if trace:
-        res["trace"] = parse_trace(proc.stderr, res)
+        res["trace"] = parse_trace(stderr, res)
     return res
 
 
@@ -398,31 +409,35 @@ def write_markdown(res, path):
                      f"{fmt_ratio(rt['wall_vs_fsspec_5m'])} Strobe's wall time, "
                      f"{fmt_ratio(rt['rounds_vs_fsspec_64k'])} / {fmt_ratio(rt['rounds_vs_fsspec_5m'])} its rounds, "
                      f"{fmt_ratio(rt['bytes_vs_fsspec_64k'], 2)} / {fmt_ratio(rt['bytes_vs_fsspec_5m'], 2)} its bytes; "
-                     f"on the local file h5py + hdf5plugin needs {fmt_ratio(rt['local_vs_h5py'], 2)} Strobe's time.")
+                     f"on the local file h5py + hdf5plugin needs {fmt_ratio(rt['local_vs_h5py'], 2)} Strobe's "
+                     f"wall time and {fmt_ratio(rt['local_cpu_vs_h5py'], 2)} its CPU time.")
             L.append("")
             tr = w.get("strobe_trace") or []
             if tr:
                 L.append("Strobe's rounds (STROBE_TRACE=1; round: requests bytes): " + " · ".join(
                     f"{t['round']}: {t['requests']} req {fmt_bytes(t['bytes'])}"
-                    + (" (head read, untraced)" if t.get("untraced") else "") for t in tr))
+                    + (f" @{t['at_ms']} ms" if "at_ms" in t else "")
+                    + (" (head read, untraced)" if t.get("untraced") else "") for t in tr)
+                    + f" · exit @{w['strobe_trace_wall_ms']:.0f} ms")
                 L.append("")
             summary.append((fr["file"], w))
     L.append("## Summary (ratios measured in this run)")
     L.append("")
     L.append("| file | window | events | Strobe rounds | Strobe wall ms | h5py+fsspec 64 KiB wall ÷ Strobe | "
-             "5 MiB wall ÷ Strobe | Strobe ×floor | 64 KiB ×floor | 5 MiB ×floor | local: h5py wall ÷ Strobe |")
-    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+             "5 MiB wall ÷ Strobe | Strobe ×floor | 64 KiB ×floor | 5 MiB ×floor | local: h5py wall ÷ Strobe | "
+             "local: h5py CPU ÷ Strobe |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for fname, w in summary:
         by = {r["key"]: r["result"] for r in w["readers"]}
         rt, fl = w["ratios"], w["floor"]["bytes"]
-        L.append("| {} | {} | {:,} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        L.append("| {} | {} | {:,} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             fname.replace(".h5", ""), w["label"], w["events"], by["strobe_http"]["rounds"],
             fmt_ms(by["strobe_http"]["wall_s"]),
             fmt_ratio(rt["wall_vs_fsspec_64k"]), fmt_ratio(rt["wall_vs_fsspec_5m"]),
             fmt_ratio(ratio(by["strobe_http"]["bytes"], fl), 2),
             fmt_ratio(ratio(by["fsspec_64k"]["bytes"], fl), 2),
             fmt_ratio(ratio(by["fsspec_5m"]["bytes"], fl), 2),
-            fmt_ratio(rt["local_vs_h5py"], 2)))
+            fmt_ratio(rt["local_vs_h5py"], 2), fmt_ratio(rt["local_cpu_vs_h5py"], 2)))
     L.append("")
     if res["fails"]:
         L.append("## FAILURES")
@@ -537,12 +552,14 @@ def main():
                 "bytes_vs_fsspec_64k": ratio(by["fsspec_64k"].get("bytes"), s.get("bytes")),
                 "bytes_vs_fsspec_5m": ratio(by["fsspec_5m"].get("bytes"), s.get("bytes")),
                 "local_vs_h5py": ratio(by["h5py_local"]["wall_s"], by["strobe_local"]["wall_s"]),
+                "local_cpu_vs_h5py": ratio(by["h5py_local"].get("cpu_s"), by["strobe_local"].get("cpu_s")),
             }
             fr["windows"].append({
                 "label": label, "from": t0, "to": t1, "events": dig["events"],
                 "first_index": dig["first_index"], "digest": dig,
                 "floor": floor_bytes(tables, dig["first_index"], dig["first_index"] + dig["events"]),
                 "readers": readers, "ratios": rt, "strobe_trace": traced.get("trace"),
+                "strobe_trace_wall_ms": traced["wall_s"] * 1000,
                 "ok": all(r["ok"] for r in readers) and not any(where in f for f in FAILS),
             })
         files.append(fr)

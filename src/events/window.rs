@@ -6,7 +6,7 @@ use super::recording::Recording;
 use super::time_index::{candidate_rows, first_rows_at_or_after};
 use super::EventsError;
 use crate::hdf5::chunk_index::locate;
-use crate::hdf5::read::{column_type, decode_piece, fetch_pieces, to_i64};
+use crate::hdf5::read::{fetch_pieces, read_rows_i64};
 use crate::hdf5::DatasetInfo;
 
 /// Rows read per batch: ~9 MB of decoded events, whatever the window's length.
@@ -248,36 +248,9 @@ type ColumnRows = (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
 
 /// Rows `[start, end)` of the four columns: one index walk and one fetch round for all.
 async fn read_columns(rec: &Recording, start: u64, end: u64) -> Result<ColumnRows, EventsError> {
-    let cols = rec.columns.all();
     let requests: Vec<(&DatasetInfo, std::ops::Range<u64>)> =
-        cols.iter().map(|d| (*d, start..end)).collect();
-    let located = locate(&rec.file, &requests).await?;
-    let all: Vec<_> = located.iter().flatten().collect();
-    let mut stored = fetch_pieces(&rec.file, &all).await?.into_iter();
-    let mut out: Vec<Vec<i64>> = Vec::with_capacity(4);
-    for (ds, pieces) in cols.iter().zip(&located) {
-        let dtype = column_type(&rec.file, ds)?;
-        let mut values = Vec::with_capacity((end - start) as usize);
-        for piece in pieces {
-            let bytes = decode_piece(&rec.file, ds, piece, stored.next().flatten())?;
-            let decoded = to_i64(dtype, &bytes, ds.row_bytes());
-            let lo = start.max(piece.first_row) - piece.first_row;
-            let hi = end
-                .min(piece.first_row + decoded.len() as u64)
-                .saturating_sub(piece.first_row);
-            if lo < hi {
-                values.extend_from_slice(&decoded[lo as usize..hi as usize]);
-            }
-        }
-        if values.len() as u64 != end - start {
-            return Err(EventsError::BadColumn {
-                what: rec.what().to_string(),
-                path: ds.path.clone(),
-                reason: format!("rows {start}..{end} could not all be read (missing chunks?)"),
-            });
-        }
-        out.push(values);
-    }
+        rec.columns.all().iter().map(|d| (*d, start..end)).collect();
+    let mut out = read_rows_i64(&rec.file, &requests).await?;
     let p = out.pop().unwrap_or_default();
     let t = out.pop().unwrap_or_default();
     let y = out.pop().unwrap_or_default();

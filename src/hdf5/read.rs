@@ -107,14 +107,17 @@ pub async fn read_rows_i64(
         let mut values = Vec::with_capacity((rows.end - rows.start) as usize);
         for piece in pieces {
             let bytes = decode_piece(file, ds, piece, stored.next().flatten())?;
-            let decoded = to_i64(dtype, &bytes, ds.row_bytes());
+            let row_bytes = ds.row_bytes();
+            let held = (bytes.len() / row_bytes.max(1)) as u64;
             let lo = rows.start.max(piece.first_row) - piece.first_row;
             let hi = rows
                 .end
-                .min(piece.first_row + decoded.len() as u64)
+                .min(piece.first_row + held)
                 .saturating_sub(piece.first_row);
             if lo < hi {
-                values.extend_from_slice(&decoded[lo as usize..hi as usize]);
+                // Convert only the rows asked for, straight into the column.
+                let span = &bytes[lo as usize * row_bytes..hi as usize * row_bytes];
+                extend_i64(dtype, span, row_bytes, &mut values);
             }
         }
         if values.len() as u64 != rows.end - rows.start {
@@ -145,12 +148,19 @@ pub fn column_type(file: &H5File, ds: &DatasetInfo) -> Result<ElementType, Hdf5E
 
 /// First element of each row as `i64` (floats truncated toward zero).
 pub fn to_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize) -> Vec<i64> {
+    let mut out = Vec::new();
+    extend_i64(dtype, bytes, row_bytes, &mut out);
+    out
+}
+
+/// Appends the first element of each row, as `i64`, to `out`.
+pub fn extend_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize, out: &mut Vec<i64>) {
     let size = dtype.size();
     if row_bytes == 0 || size == 0 {
-        return Vec::new();
+        return;
     }
     let rows = bytes.len() / row_bytes;
-    let mut out = Vec::with_capacity(rows);
+    out.reserve(rows);
     match dtype {
         ElementType::Int {
             size,
@@ -191,7 +201,7 @@ pub fn to_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize) -> Vec<i64> {
                     })),
                     _ => {}
                 }
-                return out;
+                return;
             }
             for row in bytes.chunks_exact(row_bytes) {
                 let e = &row[..size];
@@ -228,7 +238,6 @@ pub fn to_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize) -> Vec<i64> {
             }
         }
     }
-    out
 }
 
 /// Decodes whole pieces of one column around the given rows: each result is the first row of

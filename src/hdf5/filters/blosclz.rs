@@ -106,10 +106,20 @@ pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
             copy_piece::<8>(dst, start + k, op + k);
             k += 8;
         }
-    } else if len <= 32 {
-        // Short overlapping match: a forward byte copy repeats the pattern.
-        for k in 0..len {
+    } else if dist < 8 && op + len + 8 <= dst.len() {
+        // Short period: write the first `d2` bytes one by one, where `d2` is the smallest
+        // multiple of `dist` that is >= 8; the output then also repeats with period `d2`, so
+        // the rest goes in 8-byte pieces.
+        const D2: [usize; 8] = [8, 8, 8, 9, 8, 10, 12, 14];
+        let d2 = D2[dist];
+        let head = d2.min(len);
+        for k in 0..head {
             dst[op + k] = dst[start + k];
+        }
+        let mut k = head;
+        while k < len {
+            copy_piece::<8>(dst, op + k - d2, op + k);
+            k += 8;
         }
     } else {
         copy_match_exact(dst, op, dist, len);
@@ -183,6 +193,22 @@ mod tests {
                 w.resize(dist + len + 20, 0);
                 copy_match(&mut w, dist, dist, len);
                 assert_eq!(w[..dist + len], v[..dist + len]);
+            }
+        }
+    }
+
+    #[test]
+    fn wild_copies_match_exact_copies() {
+        for dist in 1..40 {
+            for len in 1..100 {
+                let prefix: Vec<u8> = (0..dist as u8).map(|b| b.wrapping_mul(31) + 1).collect();
+                let mut a = prefix.clone();
+                a.resize(dist + len, 0);
+                copy_match_exact(&mut a, dist, dist, len);
+                let mut b = prefix.clone();
+                b.resize(dist + len + 16, 0);
+                copy_match(&mut b, dist, dist, len);
+                assert_eq!(a[..], b[..dist + len], "dist {dist} len {len}");
             }
         }
     }

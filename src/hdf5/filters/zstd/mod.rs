@@ -341,8 +341,11 @@ impl Decoder {
 
     /// Decodes one compressed block into `dst[op..]`; returns the new output position.
     fn decode_block(&mut self, block: &[u8], dst: &mut [u8], op: usize) -> Res<usize> {
-        let lit_used = self.decode_literals(block)?;
+        let (lit_used, raw_at) = self.decode_literals(block)?;
         let seq = &block[lit_used..];
+        // Literals: raw ones straight from the block (whose sequences section follows them, so
+        // 16-byte copies usually have room), others from `self.lits` (which has WILD slack).
+        let lits_len = self.lits_len;
         // Sequences section header.
         let b0 = *seq
             .first()
@@ -367,7 +370,11 @@ impl Decoder {
             if p != seq.len() {
                 return err("zstd block has bytes after an empty sequences section");
             }
-            return self.copy_lits(dst, op, 0, self.lits_len);
+            let lits = match raw_at {
+                Some(at) => &block[at..],
+                None => &self.lits[..],
+            };
+            return copy_lits(lits, dst, op, 0, lits_len);
         }
         let modes = *seq
             .get(p)
@@ -434,8 +441,10 @@ impl Decoder {
         let mut of_s = br.read(of_t.log) as usize;
         let mut ml_s = br.read(ml_t.log) as usize;
         let (ll_t, of_t, ml_t) = (&*ll_t.cells, &*of_t.cells, &*ml_t.cells);
-        let lits = &self.lits[..];
-        let lits_len = self.lits_len;
+        let lits = match raw_at {
+            Some(at) => &block[at..],
+            None => &self.lits[..],
+        };
         let mut lp = 0usize;
         let mut reps = self.reps;
         for i in 0..nb_seq {
@@ -474,8 +483,7 @@ impl Decoder {
             if ll > dst.len() - op {
                 return err("zstd frame decodes to more bytes than the chunk holds");
             }
-            if ll <= 16 && op + 16 <= dst.len() {
-                // `lits` has WILD bytes of slack, so 16 bytes are always there.
+            if ll <= 16 && op + 16 <= dst.len() && lp + 16 <= lits.len() {
                 dst[op..op + 16].copy_from_slice(&lits[lp..lp + 16]);
             } else {
                 dst[op..op + ll].copy_from_slice(&lits[lp..lp + ll]);
@@ -500,22 +508,21 @@ impl Decoder {
             return err("zstd sequence bitstream not consumed exactly");
         }
         self.reps = reps;
-        let total = self.lits_len;
-        self.copy_lits(dst, op, lp, total)
+        copy_lits(lits, dst, op, lp, lits_len)
     }
 
-    /// Copies the remaining literals `lits[from..to]` to `dst[op..]`.
-    fn copy_lits(&self, dst: &mut [u8], op: usize, from: usize, to: usize) -> Res<usize> {
-        let n = to - from;
-        let out = dst
-            .get_mut(op..op + n)
-            .ok_or_else(|| "zstd frame decodes to more bytes than the chunk holds".to_string())?;
-        out.copy_from_slice(&self.lits[from..to]);
-        Ok(op + n)
+    /// Makes `self.lits` hold at least `n + WILD` bytes (old contents are not cleared: only the
+    /// first `lits_len` bytes are ever meaningful).
+    fn lits_room(&mut self, n: usize) {
+        if self.lits.len() < n + WILD {
+            self.lits.resize(n + WILD, 0);
+        }
+        self.lits_len = n;
     }
 
-    /// Decodes the literals section into `self.lits`; returns the section's size.
-    fn decode_literals(&mut self, block: &[u8]) -> Res<usize> {
+    /// Decodes the literals section into `self.lits`, or, for raw literals, returns where they
+    /// are in `block` (they are used from there, not copied). Returns the section's size.
+    fn decode_literals(&mut self, block: &[u8]) -> Res<(usize, Option<usize>)> {
         let b0 = *block
             .first()
             .ok_or_else(|| "zstd literals section missing".to_string())?;
@@ -539,20 +546,17 @@ impl Decoder {
             if regen > MAX_BLOCK {
                 return err("zstd literals larger than a block");
             }
-            self.lits.clear();
-            self.lits_len = regen;
             if ltype == 0 {
-                let raw = block
-                    .get(hlen..hlen + regen)
-                    .ok_or_else(|| "zstd raw literals truncated".to_string())?;
-                self.lits.extend_from_slice(raw);
-                self.lits.resize(regen + WILD, 0);
-                return Ok(hlen + regen);
+                if block.len() < hlen + regen {
+                    return err("zstd raw literals truncated");
+                }
+                self.lits_len = regen;
+                return Ok((hlen + regen, Some(hlen)));
             }
             let b = byte(hlen)? as u8;
-            self.lits.resize(regen, b);
-            self.lits.resize(regen + WILD, 0);
-            return Ok(hlen + 1);
+            self.lits_room(regen);
+            self.lits[..regen].fill(b);
+            return Ok((hlen + 1, None));
         }
         // Huffman-compressed literals.
         let (regen, csize, hlen, streams) = match sf {
@@ -587,9 +591,7 @@ impl Decoder {
         } else if !self.huf_valid {
             return err("zstd treeless literals without a previous Huffman table");
         }
-        self.lits.clear();
-        self.lits.resize(regen + WILD, 0);
-        self.lits_len = regen;
+        self.lits_room(regen);
         if streams == 1 {
             self.huf.decode_stream(body, &mut self.lits[..regen])?;
         } else {
@@ -615,8 +617,18 @@ impl Decoder {
             let (o3, o4) = o.split_at_mut(q);
             self.huf.decode_four([a, b, c, d], [o1, o2, o3, o4])?;
         }
-        Ok(hlen + csize)
+        Ok((hlen + csize, None))
     }
+}
+
+/// Copies the remaining literals `lits[from..to]` to `dst[op..]`.
+fn copy_lits(lits: &[u8], dst: &mut [u8], op: usize, from: usize, to: usize) -> Res<usize> {
+    let n = to - from;
+    let out = dst
+        .get_mut(op..op + n)
+        .ok_or_else(|| "zstd frame decodes to more bytes than the chunk holds".to_string())?;
+    out.copy_from_slice(&lits[from..to]);
+    Ok(op + n)
 }
 
 /// XXH64 with seed 0 (the frame content checksum is its low 32 bits).

@@ -70,6 +70,8 @@ cleanup() {
     wait "$SERVER_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 CMD="bench/run.sh"
 [ $# -ge 1 ] && CMD="bench/run.sh $1"

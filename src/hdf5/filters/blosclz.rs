@@ -107,16 +107,20 @@ pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
             k += 8;
         }
     } else if dist < 8 && op + len + 8 <= dst.len() {
-        // Short period: write the first `d2` bytes one by one, where `d2` is the smallest
-        // multiple of `dist` that is >= 8; the output then also repeats with period `d2`, so
-        // the rest goes in 8-byte pieces.
+        // Short period: write the first 8 bytes (two overlapping 4-byte pieces, or bytewise
+        // for periods below 4); the output also repeats with period `d2`, the smallest multiple
+        // of `dist` that is >= 8, so the rest goes in 8-byte pieces.
+        if dist >= 4 {
+            copy_piece::<4>(dst, start, op);
+            copy_piece::<4>(dst, start + 4, op + 4);
+        } else {
+            for k in 0..8 {
+                dst[op + k] = dst[start + k];
+            }
+        }
         const D2: [usize; 8] = [8, 8, 8, 9, 8, 10, 12, 14];
         let d2 = D2[dist];
-        let head = d2.min(len);
-        for k in 0..head {
-            dst[op + k] = dst[start + k];
-        }
-        let mut k = head;
+        let mut k = 8;
         while k < len {
             copy_piece::<8>(dst, op + k - d2, op + k);
             k += 8;

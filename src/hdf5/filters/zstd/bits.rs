@@ -29,29 +29,20 @@ impl<'a> RevBits<'a> {
         Ok(r)
     }
 
-    /// Reloads the container with the 57..64 bits just below `pos`.
-    #[inline]
+    /// Reloads the container with the 57..64 bits just below `pos`. The common case is inline
+    /// (so the reader's fields stay in registers); the stream's first bytes take a cold path.
+    #[inline(always)]
     fn refill(&mut self) {
-        if self.pos <= 0 {
-            self.container = 0;
-            self.valid = 64;
-            return;
-        }
-        let top = (self.pos as usize).div_ceil(8);
-        let word = if top >= 8 {
+        if self.pos >= 64 {
+            let top = (self.pos as usize).div_ceil(8);
             let mut b = [0u8; 8];
             b.copy_from_slice(&self.data[top - 8..top]);
-            u64::from_le_bytes(b)
+            let drop = (top * 8) as isize - self.pos;
+            self.container = u64::from_le_bytes(b) << drop;
+            self.valid = 64 - drop as u32;
         } else {
-            let mut w = 0u64;
-            for (i, &byte) in self.data[..top].iter().enumerate() {
-                w |= u64::from(byte) << (8 * (8 - top + i));
-            }
-            w
-        };
-        let drop = (top * 8) as isize - self.pos;
-        self.container = word << drop;
-        self.valid = 64 - drop as u32;
+            (self.container, self.valid) = refill_slow(self.data, self.pos);
+        }
     }
 
     /// Makes at least `n` (<= 56) bits available to `peek`.
@@ -71,18 +62,25 @@ impl<'a> RevBits<'a> {
     #[inline(always)]
     pub fn consume(&mut self, n: u32) {
         self.container <<= n;
-        self.valid -= n;
+        // Never underflows when callers `ensure` first; saturate rather than wrap regardless.
+        self.valid = self.valid.saturating_sub(n);
         self.pos -= n as isize;
     }
 
-    /// Reads `n` (0..=56) bits as a little-endian value.
+    /// Reads `n` (0..=56) bits as a little-endian value (no branch for `n == 0`: the double
+    /// shift yields 0 then).
     #[inline(always)]
     pub fn read(&mut self, n: u32) -> u64 {
-        if n == 0 {
-            return 0;
-        }
         self.ensure(n);
-        let v = self.peek(n);
+        let v = (self.container >> (63 - n)) >> 1;
+        self.consume(n);
+        v
+    }
+
+    /// Reads `n` bits after an `ensure` that covered them (and any reads since).
+    #[inline(always)]
+    pub fn read_ensured(&mut self, n: u32) -> u64 {
+        let v = (self.container >> (63 - n)) >> 1;
         self.consume(n);
         v
     }
@@ -98,6 +96,23 @@ impl<'a> RevBits<'a> {
     pub fn finished(&self) -> bool {
         self.pos == 0
     }
+}
+
+/// Container and valid-bit count for a position within the first 8 bytes (or past the start,
+/// where the stream reads as zeros).
+#[cold]
+#[inline(never)]
+fn refill_slow(data: &[u8], pos: isize) -> (u64, u32) {
+    if pos <= 0 {
+        return (0, 64);
+    }
+    let top = (pos as usize).div_ceil(8).min(data.len());
+    let mut w = 0u64;
+    for (i, &byte) in data[..top].iter().enumerate() {
+        w |= u64::from(byte) << (8 * (8 - top + i));
+    }
+    let drop = (top * 8) as isize - pos;
+    (w << drop, 64 - drop as u32)
 }
 
 /// Forward little-endian bit reader (FSE table descriptions). Reading past the end is an error.

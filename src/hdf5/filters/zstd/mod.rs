@@ -365,7 +365,7 @@ impl Decoder {
                 (usize::from(b[0]) + (usize::from(b[1]) << 8) + 0x7F00, 3)
             }
         };
-        let mut op = op;
+        let op = op;
         if nb_seq == 0 {
             if p != seq.len() {
                 return err("zstd block has bytes after an empty sequences section");
@@ -435,79 +435,20 @@ impl Decoder {
         let stream = seq
             .get(p..)
             .ok_or_else(|| "zstd sequences truncated".to_string())?;
-        let mut br = RevBits::new(stream)?;
-        let [ll_t, of_t, ml_t] = &self.seq;
-        let mut ll_s = br.read(ll_t.log) as usize;
-        let mut of_s = br.read(of_t.log) as usize;
-        let mut ml_s = br.read(ml_t.log) as usize;
-        let (ll_t, of_t, ml_t) = (&*ll_t.cells, &*of_t.cells, &*ml_t.cells);
         let lits = match raw_at {
             Some(at) => &block[at..],
             None => &self.lits[..],
         };
-        let mut lp = 0usize;
-        let mut reps = self.reps;
-        for i in 0..nb_seq {
-            let lle = ll_t[ll_s & 511];
-            let ofe = of_t[of_s & 511];
-            let mle = ml_t[ml_s & 511];
-            let offset_value = ofe.base as usize + br.read(u32::from(ofe.extra)) as usize;
-            let ml = mle.base as usize + br.read(u32::from(mle.extra)) as usize;
-            let ll = lle.base as usize + br.read(u32::from(lle.extra)) as usize;
-            let offset = if offset_value > 3 {
-                let o = offset_value - 3;
-                reps = [o, reps[0], reps[1]];
-                o
-            } else {
-                match offset_value - 1 + usize::from(ll == 0) {
-                    0 => reps[0],
-                    1 => {
-                        reps = [reps[1], reps[0], reps[2]];
-                        reps[0]
-                    }
-                    2 => {
-                        reps = [reps[2], reps[0], reps[1]];
-                        reps[0]
-                    }
-                    _ => {
-                        let o = reps[0].wrapping_sub(1);
-                        reps = [o, reps[0], reps[1]];
-                        o
-                    }
-                }
-            };
-            // Execute: literals, then the match.
-            if ll > lits_len - lp {
-                return err("zstd sequence uses more literals than decoded");
-            }
-            if ll > dst.len() - op {
-                return err("zstd frame decodes to more bytes than the chunk holds");
-            }
-            if ll <= 16 && op + 16 <= dst.len() && lp + 16 <= lits.len() {
-                dst[op..op + 16].copy_from_slice(&lits[lp..lp + 16]);
-            } else {
-                dst[op..op + ll].copy_from_slice(&lits[lp..lp + ll]);
-            }
-            lp += ll;
-            op += ll;
-            if offset == 0 || offset > op {
-                return err("zstd match refers before the start of the frame");
-            }
-            if ml > dst.len() - op {
-                return err("zstd frame decodes to more bytes than the chunk holds");
-            }
-            copy_match(dst, op, offset, ml);
-            op += ml;
-            if i + 1 < nb_seq {
-                ll_s = usize::from(lle.next) + br.read(u32::from(lle.nb_bits)) as usize;
-                ml_s = usize::from(mle.next) + br.read(u32::from(mle.nb_bits)) as usize;
-                of_s = usize::from(ofe.next) + br.read(u32::from(ofe.nb_bits)) as usize;
-            }
-        }
-        if !br.finished() {
-            return err("zstd sequence bitstream not consumed exactly");
-        }
-        self.reps = reps;
+        let (op, lp) = run_sequences(
+            stream,
+            &self.seq,
+            nb_seq,
+            lits,
+            lits_len,
+            dst,
+            op,
+            &mut self.reps,
+        )?;
         copy_lits(lits, dst, op, lp, lits_len)
     }
 
@@ -619,6 +560,112 @@ impl Decoder {
         }
         Ok((hlen + csize, None))
     }
+}
+
+/// Decodes and executes a block's sequences (kept out of line so its state fits in
+/// registers); returns the output position and the literals used.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn run_sequences(
+    stream: &[u8],
+    tables: &[SeqTable; 3],
+    nb_seq: usize,
+    lits: &[u8],
+    lits_len: usize,
+    dst: &mut [u8],
+    op: usize,
+    reps_io: &mut [usize; 3],
+) -> Res<(usize, usize)> {
+    let mut br = RevBits::new(stream)?;
+    let [ll_t, of_t, ml_t] = tables;
+    let mut ll_s = br.read(ll_t.log) as usize;
+    let mut of_s = br.read(of_t.log) as usize;
+    let mut ml_s = br.read(ml_t.log) as usize;
+    let (ll_t, of_t, ml_t) = (&*ll_t.cells, &*of_t.cells, &*ml_t.cells);
+    let mut lp = 0usize;
+    let mut reps = *reps_io;
+    let mut op = op;
+    for i in 0..nb_seq {
+        let lle = ll_t[ll_s & 511];
+        let ofe = of_t[of_s & 511];
+        let mle = ml_t[ml_s & 511];
+        let (oe, me, le) = (
+            u32::from(ofe.extra),
+            u32::from(mle.extra),
+            u32::from(lle.extra),
+        );
+        let (offset_value, ml, ll) = if oe + me + le <= 56 {
+            // One refill check for all three.
+            br.ensure(oe + me + le);
+            (
+                ofe.base as usize + br.read_ensured(oe) as usize,
+                mle.base as usize + br.read_ensured(me) as usize,
+                lle.base as usize + br.read_ensured(le) as usize,
+            )
+        } else {
+            (
+                ofe.base as usize + br.read(oe) as usize,
+                mle.base as usize + br.read(me) as usize,
+                lle.base as usize + br.read(le) as usize,
+            )
+        };
+        let offset = if offset_value > 3 {
+            let o = offset_value - 3;
+            reps = [o, reps[0], reps[1]];
+            o
+        } else {
+            match offset_value - 1 + usize::from(ll == 0) {
+                0 => reps[0],
+                1 => {
+                    reps = [reps[1], reps[0], reps[2]];
+                    reps[0]
+                }
+                2 => {
+                    reps = [reps[2], reps[0], reps[1]];
+                    reps[0]
+                }
+                _ => {
+                    let o = reps[0].wrapping_sub(1);
+                    reps = [o, reps[0], reps[1]];
+                    o
+                }
+            }
+        };
+        // Execute: literals, then the match.
+        if ll > lits_len - lp {
+            return err("zstd sequence uses more literals than decoded");
+        }
+        if ll > dst.len() - op {
+            return err("zstd frame decodes to more bytes than the chunk holds");
+        }
+        if ll <= 16 && op + 16 <= dst.len() && lp + 16 <= lits.len() {
+            dst[op..op + 16].copy_from_slice(&lits[lp..lp + 16]);
+        } else {
+            dst[op..op + ll].copy_from_slice(&lits[lp..lp + ll]);
+        }
+        lp += ll;
+        op += ll;
+        if offset == 0 || offset > op {
+            return err("zstd match refers before the start of the frame");
+        }
+        if ml > dst.len() - op {
+            return err("zstd frame decodes to more bytes than the chunk holds");
+        }
+        copy_match(dst, op, offset, ml);
+        op += ml;
+        if i + 1 < nb_seq {
+            // At most 9 + 9 + 8 bits.
+            br.ensure(26);
+            ll_s = usize::from(lle.next) + br.read_ensured(u32::from(lle.nb_bits)) as usize;
+            ml_s = usize::from(mle.next) + br.read_ensured(u32::from(mle.nb_bits)) as usize;
+            of_s = usize::from(ofe.next) + br.read_ensured(u32::from(ofe.nb_bits)) as usize;
+        }
+    }
+    if !br.finished() {
+        return err("zstd sequence bitstream not consumed exactly");
+    }
+    *reps_io = reps;
+    Ok((op, lp))
 }
 
 /// Copies the remaining literals `lits[from..to]` to `dst[op..]`.

@@ -365,7 +365,6 @@ impl Decoder {
                 (usize::from(b[0]) + (usize::from(b[1]) << 8) + 0x7F00, 3)
             }
         };
-        let op = op;
         if nb_seq == 0 {
             if p != seq.len() {
                 return err("zstd block has bytes after an empty sequences section");

@@ -69,7 +69,22 @@ impl Recording {
         overrides: &LayoutOverrides,
     ) -> Result<Self, EventsError> {
         let file = H5File::open(source).await?;
-        let objects = file.objects().await?;
+        // The event columns are often known from the head of the file alone: warm their
+        // indexes in the same round as the rest of the metadata (found at the file's end).
+        let held = file.objects_held().await;
+        let early: Vec<DatasetInfo> = layout::detect(&file, &held, overrides)
+            .map(|(_, p)| {
+                [&p.x, &p.y, &p.t, &p.p]
+                    .iter()
+                    .filter_map(|path| layout::dataset_at(&held, path).cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let early_refs: Vec<&DatasetInfo> = early.iter().collect();
+        let (objects, warmed) =
+            futures::join!(file.objects(), prefetch_top(&file, &early_refs, &[]));
+        let objects = objects?;
+        warmed?;
         let (layout, paths) = layout::detect(&file, &objects, overrides)?;
         let get = |p: &str| layout::dataset_at(&objects, p).cloned();
         let need = |p: &str| {

@@ -150,6 +150,15 @@ impl H5File {
     /// Runs every parse until it has its bytes; the misses of all parses still short are
     /// fetched together, one round per step.
     pub(crate) async fn resolve<'a, T>(&self, ops: Vec<Op<'a, T>>) -> Vec<Result<T, Hdf5Error>> {
+        self.resolve_with(ops, true).await
+    }
+
+    /// [`Self::resolve`]; with `fetch` false, parses only what held bytes allow.
+    async fn resolve_with<'a, T>(
+        &self,
+        ops: Vec<Op<'a, T>>,
+        fetch: bool,
+    ) -> Vec<Result<T, Hdf5Error>> {
         let mut results: Vec<Option<Result<T, Hdf5Error>>> = ops.iter().map(|_| None).collect();
         for _ in 0..MAX_RESOLVE_ROUNDS {
             let mut misses = Vec::new();
@@ -166,7 +175,7 @@ impl H5File {
                     misses.extend(missed);
                 }
             }
-            if misses.is_empty() {
+            if misses.is_empty() || !fetch {
                 break;
             }
             if let Err(e) = fetch_into(&*self.source, &self.meta, misses).await {
@@ -191,6 +200,17 @@ impl H5File {
 
     /// Lists groups and datasets breadth first, every group of a level at once.
     pub async fn objects(&self) -> Result<Vec<Object>, Hdf5Error> {
+        self.walk(true).await
+    }
+
+    /// The objects whose metadata is already held, without any I/O: lets the caller start on
+    /// what it can (warming the event columns' indexes) in the same round as the remaining
+    /// metadata fetches.
+    pub async fn objects_held(&self) -> Vec<Object> {
+        self.walk(false).await.unwrap_or_default()
+    }
+
+    async fn walk(&self, fetch: bool) -> Result<Vec<Object>, Hdf5Error> {
         let mut objects = Vec::new();
         let mut seen = HashSet::new();
         let mut frontier: Vec<(String, GroupAt)> = vec![("".into(), GroupAt::Root)];
@@ -200,7 +220,7 @@ impl H5File {
             }
             let geometry = self.geometry;
             let listings = self
-                .resolve(
+                .resolve_with(
                     frontier
                         .iter()
                         .map(|(_, at)| {
@@ -210,18 +230,24 @@ impl H5File {
                             }) as Op<'_, Vec<(String, u64)>>
                         })
                         .collect(),
+                    fetch,
                 )
                 .await;
             let mut children = Vec::new();
             for ((parent, _), listing) in frontier.iter().zip(listings) {
-                for (name, address) in listing? {
+                let listing = match listing {
+                    Ok(l) => l,
+                    Err(_) if !fetch => continue,
+                    Err(e) => return Err(e),
+                };
+                for (name, address) in listing {
                     if seen.insert(address) && objects.len() + children.len() < MAX_OBJECTS {
                         children.push((format!("{parent}/{name}"), address));
                     }
                 }
             }
             let headers = self
-                .resolve(
+                .resolve_with(
                     children
                         .iter()
                         .map(|(_, address)| {
@@ -232,11 +258,16 @@ impl H5File {
                                 as Op<'_, Arc<hdf5_reader::object_header::ObjectHeader>>
                         })
                         .collect(),
+                    fetch,
                 )
                 .await;
             frontier = Vec::new();
             for ((path, address), header) in children.into_iter().zip(headers) {
-                let header = header?;
+                let header = match header {
+                    Ok(h) => h,
+                    Err(_) if !fetch => continue,
+                    Err(e) => return Err(e),
+                };
                 let dataset = DatasetInfo::from_header(&path, &header);
                 if dataset.is_none() {
                     frontier.push((path.clone(), GroupAt::Header(address)));

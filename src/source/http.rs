@@ -18,7 +18,7 @@ use reqwest::StatusCode;
 use super::{ByteRange, RangeSource, SourceError};
 
 /// How many range requests one `read_ranges` call keeps in flight at once.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 
 /// Pauses before the 2nd and 3rd attempt of a retryable request (so 3 attempts in all).
 const RETRY_BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];

@@ -9,8 +9,11 @@
 #   native    cargo test --no-fail-fast (all unit and integration tests)
 #   server    target/debug/strobe serve: fixtures at http://127.0.0.1:$PORT/data/ with Range + CORS
 #   wasm      cargo test --target wasm32-unknown-unknown --test 'wasm_*' in headless Chromium
+#   e2e       the viewer page: scripts/build-site.sh, then tests/e2e/*.test.mjs (node --test +
+#             playwright-core, headless Chromium; the page on :$STROBE_E2E_PORT, data from :$PORT)
 #
 # Env: STROBE_TEST_PORT (default 8765) — port of the fixture server.
+#      STROBE_E2E_PORT (default 8770) — port of the viewer page's server in the e2e stage.
 #      STROBE_TEST_SERVER — developers only: a command that serves $STROBE_FIXTURES under /data/
 #        on $STROBE_TEST_PORT, used instead of `strobe serve` (for example nginx).
 set -euo pipefail
@@ -88,6 +91,28 @@ run_tests() { # $1 = log name, rest = command
     local rc=0
     "$@" 2>&1 | tee "$log" || rc=$?
     grep -E '^test result:' "$log" | sed "s/^/[$STAGE] /" >>"$LOGS/summary.log" || true
+    return "$rc"
+}
+
+# Runs node's test runner: its report on stdout, then its totals as a cargo-style
+# `test result:` line (cancelled tests count as failed) so that the summary collects them.
+node_tests() { # args = test files
+    local tap="$LOGS/$STAGE.tap" rc=0
+    node --test --test-concurrency=1 \
+        --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$tap" "$@" || rc=$?
+    local p f c s t
+    tap_total() { sed -nE "s/^# $1 ([0-9]+)$/\\1/p" "$tap" | tail -n 1; }
+    p="$(tap_total pass)"; f="$(tap_total fail)"; c="$(tap_total cancelled)"
+    s="$(tap_total skipped)"; t="$(tap_total todo)"
+    f=$(( ${f:-0} + ${c:-0} ))
+    if [ -z "$p" ]; then
+        echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (node --test reported no totals)"
+        return 1
+    fi
+    local verdict=ok
+    if [ "$rc" != 0 ] || [ "$f" != 0 ]; then verdict=FAILED; fi
+    echo "test result: $verdict. $p passed; $f failed; $(( ${s:-0} + ${t:-0} )) ignored"
     return "$rc"
 }
 
@@ -222,6 +247,28 @@ if [ "$server_ok" = 1 ]; then
 else
     echo "skipped: no fixture server (see the server stage)"
     stage_done FAILED
+fi
+
+# --- viewer page tests ------------------------------------------------------------------------
+stage e2e "viewer page: scripts/build-site.sh, then node --test tests/e2e (headless Chromium)"
+if [ "$server_ok" != 1 ]; then
+    echo "skipped: no fixture server (see the server stage)"
+    stage_done FAILED
+elif ! bash scripts/build-site.sh >"$LOGS/build-site.log" 2>&1; then
+    echo "test.sh: scripts/build-site.sh failed; its log:" >&2
+    tail -n 30 "$LOGS/build-site.log" >&2
+    stage_done FAILED
+elif [ ! -x "$TARGET_DIR/debug/strobe" ] && ! cargo build --bin strobe >>"$LOGS/build-site.log" 2>&1; then
+    echo "test.sh: could not build target/debug/strobe (the page's server)" >&2
+    stage_done FAILED
+else
+    tail -n 1 "$LOGS/build-site.log"
+    if STROBE_TEST_DATA_URL="$DATA_URL" STROBE_E2E_PORT="${STROBE_E2E_PORT:-8770}" \
+        run_tests e2e node_tests tests/e2e/*.test.mjs; then
+        stage_done ok
+    else
+        stage_done FAILED
+    fi
 fi
 stop_server
 

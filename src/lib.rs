@@ -12,3 +12,6 @@ pub mod source;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod serve;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

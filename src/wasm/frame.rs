@@ -1,0 +1,83 @@
+//! The picture of one window: events counted per pixel and polarity, batch by batch.
+
+use crate::events::EventBatch;
+
+/// Positive and negative event counts per pixel of a `width × height` sensor, interleaved
+/// (`counts[2 * (y * width + x)]` positive, `+ 1` negative) so that one `RG32UI` texture holds
+/// both.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub counts: Vec<u32>,
+    /// Largest per-pixel total (positive + negative), for scaling the heatmap.
+    pub max_total: u32,
+    /// Events that fell outside the sensor (x or y out of range); not drawn.
+    pub outside: u64,
+    pub positive: u64,
+    pub negative: u64,
+}
+
+impl Frame {
+    pub fn new(width: u32, height: u32) -> Self {
+        let cells = (width as usize) * (height as usize) * 2;
+        Self {
+            width,
+            height,
+            counts: vec![0; cells],
+            ..Default::default()
+        }
+    }
+
+    /// Starts over with every count at zero (keeps the allocation).
+    pub fn clear(&mut self) {
+        self.counts.fill(0);
+        self.max_total = 0;
+        self.outside = 0;
+        self.positive = 0;
+        self.negative = 0;
+    }
+
+    /// Counts every event of `batch`: polarity > 0 is positive, anything else negative
+    /// (files store 0/1 or -1/1).
+    pub fn add(&mut self, batch: &EventBatch) {
+        let (w, h) = (self.width as i64, self.height as i64);
+        let mut max = self.max_total;
+        for ((&x, &y), &p) in batch.x.iter().zip(&batch.y).zip(&batch.p) {
+            let (x, y) = (i64::from(x), i64::from(y));
+            if x < 0 || y < 0 || x >= w || y >= h {
+                self.outside += 1;
+                continue;
+            }
+            let cell = ((y * w + x) * 2) as usize;
+            let positive = p > 0;
+            if positive {
+                self.positive += 1;
+            } else {
+                self.negative += 1;
+            }
+            let slot = cell + usize::from(!positive);
+            self.counts[slot] = self.counts[slot].saturating_add(1);
+            let total = self.counts[cell].saturating_add(self.counts[cell + 1]);
+            max = max.max(total);
+        }
+        self.max_total = max;
+    }
+
+    /// Pixels with events: `(all, positive-majority, negative-majority)`. Polarity mode
+    /// draws the second blue and the third red (a tie counts as positive).
+    pub fn pixels(&self) -> (u64, u64, u64) {
+        let (mut pos, mut neg) = (0, 0);
+        for c in self.counts.chunks_exact(2) {
+            if c[0] == 0 && c[1] == 0 {
+                continue;
+            }
+            if c[0] >= c[1] {
+                pos += 1;
+            } else {
+                neg += 1;
+            }
+        }
+        (pos + neg, pos, neg)
+    }
+}

@@ -1,0 +1,368 @@
+//! The engine as the browser viewer sees it: one [`Viewer`] object that opens a recording (by
+//! URL or from a local `File`), reads windows into a per-pixel count frame, and reports what
+//! it read. The page's JavaScript only draws the frame and wires controls.
+//!
+//! Every call that starts work (`open_url`, `open_file`, `window`) takes a new generation
+//! number; work of an older generation stops at its next await and resolves to `null`, so a
+//! newer request always supersedes an older one and never mixes its events into the frame.
+
+mod frame;
+mod timeline;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Uint32Array};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::Blob;
+
+use crate::events::WindowReader;
+use crate::events::{LayoutKind, LayoutOverrides, Recording, Summary, Window, WindowDigest};
+use crate::hdf5::DataLayout;
+use crate::source::blob::BlobSource;
+use crate::source::cache::DEFAULT_BUDGET;
+use crate::source::fetch::FetchSource;
+use crate::source::{RangeCache, RangeSource};
+
+pub use frame::Frame;
+pub use timeline::{rate_curve, RateCurve};
+
+type Cache = RangeCache<Box<dyn RangeSource>>;
+
+/// Largest sensor the viewer allocates a frame for (pixels); more means a bad size.
+const MAX_PIXELS: u64 = 1 << 26;
+/// Bins of the timeline's rate curve.
+const RATE_BINS: usize = 1200;
+/// Largest integer a JS Number holds exactly.
+const MAX_SAFE: i128 = (1 << 53) - 1;
+
+/// An opened recording.
+struct Session {
+    cache: Rc<Cache>,
+    rec: Recording,
+    summary: Summary,
+    info: Value,
+}
+
+#[derive(Default)]
+struct Shared {
+    generation: u64,
+    session: Option<Rc<Session>>,
+    frame: Frame,
+}
+
+/// The viewer's engine: at most one open recording and the frame of its last window.
+#[wasm_bindgen]
+pub struct Viewer {
+    shared: Rc<RefCell<Shared>>,
+}
+
+impl Default for Viewer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Viewer {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Viewer {
+        Viewer {
+            shared: Rc::new(RefCell::new(Shared::default())),
+        }
+    }
+
+    /// Opens the recording at `url` (`http:` or `https:` only). Resolves to the info JSON
+    /// (see [`Viewer::info`]), or `null` when a newer request superseded it; rejects with an
+    /// `Error` whose message says what went wrong and what to do.
+    pub fn open_url(&self, url: String) -> Promise {
+        if let Err(msg) = check_url(&url) {
+            return Promise::reject(&js_sys::Error::new(&msg).into());
+        }
+        self.open(Box::new(FetchSource::new(url)))
+    }
+
+    /// Opens a local file (or any Blob): only the byte ranges needed are read, nothing is
+    /// uploaded. Resolves and rejects like [`Viewer::open_url`].
+    pub fn open_file(&self, blob: Blob) -> Promise {
+        self.open(Box::new(BlobSource::new(blob)))
+    }
+
+    /// The open recording as JSON: source, layout, paths, cameras, datasets, events,
+    /// t_first, t_last, t_offset, width, height, and `rate` (the event-rate curve from the
+    /// millisecond table, or null). `undefined` when nothing is open.
+    pub fn info(&self) -> Option<String> {
+        let shared = self.shared.borrow();
+        shared.session.as_ref().map(|s| s.info.to_string())
+    }
+
+    /// Reads the window `[from, to)` (µs of the stored t) into the frame, batch by batch,
+    /// calling `progress(events_so_far)` after each batch (the frame then holds those
+    /// events). Resolves to the window's JSON (the digest of `strobe window --json`, plus
+    /// `negative`, `outside`, `max_total` and `net`), or `null` when superseded.
+    pub fn window(&self, from: f64, to: f64, progress: Option<Function>) -> Promise {
+        let window = match (to_time(from, "from"), to_time(to, "to")) {
+            (Ok(from), Ok(to)) => Window { from, to },
+            (Err(msg), _) | (_, Err(msg)) => {
+                return Promise::reject(&js_sys::Error::new(&msg).into())
+            }
+        };
+        let (generation, session) = {
+            let mut shared = self.shared.borrow_mut();
+            shared.generation += 1;
+            shared.frame.clear();
+            (shared.generation, shared.session.clone())
+        };
+        let Some(session) = session else {
+            return Promise::reject(&js_sys::Error::new("no recording is open").into());
+        };
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            read_window(shared, generation, session, window, progress)
+                .await
+                .map_err(|msg| js_sys::Error::new(&msg).into())
+        })
+    }
+
+    /// Stops whatever is being read (its promise resolves to `null`).
+    pub fn cancel(&self) {
+        self.shared.borrow_mut().generation += 1;
+    }
+
+    /// Network accounting since the recording was opened, as JSON: requests, bytes, rounds,
+    /// hits, misses, cached_bytes.
+    pub fn net(&self) -> String {
+        let shared = self.shared.borrow();
+        match &shared.session {
+            Some(s) => net_json(&s.cache).to_string(),
+            None => json!({"requests": 0, "bytes": 0, "rounds": 0, "hits": 0, "misses": 0,
+                           "cached_bytes": 0})
+            .to_string(),
+        }
+    }
+
+    /// A copy of the frame's counts: `2 * width * height` u32, positive and negative per
+    /// pixel, rows from y = 0.
+    pub fn frame_counts(&self) -> Uint32Array {
+        let shared = self.shared.borrow();
+        Uint32Array::from(shared.frame.counts.as_slice())
+    }
+
+    pub fn frame_width(&self) -> u32 {
+        self.shared.borrow().frame.width
+    }
+
+    pub fn frame_height(&self) -> u32 {
+        self.shared.borrow().frame.height
+    }
+
+    /// Largest per-pixel event count of the frame (for scaling the heatmap).
+    pub fn frame_max(&self) -> u32 {
+        self.shared.borrow().frame.max_total
+    }
+}
+
+impl Viewer {
+    fn open(&self, source: Box<dyn RangeSource>) -> Promise {
+        let generation = {
+            let mut shared = self.shared.borrow_mut();
+            shared.generation += 1;
+            shared.session = None;
+            shared.frame = Frame::default();
+            shared.generation
+        };
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let session = open_session(source)
+                .await
+                .map_err(|msg| JsValue::from(js_sys::Error::new(&msg)))?;
+            let mut shared = shared.borrow_mut();
+            if shared.generation != generation {
+                return Ok(JsValue::NULL);
+            }
+            let info = session.info.to_string();
+            shared.frame = Frame::new(session.summary.width, session.summary.height);
+            shared.session = Some(Rc::new(session));
+            Ok(JsValue::from_str(&info))
+        })
+    }
+}
+
+/// Only `http:` and `https:` URLs are fetched (never `javascript:`, `data:`, `file:`, ...).
+pub fn check_url(url: &str) -> Result<(), String> {
+    let lower = url.trim_start().to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        Ok(())
+    } else {
+        let scheme = url.split(':').next().unwrap_or("").chars().take(32);
+        Err(format!(
+            "only http: and https: URLs can be opened (this one starts with \"{}:\")",
+            scheme.collect::<String>()
+        ))
+    }
+}
+
+/// A time from JS: an integer Number (exact up to 2^53).
+fn to_time(v: f64, name: &str) -> Result<i64, String> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() <= MAX_SAFE as f64 {
+        Ok(v as i64)
+    } else {
+        Err(format!(
+            "window {name} must be a whole number of µs, got {v}"
+        ))
+    }
+}
+
+async fn open_session(source: Box<dyn RangeSource>) -> Result<Session, String> {
+    let cache = Rc::new(RangeCache::new(source, DEFAULT_BUDGET));
+    let rec = Recording::open(
+        cache.clone() as Rc<dyn RangeSource>,
+        &LayoutOverrides::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let summary = rec.summary().await.map_err(|e| e.to_string())?;
+    if u64::from(summary.width) * u64::from(summary.height) > MAX_PIXELS {
+        return Err(format!(
+            "{}: sensor size {}×{} is too large to draw (is x or y garbage?)",
+            rec.what(),
+            summary.width,
+            summary.height
+        ));
+    }
+    let info = info_json(&cache, &rec, &summary);
+    Ok(Session {
+        cache,
+        rec,
+        summary,
+        info,
+    })
+}
+
+async fn read_window(
+    shared: Rc<RefCell<Shared>>,
+    generation: u64,
+    session: Rc<Session>,
+    window: Window,
+    progress: Option<Function>,
+) -> Result<JsValue, String> {
+    let current = || shared.borrow().generation == generation;
+    let rec = &session.rec;
+    let mut reader = WindowReader::open(rec, window)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut digest = WindowDigest {
+        from: window.from,
+        to: window.to,
+        ..Default::default()
+    };
+    loop {
+        if !current() {
+            return Ok(JsValue::NULL);
+        }
+        let batch = reader.next_batch().await.map_err(|e| e.to_string())?;
+        if !current() {
+            return Ok(JsValue::NULL);
+        }
+        let Some(batch) = batch else { break };
+        digest.add(&batch);
+        shared.borrow_mut().frame.add(&batch);
+        if let Some(f) = &progress {
+            // No borrow is held here: the callback may read the frame.
+            let _ = f.call1(&JsValue::NULL, &JsValue::from_f64(digest.events as f64));
+        }
+    }
+    digest.first_index = reader.first_index().unwrap_or(rec.events);
+    let shared = shared.borrow();
+    let frame = &shared.frame;
+    let (active, pos_pixels, neg_pixels) = frame.pixels();
+    let out = json!({
+        "from": window.from,
+        "to": window.to,
+        "events": digest.events,
+        "first_index": digest.first_index,
+        "sum_x": js_int(digest.sum_x),
+        "sum_y": js_int(digest.sum_y),
+        "sum_t": js_int(digest.sum_t),
+        "sum_p": js_int(digest.sum_p),
+        "positive": digest.positive,
+        "negative": digest.events - digest.positive,
+        "outside": frame.outside,
+        "max_total": frame.max_total,
+        "pixels": {"active": active, "positive": pos_pixels, "negative": neg_pixels},
+        "net": net_json(&session.cache),
+    });
+    Ok(JsValue::from_str(&out.to_string()))
+}
+
+/// A number JS reads exactly: a JSON number up to 2^53, else a decimal string.
+fn js_int(v: i128) -> Value {
+    if v.abs() <= MAX_SAFE {
+        json!(v as i64)
+    } else {
+        json!(v.to_string())
+    }
+}
+
+fn net_json(cache: &Cache) -> Value {
+    let s = cache.stats();
+    json!({
+        "requests": s.requests,
+        "bytes": s.bytes,
+        "rounds": s.rounds,
+        "hits": s.hits,
+        "misses": s.misses,
+        "cached_bytes": cache.cached_bytes(),
+    })
+}
+
+fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
+    let datasets: Vec<Value> = rec
+        .columns
+        .all()
+        .iter()
+        .copied()
+        .chain(rec.ms_index.iter())
+        .map(|d| {
+            json!({
+                "path": d.path,
+                "dtype": d.dtype.map(|t| t.numpy()),
+                "shape": d.shape,
+                "layout": d.layout.describe(),
+                "chunks": match &d.layout {
+                    DataLayout::Chunked { chunk, .. } => Some(chunk.clone()),
+                    _ => None,
+                },
+                "filters": d.filter_names(),
+            })
+        })
+        .collect();
+    let rate = match (&rec.ms_table, summary.t_first, summary.t_last) {
+        (Some(table), Some(first), Some(last)) => {
+            // M3ED counts milliseconds from the first event, the others from t = 0.
+            let base = if rec.layout == LayoutKind::M3ed {
+                first
+            } else {
+                0
+            };
+            rate_curve(table, base, summary.events, first, last, RATE_BINS)
+        }
+        _ => None,
+    };
+    json!({
+        "source": cache.describe(),
+        "layout": rec.layout,
+        "paths": rec.paths,
+        "cameras": rec.cameras,
+        "datasets": datasets,
+        "events": summary.events,
+        "t_first": summary.t_first,
+        "t_last": summary.t_last,
+        "t_offset": summary.t_offset,
+        "width": summary.width,
+        "height": summary.height,
+        "rate": rate,
+    })
+}

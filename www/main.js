@@ -1,0 +1,446 @@
+// The viewer page: reads the address, drives the engine (Rust, www/pkg/) and shows what it
+// returns. Every string that comes from a file or a server is inserted as text, never HTML.
+
+import init, { Viewer } from './pkg/strobe.js';
+import {
+  DT_PRESETS, buildQuery, checkDatasetUrl, formatBytes, formatCount, formatDuration,
+  formatSeconds, parseParams,
+} from './params.js';
+import { FrameRenderer } from './render.js';
+import { Timeline } from './timeline.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  viewer: null,
+  renderer: null,
+  timeline: null,
+  /** `{kind: 'url', url}` or `{kind: 'file', file}`. */
+  source: null,
+  info: null,
+  t: null,
+  dt: 50000,
+  mode: 'polarity',
+  /** The last completed window's JSON from the engine. */
+  window: null,
+  /** Bumped by every load; a load that finds it changed was superseded. */
+  seq: 0,
+  drawQueued: false,
+};
+
+// --- the test hook and status ------------------------------------------------------------------
+
+function recordingFacts(info) {
+  if (!info) return null;
+  const { events, t_first, t_last, t_offset, width, height, layout } = info;
+  return { events, t_first, t_last, t_offset, width, height, layout };
+}
+
+function windowFacts(w) {
+  if (!w) return null;
+  const keys = ['from', 'to', 'events', 'first_index', 'sum_x', 'sum_y', 'sum_t', 'sum_p',
+    'positive'];
+  return Object.fromEntries(keys.map((k) => [k, w[k]]));
+}
+
+function netFacts() {
+  if (!state.viewer) return null;
+  const { requests, bytes, rounds, hits, misses } = JSON.parse(state.viewer.net());
+  return { requests, bytes, rounds, hits, misses };
+}
+
+/** Publishes where the page is: `window.strobe` first, then `body[data-status]`. */
+function publish(status, error = null) {
+  window.strobe = {
+    status,
+    error,
+    recording: recordingFacts(state.info),
+    window: status === 'ready' ? windowFacts(state.window) : null,
+    pixels: status === 'ready' && state.window ? state.window.pixels : null,
+    net: netFacts(),
+    url: state.source?.kind === 'url' ? state.source.url : null,
+    t: state.t,
+    dt: state.dt,
+    mode: state.mode,
+    seq: state.seq,
+  };
+  document.body.dataset.status = status;
+}
+
+function loading(message) {
+  $('progress').textContent = message;
+  if (window.strobe) window.strobe.status = 'loading';
+  document.body.dataset.status = 'loading';
+}
+
+function fail(err) {
+  const message = (err && err.message) || String(err);
+  const box = $('error');
+  box.textContent = message;
+  box.hidden = false;
+  $('progress').textContent = '';
+  renderNet();
+  publish('error', message);
+}
+
+function clearError() {
+  $('error').hidden = true;
+  $('error').textContent = '';
+}
+
+function notice(lines) {
+  const p = $('notice');
+  p.textContent = lines.join('; ');
+  p.hidden = lines.length === 0;
+}
+
+// --- panels ------------------------------------------------------------------------------------
+
+function fillList(dl, rows) {
+  dl.replaceChildren();
+  for (const [label, value] of rows) {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    dl.append(dt, dd);
+  }
+}
+
+function renderInfo() {
+  const info = state.info;
+  if (!info) {
+    fillList($('rec-panel'), []);
+    $('datasets').tBodies[0].replaceChildren();
+    return;
+  }
+  const rows = [
+    ['source', info.source],
+    ['layout', info.layout],
+    ['events', formatCount(info.events)],
+  ];
+  if (info.t_first !== null && info.t_last !== null) {
+    rows.push(['duration', formatSeconds(info.t_last - info.t_first)]);
+    rows.push(['t', `${info.t_first} … ${info.t_last} µs`]);
+  }
+  rows.push(['t_offset', `${info.t_offset} µs`]);
+  rows.push(['resolution', `${info.width} × ${info.height}`]);
+  if (info.cameras && info.cameras.length) rows.push(['cameras', info.cameras.join(', ')]);
+  rows.push(['time index', info.paths.ms_index ?? 'none (search of t)']);
+  fillList($('rec-panel'), rows);
+  const body = $('datasets').tBodies[0];
+  body.replaceChildren();
+  for (const d of info.datasets) {
+    const tr = document.createElement('tr');
+    for (const v of [d.path, d.dtype ?? '?', `(${d.shape.join(', ')})`,
+      d.chunks ? `(${d.chunks.join(', ')})` : d.layout, d.filters.join(', ') || '—']) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+}
+
+function renderWindow() {
+  const w = state.window;
+  if (!w) {
+    fillList($('win-panel'), []);
+    return;
+  }
+  const rows = [
+    ['window', `[${w.from}, ${w.to}) µs`],
+    ['length', formatDuration(w.to - w.from)],
+    ['events', formatCount(w.events)],
+    ['positive', formatCount(w.positive)],
+    ['negative', formatCount(w.negative)],
+    ['first index', formatCount(w.first_index)],
+    ['pixels lit', `${formatCount(w.pixels.active)} (${formatCount(w.pixels.positive)} mostly +, ${formatCount(w.pixels.negative)} mostly −)`],
+    ['max per pixel', formatCount(w.max_total)],
+  ];
+  if (w.outside) rows.push(['off sensor', formatCount(w.outside)]);
+  fillList($('win-panel'), rows);
+}
+
+function renderNet() {
+  if (!state.viewer) return;
+  const n = JSON.parse(state.viewer.net());
+  const asked = n.hits + n.misses;
+  fillList($('net-panel'), [
+    ['requests', formatCount(n.requests)],
+    ['bytes', `${formatBytes(n.bytes)} (${formatCount(n.bytes)})`],
+    ['rounds', formatCount(n.rounds)],
+    ['cache hits', asked ? `${((100 * n.hits) / asked).toFixed(1)} % of ${formatCount(asked)} reads` : '—'],
+    ['cached', formatBytes(n.cached_bytes)],
+  ]);
+}
+
+function renderControls() {
+  const info = state.info;
+  const t = state.t;
+  if (info && t !== null) {
+    const rel = info.t_first !== null ? ` (${formatSeconds(t - info.t_first)} in)` : '';
+    $('t-label').textContent = `t = ${t} µs${rel}`;
+  } else {
+    $('t-label').textContent = '';
+  }
+  const select = $('dt-select');
+  if (![...select.options].some((o) => Number(o.value) === state.dt)) {
+    const o = document.createElement('option');
+    o.value = String(state.dt);
+    o.textContent = formatDuration(state.dt);
+    select.append(o);
+  }
+  select.value = String(state.dt);
+  $('mode-select').value = state.mode;
+  const isFile = state.source?.kind === 'file';
+  $('copy-link').disabled = isFile;
+  $('copy-link').title = isFile ? 'a local file cannot be linked' : 'copy a link to this window';
+  $('prev').disabled = !canStep(-1);
+  $('next').disabled = !canStep(1);
+}
+
+// --- drawing -----------------------------------------------------------------------------------
+
+function drawFrame() {
+  const v = state.viewer;
+  const w = v.frame_width();
+  const h = v.frame_height();
+  if (!w || !h) return;
+  state.renderer.upload(v.frame_counts(), w, h, v.frame_max());
+  state.renderer.draw(state.mode);
+}
+
+function queueDraw(events) {
+  $('progress').textContent = `reading… ${formatCount(events)} events so far`;
+  if (state.drawQueued) return;
+  state.drawQueued = true;
+  requestAnimationFrame(() => {
+    state.drawQueued = false;
+    drawFrame();
+  });
+}
+
+// --- address -----------------------------------------------------------------------------------
+
+function setAddress(how) {
+  const url = state.source?.kind === 'url' ? state.source.url : null;
+  const query = buildQuery({ url, t: state.t, dt: state.dt, mode: state.mode });
+  if (query === location.search) return;
+  const entry = { t: state.t, dt: state.dt, mode: state.mode };
+  if (how === 'push') history.pushState(entry, '', query);
+  else history.replaceState(entry, '', query);
+}
+
+// --- loading -----------------------------------------------------------------------------------
+
+function showViewer(on) {
+  $('viewer').hidden = !on;
+  $('landing').hidden = on;
+}
+
+/** Opens a recording and then its window at `view.t` (default: the first event). */
+async function openSource(source, view, how) {
+  const seq = ++state.seq;
+  clearError();
+  state.source = source;
+  state.info = null;
+  state.window = null;
+  state.dt = view.dt;
+  state.mode = view.mode;
+  state.t = view.t;
+  showViewer(true);
+  renderInfo();
+  renderWindow();
+  renderControls();
+  state.timeline.setRecording(null);
+  const name = source.kind === 'url' ? source.url : source.file.name;
+  $('url-input').value = source.kind === 'url' ? source.url : '';
+  loading(`opening ${name}…`);
+  let text;
+  try {
+    text = source.kind === 'url'
+      ? await state.viewer.open_url(source.url)
+      : await state.viewer.open_file(source.file);
+  } catch (err) {
+    if (seq === state.seq) {
+      setAddress(how);
+      fail(err);
+    }
+    return;
+  }
+  if (text === null || text === undefined || seq !== state.seq) return;
+  state.info = JSON.parse(text);
+  renderInfo();
+  state.timeline.setRecording(state.info);
+  const t = view.t ?? state.info.t_first ?? 0;
+  await loadWindow(t, view.dt, how);
+}
+
+/** Reads the window `[t, t + dt)` and shows it. */
+async function loadWindow(t, dt, how) {
+  if (!state.info) return;
+  const seq = ++state.seq;
+  clearError();
+  state.t = t;
+  state.dt = dt;
+  setAddress(how);
+  renderControls();
+  state.timeline.setWindow(t, t + dt);
+  loading(`reading ${formatDuration(dt)} at t = ${t} µs…`);
+  let text;
+  try {
+    text = await state.viewer.window(t, t + dt, queueDraw);
+  } catch (err) {
+    if (seq === state.seq) fail(err);
+    return;
+  }
+  if (text === null || text === undefined || seq !== state.seq) return;
+  try {
+    state.window = JSON.parse(text);
+    drawFrame();
+    renderWindow();
+    renderNet();
+    $('progress').textContent = `${formatCount(state.window.events)} events in ${formatDuration(dt)}`;
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  publish('ready');
+}
+
+function canStep(dir) {
+  const info = state.info;
+  if (!info || state.t === null || info.t_first === null) return false;
+  const t = state.t + dir * state.dt;
+  return dir > 0 ? t <= info.t_last : t + state.dt > info.t_first;
+}
+
+function step(dir) {
+  if (!canStep(dir)) return;
+  loadWindow(state.t + dir * state.dt, state.dt, 'push');
+}
+
+function openUrlText(text, view, how) {
+  const checked = checkDatasetUrl(text, location.href);
+  if (checked.error) {
+    state.seq += 1;
+    state.viewer.cancel();
+    state.source = null;
+    state.info = null;
+    state.window = null;
+    showViewer(false);
+    fail(new Error(checked.error));
+    return;
+  }
+  openSource({ kind: 'url', url: checked.url }, view, how);
+}
+
+/** Shows what the address says: a recording's window, or the landing view. */
+function followAddress(how) {
+  const params = parseParams(location.search);
+  notice(params.errors);
+  const view = { t: params.t, dt: params.dt, mode: params.mode };
+  if (params.url === null) {
+    if (state.source?.kind === 'file' && state.info) {
+      // Back/forward within a local file's windows.
+      state.mode = view.mode;
+      loadWindow(view.t ?? state.info.t_first ?? 0, view.dt, 'none');
+      return;
+    }
+    state.seq += 1;
+    state.viewer.cancel();
+    state.source = null;
+    state.info = null;
+    state.window = null;
+    clearError();
+    showViewer(false);
+    publish('idle');
+    return;
+  }
+  const same = state.source?.kind === 'url' && state.info
+    && checkDatasetUrl(params.url, location.href).url === state.source.url;
+  if (same) {
+    state.mode = view.mode;
+    loadWindow(view.t ?? state.info.t_first ?? 0, view.dt, 'none');
+  } else {
+    openUrlText(params.url, view, how);
+  }
+}
+
+// --- controls ----------------------------------------------------------------------------------
+
+function wireControls() {
+  const select = $('dt-select');
+  for (const dt of DT_PRESETS) {
+    const o = document.createElement('option');
+    o.value = String(dt);
+    o.textContent = formatDuration(dt);
+    select.append(o);
+  }
+  select.addEventListener('change', () => {
+    if (state.info) loadWindow(state.t, Number(select.value), 'push');
+  });
+  $('mode-select').addEventListener('change', () => {
+    state.mode = $('mode-select').value;
+    state.renderer.draw(state.mode);
+    setAddress('replace');
+    if (window.strobe) window.strobe.mode = state.mode;
+  });
+  $('prev').addEventListener('click', () => step(-1));
+  $('next').addEventListener('click', () => step(1));
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    const tag = e.target?.tagName;
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
+    if (e.key === 'ArrowLeft') {
+      e.preventDefault();
+      step(-1);
+    } else if (e.key === 'ArrowRight') {
+      e.preventDefault();
+      step(1);
+    }
+  });
+  $('open-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    openUrlText($('url-input').value, { t: null, dt: state.dt, mode: state.mode }, 'push');
+  });
+  $('file-input').addEventListener('change', () => {
+    const file = $('file-input').files[0];
+    if (file) openSource({ kind: 'file', file }, { t: null, dt: state.dt, mode: state.mode }, 'push');
+  });
+  $('copy-link').addEventListener('click', async () => {
+    const status = $('copy-status');
+    try {
+      await navigator.clipboard.writeText(location.href);
+      status.textContent = 'link copied';
+    } catch {
+      status.textContent = 'copy failed — the address bar holds the link';
+    }
+    setTimeout(() => { status.textContent = ''; }, 2500);
+  });
+  window.addEventListener('popstate', () => followAddress('none'));
+}
+
+async function main() {
+  try {
+    await init();
+  } catch (err) {
+    fail(new Error(`could not load the viewer's WebAssembly (www/pkg/) — run scripts/build-site.sh: ${err.message ?? err}`));
+    return;
+  }
+  state.viewer = new Viewer();
+  try {
+    state.renderer = new FrameRenderer($('frame'));
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  state.timeline = new Timeline($('timeline'), (t) => {
+    if (state.info) loadWindow(Math.round(t - state.dt / 2), state.dt, 'push');
+  });
+  wireControls();
+  followAddress('replace');
+}
+
+main();

@@ -1,0 +1,126 @@
+// The page's address: what `index.html?url=…&t=…&dt=…&mode=…` means, and formatting of
+// times and sizes. No DOM here, so node tests can import it directly.
+
+/** Window lengths offered, µs: 100 µs … 10 s. */
+export const DT_PRESETS = [
+  100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000,
+  2000000, 5000000, 10000000,
+];
+export const DEFAULT_DT = 50000;
+/** Longest window accepted from an address (µs); the select offers up to 10 s. */
+export const MAX_DT = 3600 * 1000000;
+export const MODES = ['polarity', 'heatmap'];
+export const DEFAULT_MODE = 'polarity';
+
+/**
+ * A dataset address as typed or linked: resolved against the page, and only `http:` or
+ * `https:` accepted. Returns `{url}` or `{error}`.
+ */
+export function checkDatasetUrl(text, base) {
+  const raw = String(text ?? '').trim();
+  if (!raw) return { error: 'give the URL of an .h5 recording' };
+  let parsed;
+  try {
+    parsed = new URL(raw, base);
+  } catch {
+    return { error: `not a URL: ${raw}` };
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return {
+      error: `only http: and https: URLs can be opened (this one is ${parsed.protocol})`,
+    };
+  }
+  return { url: parsed.href };
+}
+
+/** A whole number of µs from text: `null` when absent, `NaN` when malformed. */
+function integer(text) {
+  if (text === null || text === undefined || text === '') return null;
+  const s = String(text).trim();
+  if (!/^-?\d+$/.test(s)) return NaN;
+  const v = Number(s);
+  return Number.isSafeInteger(v) ? v : NaN;
+}
+
+/**
+ * Reads `url`, `t`, `dt`, `mode` from a query string. Returns `{url, t, dt, mode, errors}`:
+ * `t` is `null` when absent (the recording's first event); bad values fall back to defaults
+ * and add a message to `errors`.
+ */
+export function parseParams(search) {
+  const q = new URLSearchParams(search);
+  const errors = [];
+  const url = q.get('url');
+  let t = integer(q.get('t'));
+  if (Number.isNaN(t)) {
+    errors.push(`t=${q.get('t')} is not a whole number of µs`);
+    t = null;
+  }
+  let dt = integer(q.get('dt'));
+  if (Number.isNaN(dt) || (dt !== null && (dt <= 0 || dt > MAX_DT))) {
+    errors.push(`dt=${q.get('dt')} is not a window length in µs (1 … ${MAX_DT})`);
+    dt = null;
+  }
+  let mode = q.get('mode');
+  if (mode !== null && !MODES.includes(mode)) {
+    errors.push(`mode=${mode} is not one of ${MODES.join(', ')}`);
+    mode = null;
+  }
+  return {
+    url: url === null || url === '' ? null : url,
+    t,
+    dt: dt ?? DEFAULT_DT,
+    mode: mode ?? DEFAULT_MODE,
+    errors,
+  };
+}
+
+/** The query string for a view: `?url=…&t=…&dt=…&mode=…` (url left out for local files). */
+export function buildQuery({ url, t, dt, mode }) {
+  const q = new URLSearchParams();
+  if (url) q.set('url', url);
+  if (t !== null && t !== undefined) q.set('t', String(t));
+  q.set('dt', String(dt));
+  q.set('mode', mode);
+  return `?${q.toString()}`;
+}
+
+/** A duration in µs as people read it: `350 µs`, `50 ms`, `1.5 s`. */
+export function formatDuration(us) {
+  const a = Math.abs(us);
+  if (a < 1000) return `${us} µs`;
+  if (a < 1000000) return `${trim(us / 1000)} ms`;
+  if (a < 600 * 1000000) return `${trim(us / 1000000)} s`;
+  return `${trim(us / 60000000)} min`;
+}
+
+function trim(v) {
+  return String(Number(v.toFixed(3)));
+}
+
+/** Seconds with µs precision: `1.234567 s`. */
+export function formatSeconds(us) {
+  const sign = us < 0 ? '-' : '';
+  const a = Math.abs(us);
+  const s = Math.floor(a / 1000000);
+  const frac = String(a % 1000000).padStart(6, '0');
+  return `${sign}${s}.${frac} s`;
+}
+
+/** Bytes as `12.3 MB`. */
+export function formatBytes(n) {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1000;
+    i += 1;
+  } while (v >= 1000 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+/** A count with thin thousands separators. */
+export function formatCount(n) {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+}

@@ -1,0 +1,138 @@
+// WebGL2 drawing of a window's per-pixel counts (counted in Rust): one RG32UI texture
+// (positive, negative per pixel) coloured by a fragment shader, one canvas pixel per
+// sensor pixel.
+
+const VERTEX = `#version 300 es
+void main() {
+  // One triangle covering the viewport.
+  vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
+  gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
+}`;
+
+const FRAGMENT = `#version 300 es
+precision highp float;
+precision highp int;
+precision highp usampler2D;
+uniform usampler2D u_counts;
+uniform int u_mode;
+uniform float u_max;
+out vec4 colour;
+
+vec3 heat(float v) {
+  // Black, purple, red, orange, pale yellow.
+  vec3 c0 = vec3(0.0, 0.0, 0.0);
+  vec3 c1 = vec3(0.34, 0.06, 0.43);
+  vec3 c2 = vec3(0.80, 0.20, 0.25);
+  vec3 c3 = vec3(0.98, 0.56, 0.04);
+  vec3 c4 = vec3(0.99, 1.0, 0.64);
+  if (v < 0.25) return mix(c0, c1, v / 0.25);
+  if (v < 0.5) return mix(c1, c2, (v - 0.25) / 0.25);
+  if (v < 0.75) return mix(c2, c3, (v - 0.5) / 0.25);
+  return mix(c3, c4, (v - 0.75) / 0.25);
+}
+
+void main() {
+  ivec2 size = textureSize(u_counts, 0);
+  ivec2 p = ivec2(gl_FragCoord.xy);
+  p.y = size.y - 1 - p.y; // row 0 of the texture is y = 0, drawn at the top
+  uvec2 c = texelFetch(u_counts, p, 0).rg;
+  uint total = c.r + c.g;
+  if (u_mode == 0) {
+    if (total == 0u) {
+      colour = vec4(1.0, 1.0, 1.0, 1.0);
+    } else if (c.r >= c.g) {
+      colour = vec4(0.0, 0.0, 1.0, 1.0);
+    } else {
+      colour = vec4(1.0, 0.0, 0.0, 1.0);
+    }
+  } else {
+    // Lit pixels start at 0.12 so a single event stays visible next to a busy pixel.
+    float v = total == 0u ? 0.0
+      : 0.12 + 0.88 * log(1.0 + float(total)) / log(1.0 + max(u_max, 1.0));
+    colour = vec4(heat(clamp(v, 0.0, 1.0)), 1.0);
+  }
+}`;
+
+export const MODE_IDS = { polarity: 0, heatmap: 1 };
+
+function compile(gl, type, source) {
+  const shader = gl.createShader(type);
+  gl.shaderSource(shader, source);
+  gl.compileShader(shader);
+  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) {
+    throw new Error(`WebGL shader: ${gl.getShaderInfoLog(shader)}`);
+  }
+  return shader;
+}
+
+export class FrameRenderer {
+  constructor(canvas) {
+    const gl = canvas.getContext('webgl2', {
+      preserveDrawingBuffer: true,
+      antialias: false,
+      alpha: false,
+      premultipliedAlpha: false,
+    });
+    if (!gl) {
+      throw new Error('this browser has no WebGL2, which the viewer needs to draw frames');
+    }
+    this.canvas = canvas;
+    this.gl = gl;
+    const program = gl.createProgram();
+    gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, VERTEX));
+    gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
+    gl.linkProgram(program);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
+      throw new Error(`WebGL program: ${gl.getProgramInfoLog(program)}`);
+    }
+    this.program = program;
+    this.uMode = gl.getUniformLocation(program, 'u_mode');
+    this.uMax = gl.getUniformLocation(program, 'u_max');
+    this.uCounts = gl.getUniformLocation(program, 'u_counts');
+    this.vao = gl.createVertexArray();
+    this.texture = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    for (const [k, v] of [
+      [gl.TEXTURE_MIN_FILTER, gl.NEAREST],
+      [gl.TEXTURE_MAG_FILTER, gl.NEAREST],
+      [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE],
+      [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE],
+    ]) {
+      gl.texParameteri(gl.TEXTURE_2D, k, v);
+    }
+    this.width = 0;
+    this.height = 0;
+    this.max = 0;
+  }
+
+  /** Takes the counts (`2 * width * height` u32) of a frame. */
+  upload(counts, width, height, max) {
+    const gl = this.gl;
+    if (width !== this.width || height !== this.height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.width = width;
+      this.height = height;
+    }
+    this.max = max;
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RG32UI, width, height, 0, gl.RG_INTEGER, gl.UNSIGNED_INT,
+      counts);
+  }
+
+  /** Draws the last uploaded frame in `mode` (`polarity` or `heatmap`). */
+  draw(mode) {
+    const gl = this.gl;
+    if (!this.width || !this.height) return;
+    gl.viewport(0, 0, this.width, this.height);
+    gl.useProgram(this.program);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    gl.uniform1i(this.uCounts, 0);
+    gl.uniform1i(this.uMode, MODE_IDS[mode] ?? 0);
+    gl.uniform1f(this.uMax, this.max);
+    gl.bindVertexArray(this.vao);
+    gl.drawArrays(gl.TRIANGLES, 0, 3);
+  }
+}

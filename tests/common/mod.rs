@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod digest;
+
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -131,25 +133,13 @@ where
             match digest {
                 Ok(d) => {
                     let got = serde_json::to_value(&d).expect("digest serialises");
-                    for k in [
-                        "events",
-                        "first_index",
-                        "sum_x",
-                        "sum_y",
-                        "sum_t",
-                        "sum_p",
-                        "positive",
-                    ] {
-                        if got[k].as_i64() != w[k].as_i64() || got[k].is_null() {
-                            out.failures.push(format!(
-                                "{id} [{}, {}) {}: {k}: h5py {} vs strobe {}",
-                                window.from,
-                                window.to,
-                                w["label"].as_str().unwrap_or(""),
-                                w[k],
-                                got[k]
-                            ));
-                        }
+                    for m in digest::digest_mismatches(&got, w) {
+                        out.failures.push(format!(
+                            "{id} [{}, {}) {}: {m}",
+                            window.from,
+                            window.to,
+                            w["label"].as_str().unwrap_or("")
+                        ));
                     }
                 }
                 Err(e) => out

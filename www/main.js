@@ -156,7 +156,7 @@ function renderWindow() {
     ['negative', formatCount(w.negative)],
     ['first index', formatCount(w.first_index)],
     ['pixels lit', `${formatCount(w.pixels.active)} (${formatCount(w.pixels.positive)} mostly +, ${formatCount(w.pixels.negative)} mostly −)`],
-    ['max per pixel', formatCount(w.max_total)],
+    ['max per pixel', `${formatCount(w.max_total)} (heatmap full scale ${formatCount(w.scale)})`],
   ];
   if (w.outside) rows.push(['off sensor', formatCount(w.outside)]);
   fillList($('win-panel'), rows);
@@ -207,7 +207,7 @@ function drawFrame() {
   const w = v.frame_width();
   const h = v.frame_height();
   if (!w || !h) return;
-  state.renderer.upload(v.frame_counts(), w, h, v.frame_max());
+  state.renderer.upload(v.frame_counts(), w, h, v.frame_scale());
   state.renderer.draw(state.mode);
 }
 

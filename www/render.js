@@ -15,7 +15,7 @@ precision highp int;
 precision highp usampler2D;
 uniform usampler2D u_counts;
 uniform int u_mode;
-uniform float u_max;
+uniform float u_max; // count at which the heatmap saturates
 out vec4 colour;
 
 vec3 heat(float v) {
@@ -105,7 +105,7 @@ export class FrameRenderer {
     this.max = 0;
   }
 
-  /** Takes the counts (`2 * width * height` u32) of a frame. */
+  /** Takes the counts (`2 * width * height` u32) of a frame and the heatmap's full-scale count. */
   upload(counts, width, height, max) {
     const gl = this.gl;
     if (width !== this.width || height !== this.height) {

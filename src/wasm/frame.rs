@@ -80,4 +80,21 @@ impl Frame {
         }
         (pos + neg, pos, neg)
     }
+
+    /// The count the heatmap saturates at: the 99th percentile of lit pixels' totals (at
+    /// least 1), so that a few hot pixels do not leave everything else dark.
+    pub fn scale(&self) -> u32 {
+        let mut totals: Vec<u32> = self
+            .counts
+            .chunks_exact(2)
+            .map(|c| c[0].saturating_add(c[1]))
+            .filter(|&t| t > 0)
+            .collect();
+        if totals.is_empty() {
+            return 1;
+        }
+        let k = (totals.len() - 1) * 99 / 100;
+        let (_, v, _) = totals.select_nth_unstable(k);
+        (*v).max(1)
+    }
 }

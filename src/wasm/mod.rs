@@ -162,6 +162,11 @@ impl Viewer {
     pub fn frame_max(&self) -> u32 {
         self.shared.borrow().frame.max_total
     }
+
+    /// The per-pixel count the heatmap saturates at (99th percentile of lit pixels).
+    pub fn frame_scale(&self) -> u32 {
+        self.shared.borrow().frame.scale()
+    }
 }
 
 impl Viewer {
@@ -291,6 +296,7 @@ async fn read_window(
         "negative": digest.events - digest.positive,
         "outside": frame.outside,
         "max_total": frame.max_total,
+        "scale": frame.scale(),
         "pixels": {"active": active, "positive": pos_pixels, "negative": neg_pixels},
         "net": net_json(&session.cache),
     });

@@ -205,7 +205,9 @@ mod tests {
     fn wild_copies_match_exact_copies() {
         for dist in 1..40 {
             for len in 1..100 {
-                let prefix: Vec<u8> = (0..dist as u8).map(|b| b.wrapping_mul(31) + 1).collect();
+                let prefix: Vec<u8> = (0..dist as u8)
+                    .map(|b| b.wrapping_mul(31).wrapping_add(1))
+                    .collect();
                 let mut a = prefix.clone();
                 a.resize(dist + len, 0);
                 copy_match_exact(&mut a, dist, dist, len);

@@ -11,6 +11,8 @@ pub mod hdf5;
 pub mod source;
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod demo;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod serve;
 
 #[cfg(target_arch = "wasm32")]

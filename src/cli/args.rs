@@ -24,6 +24,8 @@ pub enum Command {
     Window(WindowArgs),
     /// Serve the viewer and a directory of recordings over HTTP (Range, CORS).
     Serve(ServeArgs),
+    /// Write a synthetic demo recording (if missing) and serve it with the viewer.
+    Demo(DemoArgs),
 }
 
 /// Where the recording is and how to read it.
@@ -91,4 +93,19 @@ pub struct ServeArgs {
     /// Added delay per request in milliseconds (to see rounds as latency).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for demo.h5 (default: demo/ in the source checkout, else ~/.cache/strobe).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to bind; loopback unless you mean to share.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Only write the recording (if missing) and print its path.
+    #[arg(long)]
+    pub no_serve: bool,
 }

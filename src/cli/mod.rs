@@ -1,6 +1,7 @@
 //! The `strobe` command line: `info`, `window`, `serve`.
 
 pub mod args;
+mod demo;
 mod open;
 mod report;
 
@@ -25,6 +26,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             Command::Info(a) => report::info(a).await,
             Command::Window(a) => report::window(a).await,
             Command::Serve(a) => report::serve(a).await,
+            Command::Demo(a) => demo::demo(a).await,
         }
     });
     match result {

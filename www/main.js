@@ -21,6 +21,8 @@ const state = {
   t: null,
   dt: 50000,
   mode: 'polarity',
+  /** The camera asked for (multi-camera files), or null for the file's first. */
+  camera: null,
   /** The last completed window's JSON from the engine. */
   window: null,
   /** Bumped by every load; a load that finds it changed was superseded. */
@@ -62,6 +64,7 @@ function publish(status, error = null) {
     t: state.t,
     dt: state.dt,
     mode: state.mode,
+    camera: state.info?.camera ?? null,
     seq: state.seq,
   };
   document.body.dataset.status = status;
@@ -193,6 +196,18 @@ function renderControls() {
   }
   select.value = String(state.dt);
   $('mode-select').value = state.mode;
+  const cameras = info?.cameras ?? [];
+  const cameraSelect = $('camera-select');
+  $('camera-pick').hidden = cameras.length < 2;
+  if (cameras.length >= 2) {
+    cameraSelect.replaceChildren(...cameras.map((c) => {
+      const o = document.createElement('option');
+      o.value = c;
+      o.textContent = c;
+      return o;
+    }));
+    cameraSelect.value = info.camera ?? cameras[0];
+  }
   const isFile = state.source?.kind === 'file';
   $('copy-link').disabled = isFile;
   $('copy-link').title = isFile ? 'a local file cannot be linked' : 'copy a link to this window';
@@ -225,7 +240,9 @@ function queueDraw(events) {
 
 function setAddress(how) {
   const url = state.source?.kind === 'url' ? state.source.url : null;
-  const query = buildQuery({ url, t: state.t, dt: state.dt, mode: state.mode });
+  const query = buildQuery({
+    url, t: state.t, dt: state.dt, mode: state.mode, camera: state.camera,
+  });
   if (query === location.search) return;
   const entry = { t: state.t, dt: state.dt, mode: state.mode };
   if (how === 'push') history.pushState(entry, '', query);
@@ -249,6 +266,7 @@ async function openSource(source, view, how) {
   state.dt = view.dt;
   state.mode = view.mode;
   state.t = view.t;
+  state.camera = view.camera ?? null;
   showViewer(true);
   renderInfo();
   renderWindow();
@@ -260,8 +278,8 @@ async function openSource(source, view, how) {
   let text;
   try {
     text = source.kind === 'url'
-      ? await state.viewer.open_url(source.url)
-      : await state.viewer.open_file(source.file);
+      ? await state.viewer.open_url(source.url, state.camera)
+      : await state.viewer.open_file(source.file, state.camera);
   } catch (err) {
     if (seq === state.seq) {
       setAddress(how);
@@ -340,10 +358,14 @@ function openUrlText(text, view, how) {
 function followAddress(how) {
   const params = parseParams(location.search);
   notice(params.errors);
-  const view = { t: params.t, dt: params.dt, mode: params.mode };
+  const view = { t: params.t, dt: params.dt, mode: params.mode, camera: params.camera };
   if (params.url === null) {
     if (state.source?.kind === 'file' && state.info) {
-      // Back/forward within a local file's windows.
+      // Back/forward within a local file's windows (and cameras).
+      if (view.camera !== state.camera) {
+        openSource(state.source, view, 'none');
+        return;
+      }
       state.mode = view.mode;
       loadWindow(view.t ?? state.info.t_first ?? 0, view.dt, 'none');
       return;
@@ -359,7 +381,8 @@ function followAddress(how) {
     return;
   }
   const same = state.source?.kind === 'url' && state.info
-    && checkDatasetUrl(params.url, location.href).url === state.source.url;
+    && checkDatasetUrl(params.url, location.href).url === state.source.url
+    && params.camera === state.camera;
   if (same) {
     state.mode = view.mode;
     loadWindow(view.t ?? state.info.t_first ?? 0, view.dt, 'none');
@@ -386,6 +409,11 @@ function wireControls() {
     state.renderer.draw(state.mode);
     setAddress('replace');
     if (window.strobe) window.strobe.mode = state.mode;
+  });
+  $('camera-select').addEventListener('change', () => {
+    if (!state.source) return;
+    const camera = $('camera-select').value;
+    openSource(state.source, { t: state.t, dt: state.dt, mode: state.mode, camera }, 'push');
   });
   $('prev').addEventListener('click', () => step(-1));
   $('next').addEventListener('click', () => step(1));

@@ -43,9 +43,10 @@ function integer(text) {
 }
 
 /**
- * Reads `url`, `t`, `dt`, `mode` from a query string. Returns `{url, t, dt, mode, errors}`:
- * `t` is `null` when absent (the recording's first event); bad values fall back to defaults
- * and add a message to `errors`.
+ * Reads `url`, `t`, `dt`, `mode`, `camera` from a query string. Returns
+ * `{url, t, dt, mode, camera, errors}`: `t` is `null` when absent (the recording's first
+ * event), `camera` `null` when absent (the file's first camera); bad values fall back to
+ * defaults and add a message to `errors`.
  */
 export function parseParams(search) {
   const q = new URLSearchParams(search);
@@ -66,19 +67,29 @@ export function parseParams(search) {
     errors.push(`mode=${mode} is not one of ${MODES.join(', ')}`);
     mode = null;
   }
+  let camera = q.get('camera');
+  if (camera !== null && !/^[A-Za-z0-9_.-]{1,64}$/.test(camera)) {
+    errors.push(`camera=${camera} is not a camera name`);
+    camera = null;
+  }
   return {
     url: url === null || url === '' ? null : url,
     t,
     dt: dt ?? DEFAULT_DT,
     mode: mode ?? DEFAULT_MODE,
+    camera: camera || null,
     errors,
   };
 }
 
-/** The query string for a view: `?url=…&t=…&dt=…&mode=…` (url left out for local files). */
-export function buildQuery({ url, t, dt, mode }) {
+/**
+ * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…]` (url left out for local
+ * files).
+ */
+export function buildQuery({ url, t, dt, mode, camera }) {
   const q = new URLSearchParams();
   if (url) q.set('url', url);
+  if (camera) q.set('camera', camera);
   if (t !== null && t !== undefined) q.set('t', String(t));
   q.set('dt', String(dt));
   q.set('mode', mode);

@@ -77,17 +77,20 @@ impl Viewer {
     /// Opens the recording at `url` (`http:` or `https:` only). Resolves to the info JSON
     /// (see [`Viewer::info`]), or `null` when a newer request superseded it; rejects with an
     /// `Error` whose message says what went wrong and what to do.
-    pub fn open_url(&self, url: String) -> Promise {
+    ///
+    /// `camera` picks one camera of a multi-camera file (M3ED: `left`, `right`); `None`
+    /// opens the first.
+    pub fn open_url(&self, url: String, camera: Option<String>) -> Promise {
         if let Err(msg) = check_url(&url) {
             return Promise::reject(&js_sys::Error::new(&msg).into());
         }
-        self.open(Box::new(FetchSource::new(url)))
+        self.open(Box::new(FetchSource::new(url)), camera)
     }
 
     /// Opens a local file (or any Blob): only the byte ranges needed are read, nothing is
     /// uploaded. Resolves and rejects like [`Viewer::open_url`].
-    pub fn open_file(&self, blob: Blob) -> Promise {
-        self.open(Box::new(BlobSource::new(blob)))
+    pub fn open_file(&self, blob: Blob, camera: Option<String>) -> Promise {
+        self.open(Box::new(BlobSource::new(blob)), camera)
     }
 
     /// The open recording as JSON: source, layout, paths, cameras, datasets, events,
@@ -170,7 +173,7 @@ impl Viewer {
 }
 
 impl Viewer {
-    fn open(&self, source: Box<dyn RangeSource>) -> Promise {
+    fn open(&self, source: Box<dyn RangeSource>, camera: Option<String>) -> Promise {
         let generation = {
             let mut shared = self.shared.borrow_mut();
             shared.generation += 1;
@@ -180,7 +183,7 @@ impl Viewer {
         };
         let shared = self.shared.clone();
         future_to_promise(async move {
-            let session = open_session(source)
+            let session = open_session(source, camera)
                 .await
                 .map_err(|msg| JsValue::from(js_sys::Error::new(&msg)))?;
             let mut shared = shared.borrow_mut();
@@ -220,14 +223,18 @@ fn to_time(v: f64, name: &str) -> Result<i64, String> {
     }
 }
 
-async fn open_session(source: Box<dyn RangeSource>) -> Result<Session, String> {
+async fn open_session(
+    source: Box<dyn RangeSource>,
+    camera: Option<String>,
+) -> Result<Session, String> {
     let cache = Rc::new(RangeCache::new(source, DEFAULT_BUDGET));
-    let rec = Recording::open(
-        cache.clone() as Rc<dyn RangeSource>,
-        &LayoutOverrides::default(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let overrides = LayoutOverrides {
+        camera: camera.filter(|c| !c.is_empty()),
+        ..Default::default()
+    };
+    let rec = Recording::open(cache.clone() as Rc<dyn RangeSource>, &overrides)
+        .await
+        .map_err(|e| e.to_string())?;
     let summary = rec.summary().await.map_err(|e| e.to_string())?;
     if u64::from(summary.width) * u64::from(summary.height) > MAX_PIXELS {
         return Err(format!(
@@ -362,6 +369,7 @@ fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
         "layout": rec.layout,
         "paths": rec.paths,
         "cameras": rec.cameras,
+        "camera": opened_camera(rec),
         "datasets": datasets,
         "events": summary.events,
         "t_first": summary.t_first,
@@ -371,4 +379,15 @@ fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
         "height": summary.height,
         "rate": rate,
     })
+}
+
+/// The camera a multi-camera recording was opened at (`/prophesee/<camera>/…`), else null.
+fn opened_camera(rec: &Recording) -> Option<String> {
+    if rec.cameras.len() < 2 {
+        return None;
+    }
+    rec.cameras
+        .iter()
+        .find(|c| rec.paths.t.starts_with(&format!("/prophesee/{c}/")))
+        .cloned()
 }

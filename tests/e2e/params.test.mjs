@@ -28,21 +28,27 @@ test('only http: and https: dataset URLs are accepted', () => {
 
 test('parseParams reads url, t, dt, mode with defaults', () => {
   assert.deepEqual(parseParams(''), {
-    url: null, t: null, dt: DEFAULT_DT, mode: 'polarity', errors: [],
+    url: null, t: null, dt: DEFAULT_DT, mode: 'polarity', camera: null, errors: [],
   });
   const p = parseParams('?url=http%3A%2F%2Fh%2Fx.h5&t=-1500&dt=100&mode=heatmap');
-  assert.deepEqual(p, { url: 'http://h/x.h5', t: -1500, dt: 100, mode: 'heatmap', errors: [] });
-  const bad = parseParams('?t=1.5&dt=0&mode=rainbow');
+  assert.deepEqual(p, {
+    url: 'http://h/x.h5', t: -1500, dt: 100, mode: 'heatmap', camera: null, errors: [],
+  });
+  assert.equal(parseParams('?camera=right').camera, 'right');
+  const bad = parseParams('?t=1.5&dt=0&mode=rainbow&camera=%3Cb%3E');
   assert.equal(bad.t, null);
   assert.equal(bad.dt, DEFAULT_DT);
   assert.equal(bad.mode, 'polarity');
-  assert.equal(bad.errors.length, 3);
+  assert.equal(bad.camera, null);
+  assert.equal(bad.errors.length, 4);
   assert.equal(parseParams('?t=99999999999999999999').t, null, 'beyond 2^53 is refused');
   assert.equal(parseParams('?t=1700000000000000').t, 1700000000000000);
 });
 
 test('buildQuery round-trips through parseParams', () => {
-  const view = { url: 'https://h/a b.h5?x=1&y=2', t: 123456, dt: 2000, mode: 'heatmap' };
+  const view = {
+    url: 'https://h/a b.h5?x=1&y=2', t: 123456, dt: 2000, mode: 'heatmap', camera: 'left',
+  };
   const back = parseParams(buildQuery(view));
   assert.deepEqual(back, { ...view, errors: [] });
   assert.equal(buildQuery({ url: null, t: 5, dt: 10, mode: 'polarity' }), '?t=5&dt=10&mode=polarity');

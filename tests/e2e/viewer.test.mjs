@@ -69,6 +69,33 @@ describe('open by link', () => {
     });
   }
 
+  test('camera= picks an M3ED camera; the camera select switches and keeps the window', async () => {
+    const right = fixture('m3ed_right');
+    const left = fixture('m3ed_left');
+    const w = right.windows.find((x) => x.events > 1000 && x.to - x.from <= 100000);
+    const page = await newPage(browser);
+    let hook = await open(page, viewerUrl(site.origin, {
+      url: DATA_URL + right.file, t: w.from, dt: w.to - w.from,
+    }) + '&camera=right');
+    assert.equal(hook.status, 'ready', hook.error);
+    assert.equal(hook.camera, 'right');
+    assert.deepEqual(hook.recording, recordingOf(right));
+    assert.deepEqual(hook.window, digestOf(w));
+    assert.ok(await page.locator('#camera-pick').isVisible());
+
+    hook = await after(page, () => page.selectOption('#camera-select', 'left'));
+    assert.equal(hook.status, 'ready', hook.error);
+    assert.equal(hook.camera, 'left');
+    assert.deepEqual(hook.recording, recordingOf(left));
+    assert.equal(hook.window.from, w.from);
+    assert.equal(new URL(page.url()).searchParams.get('camera'), 'left');
+    hook = await after(page, () => page.goBack());
+    assert.equal(hook.camera, 'right');
+    assert.deepEqual(hook.window, digestOf(w));
+    await assertClean(page);
+    await page.close();
+  });
+
   test('without t the window starts at the first event; dt defaults to 50 ms', async () => {
     const fx = fixture('dsec_full_bitshuffle');
     const page = await newPage(browser);

@@ -402,9 +402,11 @@ function wireControls() {
     select.append(o);
   }
   select.addEventListener('change', () => {
+    select.blur(); // so that ← → step windows again instead of changing the select
     if (state.info) loadWindow(state.t, Number(select.value), 'push');
   });
   $('mode-select').addEventListener('change', () => {
+    $('mode-select').blur();
     state.mode = $('mode-select').value;
     state.renderer.draw(state.mode);
     setAddress('replace');
@@ -413,6 +415,7 @@ function wireControls() {
   $('camera-select').addEventListener('change', () => {
     if (!state.source) return;
     const camera = $('camera-select').value;
+    $('camera-select').blur();
     openSource(state.source, { t: state.t, dt: state.dt, mode: state.mode, camera }, 'push');
   });
   $('prev').addEventListener('click', () => step(-1));
@@ -446,6 +449,16 @@ function wireControls() {
       status.textContent = 'copy failed — the address bar holds the link';
     }
     setTimeout(() => { status.textContent = ''; }, 2500);
+  });
+  // A file dropped anywhere on the page opens like a picked one.
+  document.addEventListener('dragover', (e) => {
+    if (e.dataTransfer?.types?.includes('Files')) e.preventDefault();
+  });
+  document.addEventListener('drop', (e) => {
+    const file = e.dataTransfer?.files?.[0];
+    if (!file) return;
+    e.preventDefault();
+    openSource({ kind: 'file', file }, { t: null, dt: state.dt, mode: state.mode }, 'push');
   });
   window.addEventListener('popstate', () => followAddress('none'));
 }

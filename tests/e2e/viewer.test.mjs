@@ -158,6 +158,10 @@ describe('navigation', () => {
     let hook = await after(page, () => page.selectOption('#dt-select', '10000'));
     assert.deepEqual(hook.window, digestOf(manifestWindow(fx.id, '10ms_aligned')));
     assert.equal(new URL(page.url()).searchParams.get('dt'), '10000');
+    // The select gives the keys back: → steps by the new length.
+    hook = await after(page, () => page.keyboard.press('ArrowRight'));
+    assert.equal(hook.window.from, 544000);
+    assert.equal(hook.window.to, 554000);
 
     const box = await page.locator('#timeline').boundingBox();
     hook = await after(page, () => page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2));
@@ -211,6 +215,26 @@ describe('local file', () => {
     const next = await after(page, () => page.keyboard.press('ArrowRight'));
     assert.equal(next.window.from, w.to);
     assert.equal(next.window.first_index, w.first_index + w.events);
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('a file dropped on the page opens like a picked one', async () => {
+    const fx = fixture('vector');
+    const page = await newPage(browser);
+    await open(page, viewerUrl(site.origin));
+    const hook = await after(page, () => page.evaluate(async (url) => {
+      const blob = await (await fetch(url)).blob();
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([blob], 'dropped.h5'));
+      document.body.dispatchEvent(new DragEvent('drop', {
+        dataTransfer: transfer, bubbles: true, cancelable: true,
+      }));
+    }, DATA_URL + fx.file));
+    assert.equal(hook.status, 'ready', hook.error);
+    assert.deepEqual(hook.recording, recordingOf(fx));
+    assert.deepEqual(hook.window, digestOf(manifestWindow(fx.id, '50ms_from_first')));
+    assert.match(await page.locator('#rec-panel').textContent(), /dropped\.h5/);
     await assertClean(page);
     await page.close();
   });

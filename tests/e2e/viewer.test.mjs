@@ -176,6 +176,25 @@ describe('navigation', () => {
     await page.close();
   });
 
+  test('copy link puts the address of the current window on the clipboard', async () => {
+    const fx = fixture('vector');
+    const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await context.newPage();
+    await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, dt: 20000 }));
+    await after(page, () => page.keyboard.press('ArrowRight'));
+    await page.click('#copy-link');
+    await page.waitForFunction(() => document.getElementById('copy-status').textContent !== '');
+    assert.equal(await page.locator('#copy-status').textContent(), 'link copied');
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(copied, page.url());
+    const q = new URL(copied).searchParams;
+    assert.equal(q.get('url'), DATA_URL + fx.file);
+    assert.equal(q.get('t'), String(fx.info.t_first + 20000));
+    assert.equal(q.get('dt'), '20000');
+    assert.equal(q.get('mode'), 'polarity');
+    await context.close();
+  });
+
   test('without url the landing view offers a URL box and a file picker', async () => {
     const page = await newPage(browser);
     const hook = await open(page, viewerUrl(site.origin));

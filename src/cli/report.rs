@@ -18,26 +18,7 @@ fn print_json(value: &impl Serialize) -> Result<(), String> {
 pub async fn info(args: InfoArgs) -> Result<(), String> {
     let (cache, rec) = open::recording(&args.source).await?;
     let summary = rec.summary().await.map_err(|e| e.to_string())?;
-    let datasets: Vec<_> = rec
-        .columns
-        .all()
-        .iter()
-        .copied()
-        .chain(rec.ms_index.iter())
-        .map(|d| {
-            json!({
-                "path": d.path,
-                "dtype": d.dtype.map(|t| t.numpy()),
-                "shape": d.shape,
-                "layout": d.layout.describe(),
-                "chunks": match &d.layout {
-                    strobe::hdf5::DataLayout::Chunked { chunk, .. } => Some(chunk.clone()),
-                    _ => None,
-                },
-                "filters": d.filter_names(),
-            })
-        })
-        .collect();
+    let datasets = rec.datasets();
     let stats = cache.stats();
     let out = json!({
         "source": cache.describe(),

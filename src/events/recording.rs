@@ -139,6 +139,17 @@ impl Recording {
         self.file.what()
     }
 
+    /// The event columns and the time-index table, as `info` shows them.
+    pub fn datasets(&self) -> Vec<crate::hdf5::DatasetSummary> {
+        self.columns
+            .all()
+            .iter()
+            .copied()
+            .chain(self.ms_index.iter())
+            .map(DatasetInfo::summary)
+            .collect()
+    }
+
     /// Reads first/last timestamps, offset and sensor size (one or two rounds).
     pub async fn summary(&self) -> Result<Summary, EventsError> {
         let n = self.events;

@@ -52,6 +52,17 @@ impl ElementType {
     }
 }
 
+/// What `info` shows of a dataset (CLI JSON and the viewer's panel alike).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DatasetSummary {
+    pub path: String,
+    pub dtype: Option<String>,
+    pub shape: Vec<u64>,
+    pub layout: String,
+    pub chunks: Option<Vec<u64>>,
+    pub filters: Vec<String>,
+}
+
 /// A dataset as the read path sees it.
 #[derive(Debug, Clone)]
 pub struct DatasetInfo {
@@ -133,6 +144,20 @@ impl DatasetInfo {
 
     pub fn is_scalar(&self) -> bool {
         self.shape.is_empty()
+    }
+
+    pub fn summary(&self) -> DatasetSummary {
+        DatasetSummary {
+            path: self.path.clone(),
+            dtype: self.dtype.map(|t| t.numpy()),
+            shape: self.shape.clone(),
+            layout: self.layout.describe(),
+            chunks: match &self.layout {
+                DataLayout::Chunked { chunk, .. } => Some(chunk.clone()),
+                _ => None,
+            },
+            filters: self.filter_names(),
+        }
     }
 
     /// Filter ids with names, for `info`.

@@ -12,7 +12,7 @@ pub mod layout;
 mod meta_storage;
 pub mod read;
 
-pub use dataset::{DatasetInfo, ElementType};
+pub use dataset::{DatasetInfo, DatasetSummary, ElementType};
 pub use error::Hdf5Error;
 pub use file::H5File;
 pub use layout::{ChunkIndexKind, DataLayout};

@@ -20,7 +20,6 @@ use web_sys::Blob;
 
 use crate::events::WindowReader;
 use crate::events::{LayoutKind, LayoutOverrides, Recording, Summary, Window, WindowDigest};
-use crate::hdf5::DataLayout;
 use crate::source::blob::BlobSource;
 use crate::source::cache::DEFAULT_BUDGET;
 use crate::source::fetch::FetchSource;
@@ -332,26 +331,7 @@ fn net_json(cache: &Cache) -> Value {
 }
 
 fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
-    let datasets: Vec<Value> = rec
-        .columns
-        .all()
-        .iter()
-        .copied()
-        .chain(rec.ms_index.iter())
-        .map(|d| {
-            json!({
-                "path": d.path,
-                "dtype": d.dtype.map(|t| t.numpy()),
-                "shape": d.shape,
-                "layout": d.layout.describe(),
-                "chunks": match &d.layout {
-                    DataLayout::Chunked { chunk, .. } => Some(chunk.clone()),
-                    _ => None,
-                },
-                "filters": d.filter_names(),
-            })
-        })
-        .collect();
+    let datasets = rec.datasets();
     let rate = match (&rec.ms_table, summary.t_first, summary.t_last) {
         (Some(table), Some(first), Some(last)) => {
             // M3ED counts milliseconds from the first event, the others from t = 0.

@@ -2,6 +2,8 @@
 //! `ms_to_idx` is exact (checked against the engine's windows and against h5py), it has busy
 //! and quiet stretches, it is reused rather than rewritten, and `strobe demo` serves it.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -8,10 +8,11 @@ use super::args::DemoArgs;
 
 pub async fn demo(args: DemoArgs) -> Result<(), String> {
     let dir = args.data.clone().unwrap_or_else(demo::default_dir);
-    if !dir.join(demo::FILE_NAME).exists() {
+    let path = dir.join(demo::FILE_NAME);
+    if demo::read_stamp(&path).is_err() {
         eprintln!(
-            "strobe demo: writing {} (12 s of synthetic events)…",
-            dir.join(demo::FILE_NAME).display()
+            "strobe demo: writing {} (12 s of synthetic events, a few seconds)…",
+            path.display()
         );
     }
     let made = demo::ensure(&dir)?;

@@ -40,10 +40,13 @@ pub fn untrans_bit_elem(src: &[u8], dst: &mut [u8], t: usize, scratch: &mut Vec<
         bits_to_byte_planes(src, dst, 1);
     } else {
         // Bit planes -> byte planes (the byte-shuffled layout), then a byte unshuffle.
-        scratch.clear();
-        scratch.resize(src.len(), 0);
-        bits_to_byte_planes(src, scratch, t);
-        unshuffle_into(scratch, dst, t);
+        // Every byte of the scratch area is written before it is read.
+        if scratch.len() < src.len() {
+            scratch.resize(src.len(), 0);
+        }
+        let planes = &mut scratch[..src.len()];
+        bits_to_byte_planes(src, planes, t);
+        unshuffle_into(planes, dst, t);
     }
     true
 }
@@ -155,7 +158,6 @@ pub fn decode_filter(
     let mut out = vec![0u8; total];
     let mut tmp: Vec<u8> = Vec::new();
     let mut scratch: Vec<u8> = Vec::new();
-    let mut zdec = zstd::Decoder::default();
     let last = (n % block_elems) / 8 * 8;
     let blocks = (0..n / block_elems)
         .map(|_| block_elems)
@@ -186,7 +188,7 @@ pub fn decode_filter(
             if compression == 2 {
                 lz4::decode_block_exact(src, &mut tmp).map_err(|e| corrupt(NAME, e))?;
             } else {
-                zdec.decode_exact(src, &mut tmp)
+                zstd::with_decoder(|d| d.decode_exact(src, &mut tmp))
                     .map_err(|e| corrupt(NAME, e))?;
             }
             untrans_bit_elem(&tmp, dst, t, &mut scratch);

@@ -44,7 +44,6 @@ enum Codec {
 /// Per-chunk decoder state, reused across streams.
 #[derive(Default)]
 struct Codecs {
-    zstd: zstd::Decoder,
     zlib: Inflater,
     snappy: Option<snap::raw::Decoder>,
 }
@@ -70,7 +69,7 @@ impl Codecs {
                     .map_err(|e| format!("snappy: {e}"))?
             }
             Codec::Zlib => self.zlib.inflate_into(src, dst)?,
-            Codec::Zstd => self.zstd.decode_into(src, dst)?,
+            Codec::Zstd => zstd::with_decoder(|d| d.decode_into(src, dst))?,
         };
         if got != want {
             return Err(format!(
@@ -145,7 +144,30 @@ pub fn decode(data: &[u8], cap: usize) -> Result<Vec<u8>, FilterError> {
     Ok(out)
 }
 
+thread_local! {
+    /// Per-thread block buffers (un-shuffle source and bit-shuffle scratch), reused across
+    /// chunks; never larger than the largest block decoded (itself capped by the chunk size).
+    static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
 fn decode_into(data: &[u8], h: Header, out: &mut [u8]) -> Result<(), FilterError> {
+    BUFFERS.with(|b| match b.try_borrow_mut() {
+        Ok(mut bufs) => {
+            let (tmp, scratch) = &mut *bufs;
+            decode_blocks(data, h, out, tmp, scratch)
+        }
+        Err(_) => decode_blocks(data, h, out, &mut Vec::new(), &mut Vec::new()),
+    })
+}
+
+fn decode_blocks(
+    data: &[u8],
+    h: Header,
+    out: &mut [u8],
+    tmp: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> Result<(), FilterError> {
     if h.cbytes > data.len() {
         return Err(corrupt(
             NAME,
@@ -206,13 +228,10 @@ fn decode_into(data: &[u8], h: Header, out: &mut [u8]) -> Result<(), FilterError
     let doshuffle = h.flags & DOSHUFFLE != 0 && ts > 1;
     let dobitshuffle = h.flags & DOBITSHUFFLE != 0;
     let blocksize = h.blocksize.min(nbytes);
-    let mut tmp = if doshuffle || dobitshuffle {
-        vec![0u8; blocksize]
-    } else {
-        Vec::new()
-    };
+    if (doshuffle || dobitshuffle) && tmp.len() < blocksize {
+        tmp.resize(blocksize, 0);
+    }
     let mut codecs = Codecs::default();
-    let mut scratch = Vec::new();
     for (j, (dst, start)) in out
         .chunks_mut(blocksize)
         .zip(bstarts.chunks_exact(4))
@@ -268,7 +287,7 @@ fn decode_into(data: &[u8], h: Header, out: &mut [u8]) -> Result<(), FilterError
         if doshuffle {
             unshuffle_into(&tmp[..bsize], dst, ts);
         } else if unshuffle {
-            blosc_bitunshuffle(&tmp[..bsize], dst, ts, &mut scratch);
+            blosc_bitunshuffle(&tmp[..bsize], dst, ts, scratch);
         }
     }
     Ok(())

@@ -139,6 +139,20 @@ pub fn frame_info(src: &[u8]) -> Result<FrameInfo, String> {
     })
 }
 
+thread_local! {
+    /// One decoder per thread, reused across chunks: its tables and buffers (~30 KB) would
+    /// otherwise be allocated and the predefined tables rebuilt for every small chunk.
+    static DECODER: std::cell::RefCell<Decoder> = std::cell::RefCell::new(Decoder::default());
+}
+
+/// Runs `f` with this thread's reusable decoder (a fresh one if it is already in use).
+pub fn with_decoder<R>(f: impl FnOnce(&mut Decoder) -> R) -> R {
+    DECODER.with(|d| match d.try_borrow_mut() {
+        Ok(mut dec) => f(&mut dec),
+        Err(_) => f(&mut Decoder::default()),
+    })
+}
+
 /// Reusable decoder state (tables and the literals buffer live across frames and blocks).
 #[derive(Default)]
 pub struct Decoder {
@@ -747,9 +761,7 @@ fn xxh64(data: &[u8]) -> u64 {
 /// frames are accepted too, as libzstd does).
 pub fn decode_filter(data: &[u8], cap: usize) -> Result<Vec<u8>, FilterError> {
     let mut out = vec![0u8; cap];
-    let n = Decoder::default()
-        .decode_into(data, &mut out)
-        .map_err(|e| corrupt("zstd", e))?;
+    let n = with_decoder(|d| d.decode_into(data, &mut out)).map_err(|e| corrupt("zstd", e))?;
     out.truncate(n);
     Ok(out)
 }

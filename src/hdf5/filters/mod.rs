@@ -4,6 +4,7 @@
 //! and offset read from the data is checked: corrupt or hostile input gives a [`FilterError`],
 //! never a panic, and no decoder produces (or allocates for its output) more than the chunk's
 //! decoded size. See `README.md` beside this file for formats, performance and design notes.
+#![forbid(unsafe_code)]
 
 mod bitshuffle;
 mod blosc;

@@ -3,6 +3,7 @@
 #
 # Idempotent: on a machine where it already ran, every step is a quick check and nothing is
 # printed. On a fresh one it installs, in order:
+#   0. Debian libhdf5-dev + pkg-config                   (apt-get; the demo writer links libhdf5)
 #   1. the Rust target wasm32-unknown-unknown            (rustup)
 #   2. wasm-bindgen CLI at exactly Cargo.lock's version   (cargo install, ~90 s)
 #   3. Debian chromium + chromium-driver                  (apt-get, ~15 s)
@@ -35,6 +36,17 @@ as_root() {
 }
 
 command -v cargo >/dev/null 2>&1 || die "cargo not found (looked on PATH and in $CARGO_HOME/bin) — install Rust with rustup first"
+
+# --- 0. system libraries for the native build ------------------------------------------------
+# `strobe demo` writes its recording with hdf5-metno, which links the system libhdf5.
+if ! dpkg -s libhdf5-dev >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install libhdf5-dev and pkg-config by hand"
+    say "installing Debian libhdf5-dev + pkg-config (for the demo recording writer)"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq >&2 || die "apt-get update failed"
+    as_root apt-get install -y -qq --no-install-recommends libhdf5-dev pkg-config >/dev/null \
+        || die "apt-get install libhdf5-dev pkg-config failed"
+fi
 
 # --- 1. wasm32 target -------------------------------------------------------------------------
 if ! rustup target list --installed 2>/dev/null | grep -qx 'wasm32-unknown-unknown'; then

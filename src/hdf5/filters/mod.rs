@@ -143,13 +143,16 @@ pub fn decode_chunk(
     // Every chunk of a chunked dataset (edge chunks included) decodes to the full chunk size;
     // anything else means truncated or damaged data (LZF, for one, cannot tell by itself).
     if decoded && data.len() != chunk_bytes {
-        let first = pipeline
+        // Name the compressor (shuffle and fletcher32 keep sizes as they are).
+        let culprit = pipeline
             .iter()
             .enumerate()
-            .find(|(i, _)| active(*i))
+            .rev()
+            .find(|(i, s)| active(*i) && !matches!(s.id, ids::SHUFFLE | ids::FLETCHER32))
+            .or_else(|| pipeline.iter().enumerate().find(|(i, _)| active(*i)))
             .map_or("filter", |(_, s)| filter_name(s.id));
         return Err(corrupt(
-            first,
+            culprit,
             format!(
                 "chunk decoded to {} bytes, expected {chunk_bytes}",
                 data.len()
@@ -260,6 +263,19 @@ mod unit_tests {
         // Shuffle masked out: data passes through untouched.
         let out = decode_chunk(&[step(2, &[4])], 1, vec![1, 2, 3, 4, 5, 6, 7, 8], 4, 8).unwrap();
         assert_eq!(out, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn wrong_decoded_size_names_the_compressor() {
+        // Deflate stored block "abc" (3 bytes) behind a shuffle, for a 4-byte chunk.
+        let stream = vec![
+            0x78, 0x01, 0x01, 0x03, 0x00, 0xFC, 0xFF, b'a', b'b', b'c', 0x02, 0x4D, 0x01, 0x27,
+        ];
+        let err = decode_chunk(&[step(2, &[1]), step(1, &[6])], 0, stream, 1, 4).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "deflate data is corrupt: chunk decoded to 3 bytes, expected 4"
+        );
     }
 
     #[test]

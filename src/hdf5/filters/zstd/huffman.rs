@@ -162,54 +162,102 @@ impl HufTable {
 }
 
 impl HufTable {
-    /// Decodes four streams into four outputs, interleaved so the four dependency chains
-    /// overlap (`outs[3]` may be shorter than the others).
-    pub fn decode_four(&self, srcs: [&[u8]; 4], outs: [&mut [u8]; 4]) -> Result<(), &'static str> {
-        let mut brs = [
-            RevBits::new(srcs[0])?,
-            RevBits::new(srcs[1])?,
-            RevBits::new(srcs[2])?,
-            RevBits::new(srcs[3])?,
-        ];
+    /// Decodes the four streams of `region` (stream `k` is `region[bounds[k]..bounds[k + 1]]`)
+    /// into four outputs, interleaved so the four dependency chains overlap (`outs[3]` may be
+    /// shorter than the others). Each stream keeps only a bit position and a 64-bit window,
+    /// refilled unconditionally every four symbols, so all four fit in registers. Bits below a
+    /// stream's start read from the preceding bytes: harmless for a valid stream (a code is
+    /// fixed by its leading bits), and a stream read past its start fails the final check.
+    pub fn decode_four(
+        &self,
+        region: &[u8],
+        bounds: [usize; 5],
+        outs: [&mut [u8]; 4],
+    ) -> Result<(), &'static str> {
+        let mut pos = [0isize; 4];
+        for (k, p) in pos.iter_mut().enumerate() {
+            let (start, end) = (bounds[k], bounds[k + 1]);
+            if end <= start || end > region.len() {
+                return Err("Huffman stream bounds are inconsistent");
+            }
+            let last = region[end - 1];
+            if last == 0 {
+                return Err("bitstream does not end with a 1 end-mark bit");
+            }
+            *p = (8 * end) as isize - (last.leading_zeros() + 1) as isize;
+        }
         let [o0, o1, o2, o3] = outs;
         let common = o0.len().min(o1.len()).min(o2.len()).min(o3.len());
         let mb = self.max_bits;
         let cells = &self.cells;
         let mask = (1usize << MAX_BITS) - 1;
         let quads = common / 4;
+        let mut win = [0u64; 4];
         for q in 0..quads {
-            for br in brs.iter_mut() {
-                br.ensure(4 * mb);
-            }
             for k in 0..4 {
-                let i = 4 * q + k;
-                let c0 = cells[(brs[0].peek(mb) as usize) & mask];
-                let c1 = cells[(brs[1].peek(mb) as usize) & mask];
-                let c2 = cells[(brs[2].peek(mb) as usize) & mask];
-                let c3 = cells[(brs[3].peek(mb) as usize) & mask];
-                brs[0].consume(u32::from(c0 >> 8));
-                brs[1].consume(u32::from(c1 >> 8));
-                brs[2].consume(u32::from(c2 >> 8));
-                brs[3].consume(u32::from(c3 >> 8));
+                win[k] = window(region, pos[k]);
+            }
+            for j in 0..4 {
+                let i = 4 * q + j;
+                let c0 = cells[(win[0] >> (64 - mb)) as usize & mask];
+                let c1 = cells[(win[1] >> (64 - mb)) as usize & mask];
+                let c2 = cells[(win[2] >> (64 - mb)) as usize & mask];
+                let c3 = cells[(win[3] >> (64 - mb)) as usize & mask];
+                let (n0, n1, n2, n3) = (c0 >> 8, c1 >> 8, c2 >> 8, c3 >> 8);
+                win[0] <<= n0;
+                win[1] <<= n1;
+                win[2] <<= n2;
+                win[3] <<= n3;
+                pos[0] -= n0 as isize;
+                pos[1] -= n1 as isize;
+                pos[2] -= n2 as isize;
+                pos[3] -= n3 as isize;
                 o0[i] = c0 as u8;
                 o1[i] = c1 as u8;
                 o2[i] = c2 as u8;
                 o3[i] = c3 as u8;
             }
         }
-        for (br, out) in brs.iter_mut().zip([o0, o1, o2, o3]) {
+        for (k, out) in [o0, o1, o2, o3].into_iter().enumerate() {
             for o in out[quads * 4..].iter_mut() {
-                br.ensure(mb);
-                let c = cells[(br.peek(mb) as usize) & mask];
+                let w = window(region, pos[k]);
+                let c = cells[(w >> (64 - mb)) as usize & mask];
                 *o = c as u8;
-                br.consume(u32::from(c >> 8));
+                pos[k] -= (c >> 8) as isize;
             }
-            if !br.finished() {
+            if pos[k] != 8 * bounds[k] as isize {
                 return Err("Huffman stream not consumed exactly");
             }
         }
         Ok(())
     }
+}
+
+/// The 64 bits of `region` just below bit `pos`, left-aligned (zeros below the region's start).
+#[inline(always)]
+fn window(region: &[u8], pos: isize) -> u64 {
+    if pos >= 64 {
+        let top = (pos as usize).div_ceil(8);
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&region[top - 8..top]);
+        u64::from_le_bytes(b) << ((top * 8) as isize - pos)
+    } else {
+        window_slow(region, pos)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn window_slow(region: &[u8], pos: isize) -> u64 {
+    if pos <= 0 {
+        return 0;
+    }
+    let top = (pos as usize).div_ceil(8).min(region.len());
+    let mut w = 0u64;
+    for (i, &byte) in region[..top].iter().enumerate() {
+        w |= u64::from(byte) << (8 * (8 - top + i));
+    }
+    w << ((top * 8) as isize - pos)
 }
 
 #[cfg(test)]

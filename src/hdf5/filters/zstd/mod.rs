@@ -555,13 +555,10 @@ impl Decoder {
             let s1 = usize::from(u16::from_le_bytes([jt[0], jt[1]]));
             let s2 = usize::from(u16::from_le_bytes([jt[2], jt[3]]));
             let s3 = usize::from(u16::from_le_bytes([jt[4], jt[5]]));
-            let rest = &body[6..];
-            if s1 + s2 + s3 >= rest.len() {
+            if 6 + s1 + s2 + s3 >= body.len() {
                 return err("zstd literals jump table is inconsistent");
             }
-            let (a, rest) = rest.split_at(s1);
-            let (b, rest) = rest.split_at(s2);
-            let (c, d) = rest.split_at(s3);
+            let bounds = [6, 6 + s1, 6 + s1 + s2, 6 + s1 + s2 + s3, body.len()];
             let q = regen.div_ceil(4);
             if 3 * q > regen {
                 return err("zstd literals too short for 4 streams");
@@ -569,7 +566,7 @@ impl Decoder {
             let (o1, o) = self.lits[..regen].split_at_mut(q);
             let (o2, o) = o.split_at_mut(q);
             let (o3, o4) = o.split_at_mut(q);
-            self.huf.decode_four([a, b, c, d], [o1, o2, o3, o4])?;
+            self.huf.decode_four(body, bounds, [o1, o2, o3, o4])?;
         }
         Ok((hlen + csize, None))
     }

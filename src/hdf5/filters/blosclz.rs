@@ -106,24 +106,37 @@ pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
             copy_piece::<8>(dst, start + k, op + k);
             k += 8;
         }
-    } else if dist < 8 && op + len + 8 <= dst.len() {
-        // Short period: write the first 8 bytes (two overlapping 4-byte pieces, or bytewise
-        // for periods below 4); the output also repeats with period `d2`, the smallest multiple
-        // of `dist` that is >= 8, so the rest goes in 8-byte pieces.
-        if dist >= 4 {
-            copy_piece::<4>(dst, start, op);
-            copy_piece::<4>(dst, start + 4, op + 4);
-        } else {
-            for k in 0..8 {
-                dst[op + k] = dst[start + k];
+    } else if dist < 8 && op + len + 16 <= dst.len() {
+        // Short period: build 16 bytes of the pattern in a register and store it at every
+        // multiple of `dist` that keeps 16-byte stores contiguous (no reloads of fresh output).
+        let pat: u128 = match dist {
+            1 => u128::from(dst[start]) * 0x0101_0101_0101_0101_0101_0101_0101_0101,
+            2 => {
+                u128::from(u16::from_le_bytes([dst[start], dst[start + 1]]))
+                    * 0x0001_0001_0001_0001_0001_0001_0001_0001
             }
-        }
-        const D2: [usize; 8] = [8, 8, 8, 9, 8, 10, 12, 14];
-        let d2 = D2[dist];
-        let mut k = 8;
+            4 => {
+                let mut b = [0u8; 4];
+                b.copy_from_slice(&dst[start..start + 4]);
+                u128::from(u32::from_le_bytes(b)) * 0x0000_0001_0000_0001_0000_0001_0000_0001
+            }
+            _ => {
+                let mut b = [0u8; 16];
+                b[..dist].copy_from_slice(&dst[start..op]);
+                for i in dist..16 {
+                    b[i] = b[i - dist];
+                }
+                u128::from_le_bytes(b)
+            }
+        };
+        // Largest multiple of `dist` that is <= 16.
+        const STEP: [usize; 8] = [16, 16, 16, 15, 16, 15, 12, 14];
+        let step = STEP[dist];
+        let bytes = pat.to_le_bytes();
+        let mut k = 0;
         while k < len {
-            copy_piece::<8>(dst, op + k - d2, op + k);
-            k += 8;
+            dst[op + k..op + k + 16].copy_from_slice(&bytes);
+            k += step;
         }
     } else {
         copy_match_exact(dst, op, dist, len);
@@ -212,7 +225,7 @@ mod tests {
                 a.resize(dist + len, 0);
                 copy_match_exact(&mut a, dist, dist, len);
                 let mut b = prefix.clone();
-                b.resize(dist + len + 16, 0);
+                b.resize(dist + len + 32, 0);
                 copy_match(&mut b, dist, dist, len);
                 assert_eq!(a[..], b[..dist + len], "dist {dist} len {len}");
             }

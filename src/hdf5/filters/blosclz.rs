@@ -100,13 +100,7 @@ pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
             copy_piece::<16>(dst, start + k, op + k);
             k += 16;
         }
-    } else if dist >= 8 && op + len + 8 <= dst.len() {
-        let mut k = 0;
-        while k < len {
-            copy_piece::<8>(dst, start + k, op + k);
-            k += 8;
-        }
-    } else if dist < 8 && op + len + 16 <= dst.len() {
+    } else if dist < 16 && op + len + 16 <= dst.len() {
         // Short period: build 16 bytes of the pattern in a register and store it at every
         // multiple of `dist` that keeps 16-byte stores contiguous (no reloads of fresh output).
         let pat: u128 = match dist {
@@ -120,6 +114,12 @@ pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
                 b.copy_from_slice(&dst[start..start + 4]);
                 u128::from(u32::from_le_bytes(b)) * 0x0000_0001_0000_0001_0000_0001_0000_0001
             }
+            8 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&dst[start..op]);
+                let w = u128::from(u64::from_le_bytes(b));
+                w | w << 64
+            }
             _ => {
                 let mut b = [0u8; 16];
                 b[..dist].copy_from_slice(&dst[start..op]);
@@ -130,13 +130,21 @@ pub(crate) fn copy_match(dst: &mut [u8], op: usize, dist: usize, len: usize) {
             }
         };
         // Largest multiple of `dist` that is <= 16.
-        const STEP: [usize; 8] = [16, 16, 16, 15, 16, 15, 12, 14];
+        const STEP: [usize; 16] = [
+            16, 16, 16, 15, 16, 15, 12, 14, 16, 9, 10, 11, 12, 13, 14, 15,
+        ];
         let step = STEP[dist];
         let bytes = pat.to_le_bytes();
         let mut k = 0;
         while k < len {
             dst[op + k..op + k + 16].copy_from_slice(&bytes);
             k += step;
+        }
+    } else if dist >= 8 && op + len + 8 <= dst.len() {
+        let mut k = 0;
+        while k < len {
+            copy_piece::<8>(dst, start + k, op + k);
+            k += 8;
         }
     } else {
         copy_match_exact(dst, op, dist, len);

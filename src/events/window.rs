@@ -59,12 +59,31 @@ pub struct WindowDigest {
 impl WindowDigest {
     pub fn add(&mut self, batch: &EventBatch) {
         self.events += batch.len() as u64;
-        self.sum_x += batch.x.iter().map(|&v| i128::from(v)).sum::<i128>();
-        self.sum_y += batch.y.iter().map(|&v| i128::from(v)).sum::<i128>();
-        self.sum_t += batch.t.iter().map(|&v| i128::from(v)).sum::<i128>();
-        self.sum_p += batch.p.iter().map(|&v| i128::from(v)).sum::<i128>();
+        self.sum_x += exact_sum(&batch.x);
+        self.sum_y += exact_sum(&batch.y);
+        self.sum_t += exact_sum(&batch.t);
+        self.sum_p += exact_sum(&batch.p);
         self.positive += batch.p.iter().filter(|&&v| v > 0).count() as u64;
     }
+}
+
+/// Exact sum of any integer column: runs of 4096 values are added in `i64` (vectorised),
+/// which cannot overflow while every value is below 2^51 in magnitude; a run holding a larger
+/// value is added in `i128`.
+fn exact_sum<T: Copy + Into<i64>>(values: &[T]) -> i128 {
+    const RUN: usize = 4096;
+    const SAFE: u64 = 1 << 51;
+    values
+        .chunks(RUN)
+        .map(|run| {
+            let small = run.iter().all(|&v| v.into().unsigned_abs() < SAFE);
+            if small {
+                i128::from(run.iter().map(|&v| v.into()).sum::<i64>())
+            } else {
+                run.iter().map(|&v| i128::from(v.into())).sum()
+            }
+        })
+        .sum()
 }
 
 /// Reads one window batch by batch.

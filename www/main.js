@@ -4,7 +4,7 @@
 import init, { Viewer } from './pkg/strobe.js';
 import {
   DT_PRESETS, buildQuery, checkDatasetUrl, formatBytes, formatCount, formatDuration,
-  formatSeconds, parseParams,
+  formatSeconds, parseExtras, parseParams,
 } from './params.js';
 import { FrameRenderer } from './render.js';
 import { Timeline } from './timeline.js';
@@ -21,6 +21,8 @@ const state = {
   t: null,
   dt: 50000,
   mode: 'polarity',
+  /** Polarity-mode colours: `dsec` or `dark`. */
+  palette: 'dsec',
   /** The camera asked for (multi-camera files), or null for the file's first. */
   camera: null,
   /** The last completed window's JSON from the engine. */
@@ -64,6 +66,7 @@ function publish(status, error = null) {
     t: state.t,
     dt: state.dt,
     mode: state.mode,
+    palette: state.palette,
     camera: state.info?.camera ?? null,
     seq: state.seq,
   };
@@ -196,6 +199,7 @@ function renderControls() {
   }
   select.value = String(state.dt);
   $('mode-select').value = state.mode;
+  $('palette-select').value = state.palette;
   const cameras = info?.cameras ?? [];
   const cameraSelect = $('camera-select');
   $('camera-pick').hidden = cameras.length < 2;
@@ -223,7 +227,7 @@ function drawFrame() {
   const h = v.frame_height();
   if (!w || !h) return;
   state.renderer.upload(v.frame_counts(), w, h, v.frame_scale());
-  state.renderer.draw(state.mode);
+  state.renderer.draw(state.mode, state.palette);
 }
 
 function queueDraw(events) {
@@ -241,7 +245,7 @@ function queueDraw(events) {
 function setAddress(how) {
   const url = state.source?.kind === 'url' ? state.source.url : null;
   const query = buildQuery({
-    url, t: state.t, dt: state.dt, mode: state.mode, camera: state.camera,
+    url, t: state.t, dt: state.dt, mode: state.mode, camera: state.camera, palette: state.palette,
   });
   if (query === location.search) return;
   const entry = { t: state.t, dt: state.dt, mode: state.mode };
@@ -357,7 +361,9 @@ function openUrlText(text, view, how) {
 /** Shows what the address says: a recording's window, or the landing view. */
 function followAddress(how) {
   const params = parseParams(location.search);
-  notice(params.errors);
+  const extras = parseExtras(location.search);
+  notice([...params.errors, ...extras.errors]);
+  state.palette = extras.palette;
   const view = { t: params.t, dt: params.dt, mode: params.mode, camera: params.camera };
   if (params.url === null) {
     if (state.source?.kind === 'file' && state.info) {
@@ -408,9 +414,16 @@ function wireControls() {
   $('mode-select').addEventListener('change', () => {
     $('mode-select').blur();
     state.mode = $('mode-select').value;
-    state.renderer.draw(state.mode);
+    state.renderer.draw(state.mode, state.palette);
     setAddress('replace');
     if (window.strobe) window.strobe.mode = state.mode;
+  });
+  $('palette-select').addEventListener('change', () => {
+    $('palette-select').blur();
+    state.palette = $('palette-select').value;
+    state.renderer.draw(state.mode, state.palette);
+    setAddress('replace');
+    if (window.strobe) window.strobe.palette = state.palette;
   });
   $('camera-select').addEventListener('change', () => {
     if (!state.source) return;

@@ -11,6 +11,9 @@ export const DEFAULT_DT = 50000;
 export const MAX_DT = 3600 * 1000000;
 export const MODES = ['polarity', 'heatmap'];
 export const DEFAULT_MODE = 'polarity';
+/** Polarity-mode colours: `dsec` (white, blue +, red −) or `dark` (black, cyan +, orange −). */
+export const PALETTES = ['dsec', 'dark'];
+export const DEFAULT_PALETTE = 'dsec';
 
 /**
  * A dataset address as typed or linked: resolved against the page, and only `http:` or
@@ -83,16 +86,32 @@ export function parseParams(search) {
 }
 
 /**
- * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…]` (url left out for local
+ * Reads the display extras of a query string: `palette`. Returns `{palette, errors}`; bad
+ * values fall back to defaults and add a message to `errors`.
+ */
+export function parseExtras(search) {
+  const q = new URLSearchParams(search);
+  const errors = [];
+  let palette = q.get('palette');
+  if (palette !== null && !PALETTES.includes(palette)) {
+    errors.push(`palette=${palette} is not one of ${PALETTES.join(', ')}`);
+    palette = null;
+  }
+  return { palette: palette ?? DEFAULT_PALETTE, errors };
+}
+
+/**
+ * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…][&palette=…]` (url left out for local
  * files).
  */
-export function buildQuery({ url, t, dt, mode, camera }) {
+export function buildQuery({ url, t, dt, mode, camera, palette }) {
   const q = new URLSearchParams();
   if (url) q.set('url', url);
   if (camera) q.set('camera', camera);
   if (t !== null && t !== undefined) q.set('t', String(t));
   q.set('dt', String(dt));
   q.set('mode', mode);
+  if (palette && palette !== DEFAULT_PALETTE) q.set('palette', palette);
   return `?${q.toString()}`;
 }
 

@@ -15,6 +15,7 @@ precision highp int;
 precision highp usampler2D;
 uniform usampler2D u_counts;
 uniform int u_mode;
+uniform int u_palette; // polarity colours: 0 DSEC (white, blue, red), 1 dark (black, cyan, orange)
 uniform float u_max; // count at which the heatmap saturates
 out vec4 colour;
 
@@ -37,7 +38,15 @@ void main() {
   p.y = size.y - 1 - p.y; // row 0 of the texture is y = 0, drawn at the top
   uvec2 c = texelFetch(u_counts, p, 0).rg;
   uint total = c.r + c.g;
-  if (u_mode == 0) {
+  if (u_mode == 0 && u_palette == 1) {
+    if (total == 0u) {
+      colour = vec4(0.0, 0.0, 0.0, 1.0);
+    } else if (c.r >= c.g) {
+      colour = vec4(0.0, 0.75, 1.0, 1.0);
+    } else {
+      colour = vec4(1.0, 0.35, 0.0, 1.0);
+    }
+  } else if (u_mode == 0) {
     if (total == 0u) {
       colour = vec4(1.0, 1.0, 1.0, 1.0);
     } else if (c.r >= c.g) {
@@ -54,6 +63,7 @@ void main() {
 }`;
 
 export const MODE_IDS = { polarity: 0, heatmap: 1 };
+export const PALETTE_IDS = { dsec: 0, dark: 1 };
 
 function compile(gl, type, source) {
   const shader = gl.createShader(type);
@@ -87,6 +97,7 @@ export class FrameRenderer {
     }
     this.program = program;
     this.uMode = gl.getUniformLocation(program, 'u_mode');
+    this.uPalette = gl.getUniformLocation(program, 'u_palette');
     this.uMax = gl.getUniformLocation(program, 'u_max');
     this.uCounts = gl.getUniformLocation(program, 'u_counts');
     this.vao = gl.createVertexArray();
@@ -121,8 +132,8 @@ export class FrameRenderer {
       counts);
   }
 
-  /** Draws the last uploaded frame in `mode` (`polarity` or `heatmap`). */
-  draw(mode) {
+  /** Draws the last uploaded frame in `mode` (`polarity` or `heatmap`) and `palette`. */
+  draw(mode, palette = 'dsec') {
     const gl = this.gl;
     if (!this.width || !this.height) return;
     gl.viewport(0, 0, this.width, this.height);
@@ -131,6 +142,7 @@ export class FrameRenderer {
     gl.bindTexture(gl.TEXTURE_2D, this.texture);
     gl.uniform1i(this.uCounts, 0);
     gl.uniform1i(this.uMode, MODE_IDS[mode] ?? 0);
+    gl.uniform1i(this.uPalette, PALETTE_IDS[palette] ?? 0);
     gl.uniform1f(this.uMax, this.max);
     gl.bindVertexArray(this.vao);
     gl.drawArrays(gl.TRIANGLES, 0, 3);

@@ -6,7 +6,6 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::stream::{self, StreamExt, TryStreamExt};
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -114,11 +113,7 @@ impl From<File> for BlobSource {
 #[async_trait(?Send)]
 impl RangeSource for BlobSource {
     async fn read_ranges(&self, ranges: &[ByteRange]) -> Result<Vec<Bytes>, SourceError> {
-        stream::iter(ranges.iter().copied())
-            .map(|range| self.read_one(range))
-            .buffered(MAX_IN_FLIGHT)
-            .try_collect()
-            .await
+        super::read_each(ranges, MAX_IN_FLIGHT, |range| self.read_one(range)).await
     }
 
     async fn len(&self) -> Result<u64, SourceError> {

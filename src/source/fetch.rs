@@ -12,7 +12,6 @@ use std::cell::RefCell;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::stream::{self, StreamExt, TryStreamExt};
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -345,11 +344,7 @@ impl FetchSource {
 #[async_trait(?Send)]
 impl RangeSource for FetchSource {
     async fn read_ranges(&self, ranges: &[ByteRange]) -> Result<Vec<Bytes>, SourceError> {
-        stream::iter(ranges.iter().copied())
-            .map(|range| self.read_one(range))
-            .buffered(MAX_IN_FLIGHT)
-            .try_collect()
-            .await
+        super::read_each(ranges, MAX_IN_FLIGHT, |range| self.read_one(range)).await
     }
 
     async fn len(&self) -> Result<u64, SourceError> {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use futures::stream::{self, StreamExt, TryStreamExt};
+
 use reqwest::header::{self, HeaderMap};
 use reqwest::StatusCode;
 
@@ -379,11 +379,7 @@ impl HttpSource {
 #[async_trait(?Send)]
 impl RangeSource for HttpSource {
     async fn read_ranges(&self, ranges: &[ByteRange]) -> Result<Vec<Bytes>, SourceError> {
-        stream::iter(ranges.iter().copied())
-            .map(|r| self.read_one(r))
-            .buffered(self.max_in_flight)
-            .try_collect()
-            .await
+        super::read_each(ranges, self.max_in_flight, |r| self.read_one(r)).await
     }
 
     async fn len(&self) -> Result<u64, SourceError> {

@@ -133,6 +133,25 @@ pub trait RangeSource {
     fn describe(&self) -> String;
 }
 
+/// Reads each range with `read_one`, at most `in_flight` at a time, results in the order
+/// asked: how every network-like source serves `read_ranges`.
+pub(crate) async fn read_each<F, Fut>(
+    ranges: &[ByteRange],
+    in_flight: usize,
+    read_one: F,
+) -> Result<Vec<Bytes>, SourceError>
+where
+    F: FnMut(ByteRange) -> Fut,
+    Fut: std::future::Future<Output = Result<Bytes, SourceError>>,
+{
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    stream::iter(ranges.iter().copied())
+        .map(read_one)
+        .buffered(in_flight.max(1))
+        .try_collect()
+        .await
+}
+
 /// A boxed source is a source, so sources chosen at run time can sit behind the cache.
 #[async_trait(?Send)]
 impl<S: RangeSource + ?Sized> RangeSource for Box<S> {

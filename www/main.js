@@ -23,6 +23,12 @@ const state = {
   mode: 'polarity',
   /** Polarity-mode colours: `dsec` or `dark`. */
   palette: 'dsec',
+  /** Playing: stepping one window forward every `dt / speed` of wall time. */
+  playing: false,
+  /** Playback speed: recording time per wall time (1/100 … 1). */
+  speed: 1,
+  /** Bumped by every play and pause; a play loop that finds it changed stops. */
+  playToken: 0,
   /** The camera asked for (multi-camera files), or null for the file's first. */
   camera: null,
   /** The last completed window's JSON from the engine. */
@@ -67,6 +73,8 @@ function publish(status, error = null) {
     dt: state.dt,
     mode: state.mode,
     palette: state.palette,
+    playing: state.playing,
+    speed: state.speed,
     camera: state.info?.camera ?? null,
     seq: state.seq,
   };
@@ -262,6 +270,7 @@ function showViewer(on) {
 
 /** Opens a recording and then its window at `view.t` (default: the first event). */
 async function openSource(source, view, how) {
+  setPlaying(false);
   const seq = ++state.seq;
   clearError();
   state.source = source;
@@ -343,9 +352,53 @@ function step(dir) {
   loadWindow(state.t + dir * state.dt, state.dt, 'push');
 }
 
+// --- playing ---------------------------------------------------------------------------------
+
+/** Starts or stops playing (no-op when already so). */
+function setPlaying(on) {
+  const playing = Boolean(on && state.info);
+  if (playing === state.playing) return;
+  state.playing = playing;
+  state.playToken += 1;
+  const button = $('play');
+  button.textContent = playing ? '❚❚' : '▶';
+  button.setAttribute('aria-pressed', String(playing));
+  if (window.strobe) window.strobe.playing = playing;
+  if (playing) playLoop(state.playToken);
+}
+
+const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
+
+/**
+ * Advances one window every `dt / speed` of wall time, but never before the previous
+ * window finished loading. A load started elsewhere (a step, a click) supersedes the one
+ * started here; playing then continues from the window shown.
+ */
+async function playLoop(token) {
+  const alive = () => state.playing && token === state.playToken;
+  let shownAt = performance.now();
+  while (alive()) {
+    const interval = state.dt / 1000 / state.speed;
+    const wait = shownAt + interval - performance.now();
+    if (wait > 0) await sleep(wait);
+    if (!alive()) return;
+    if (!canStep(1)) {
+      setPlaying(false);
+      return;
+    }
+    shownAt = performance.now();
+    await loadWindow(state.t + state.dt, state.dt, 'replace');
+    if (document.body.dataset.status === 'error' && token === state.playToken) {
+      setPlaying(false);
+      return;
+    }
+  }
+}
+
 function openUrlText(text, view, how) {
   const checked = checkDatasetUrl(text, location.href);
   if (checked.error) {
+    setPlaying(false);
     state.seq += 1;
     state.viewer.cancel();
     state.source = null;
@@ -376,6 +429,7 @@ function followAddress(how) {
       loadWindow(view.t ?? state.info.t_first ?? 0, view.dt, 'none');
       return;
     }
+    setPlaying(false);
     state.seq += 1;
     state.viewer.cancel();
     state.source = null;
@@ -431,6 +485,15 @@ function wireControls() {
     $('camera-select').blur();
     openSource(state.source, { t: state.t, dt: state.dt, mode: state.mode, camera }, 'push');
   });
+  $('play').addEventListener('click', () => {
+    $('play').blur(); // so that space is the page's play/pause key, not a second click
+    setPlaying(!state.playing);
+  });
+  $('speed-select').addEventListener('change', () => {
+    $('speed-select').blur();
+    state.speed = Number($('speed-select').value);
+    if (window.strobe) window.strobe.speed = state.speed;
+  });
   $('prev').addEventListener('click', () => step(-1));
   $('next').addEventListener('click', () => step(1));
   document.addEventListener('keydown', (e) => {
@@ -443,6 +506,10 @@ function wireControls() {
     } else if (e.key === 'ArrowRight') {
       e.preventDefault();
       step(1);
+    } else if (e.key === ' ' && !e.repeat && state.info) {
+      e.preventDefault();
+      if (tag === 'BUTTON') e.target.blur(); // else its keyup would click it too
+      setPlaying(!state.playing);
     }
   });
   $('open-form').addEventListener('submit', (e) => {

@@ -94,3 +94,78 @@ describe('dark palette', () => {
     await page.close();
   });
 });
+
+describe('play/pause', () => {
+  /** Waits until playing stopped and the last load finished; returns the hook. */
+  async function stopped(page) {
+    await page.waitForFunction(
+      () => window.strobe && !window.strobe.playing && document.body.dataset.status === 'ready'
+        && window.strobe.window && window.strobe.window.from === window.strobe.t,
+      null,
+      { timeout: 60000 },
+    );
+    return page.evaluate(() => window.strobe);
+  }
+
+  test('space plays and pauses: t advances by whole windows, the link reproduces the window', async () => {
+    const fx = fixture('dsec_full_bitshuffle');
+    const dt = 20000;
+    const t0 = fx.info.t_first;
+    const page = await newPage(browser);
+    let hook = await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, t: t0, dt }));
+    assert.equal(hook.status, 'ready', hook.error);
+    assert.equal(hook.playing, false);
+    assert.equal(hook.speed, 1);
+    await page.keyboard.press('Space');
+    assert.equal(await page.evaluate(() => window.strobe.playing), true);
+    assert.equal(await page.locator('#play').getAttribute('aria-pressed'), 'true');
+    await page.waitForTimeout(400);
+    await page.keyboard.press('Space');
+    hook = await stopped(page);
+    const t = Number(new URL(page.url()).searchParams.get('t'));
+    assert.equal(hook.t, t);
+    const windows = (t - t0) / dt;
+    assert.ok(Number.isInteger(windows) && windows >= 1, `advanced ${t - t0} µs`);
+    // At 1× a 20 ms window takes 20 ms: 400 ms of playing is at most 20 windows (+1 at the edges).
+    assert.ok(windows <= 21, `advanced ${windows} windows in 400 ms`);
+    assert.equal(hook.window.from, t);
+    assert.equal(hook.window.to, t + dt);
+
+    const fresh = await newPage(browser);
+    const again = await open(fresh, page.url());
+    assert.equal(again.status, 'ready', again.error);
+    assert.deepEqual(again.window, hook.window);
+    await assertClean(page);
+    await assertClean(fresh);
+    await fresh.close();
+    await page.close();
+  });
+
+  test('the play button and the speed select: at 1/100× a 50 ms window lasts 5 s', async () => {
+    const fx = fixture('dsec_full_bitshuffle');
+    const w = manifestWindow(fx.id, '50ms_unaligned_middle');
+    const page = await newPage(browser);
+    let hook = await open(page, viewerUrl(site.origin, {
+      url: DATA_URL + fx.file, t: w.from, dt: 50000,
+    }));
+    await page.selectOption('#speed-select', '0.01');
+    assert.equal(await page.evaluate(() => window.strobe.speed), 0.01);
+    await page.click('#play');
+    await page.waitForTimeout(1500);
+    assert.equal(await page.evaluate(() => window.strobe.t), w.from, 'not advanced yet');
+    await page.click('#play');
+    hook = await stopped(page);
+    assert.equal(hook.t, w.from);
+    // At 1/10× the first step comes after 500 ms.
+    await page.selectOption('#speed-select', '0.1');
+    const seq = await page.evaluate(() => window.strobe.seq);
+    await page.click('#play');
+    hook = await settled(page, seq);
+    await page.click('#play');
+    hook = await stopped(page);
+    assert.ok(hook.t >= w.from + 50000 && (hook.t - w.from) % 50000 === 0, String(hook.t));
+    assert.deepEqual(hook.window.from, hook.t);
+    await assertClean(page);
+    await page.close();
+  });
+});

@@ -11,6 +11,7 @@ use args::{Cli, Command};
 
 /// Runs the command line; prints one line on failure and returns a non-zero exit code.
 pub fn main_with(cli: Cli) -> ExitCode {
+    keep_freed_memory();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -35,5 +36,19 @@ pub fn main_with(cli: Cli) -> ExitCode {
             eprintln!("strobe: {}", message.lines().next().unwrap_or("failed"));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Windows decode in batches of the same few sizes. By default glibc gives the freed batch
+/// buffers back to the kernel and faults fresh zeroed pages in for the next batch, which cost
+/// more than the decoding (a 1 s window: 0.36 s of system time, 0.04 s with this). Keeping
+/// allocations up to 32 MB on the heap and not trimming it lets batches reuse memory; the
+/// peak is unchanged (what one batch and the cache need).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes allocator thresholds; it runs first, before other threads.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
     }
 }

@@ -3,7 +3,7 @@
 
 import init, { Viewer } from './pkg/strobe.js';
 import {
-  DT_PRESETS, buildQuery, checkDatasetUrl, formatBytes, formatCount, formatDuration,
+  DT_PRESETS, TAU_PRESETS, buildQuery, checkDatasetUrl, formatBytes, formatCount, formatDuration,
   formatSeconds, parseExtras, parseParams,
 } from './params.js';
 import { FrameRenderer } from './render.js';
@@ -23,6 +23,8 @@ const state = {
   mode: 'polarity',
   /** Polarity-mode colours: `dsec` or `dark`. */
   palette: 'dsec',
+  /** Time-surface decay constant, µs. */
+  tau: 10000,
   /** Playing: stepping one window forward every `dt / speed` of wall time. */
   playing: false,
   /** Playback speed: recording time per wall time (1/100 … 1). */
@@ -73,6 +75,7 @@ function publish(status, error = null) {
     dt: state.dt,
     mode: state.mode,
     palette: state.palette,
+    tau: state.tau,
     playing: state.playing,
     speed: state.speed,
     camera: state.info?.camera ?? null,
@@ -189,6 +192,18 @@ function renderNet() {
   ]);
 }
 
+function renderTau() {
+  const select = $('tau-select');
+  if (![...select.options].some((o) => Number(o.value) === state.tau)) {
+    const o = document.createElement('option');
+    o.value = String(state.tau);
+    o.textContent = formatDuration(state.tau);
+    select.append(o);
+  }
+  select.value = String(state.tau);
+  $('tau-pick').hidden = state.mode !== 'timesurface';
+}
+
 function renderControls() {
   const info = state.info;
   const t = state.t;
@@ -208,6 +223,7 @@ function renderControls() {
   select.value = String(state.dt);
   $('mode-select').value = state.mode;
   $('palette-select').value = state.palette;
+  renderTau();
   const cameras = info?.cameras ?? [];
   const cameraSelect = $('camera-select');
   $('camera-pick').hidden = cameras.length < 2;
@@ -234,8 +250,12 @@ function drawFrame() {
   const w = v.frame_width();
   const h = v.frame_height();
   if (!w || !h) return;
-  state.renderer.upload(v.frame_counts(), w, h, v.frame_scale());
-  state.renderer.draw(state.mode, state.palette);
+  state.renderer.upload(v.frame_counts(), w, h, v.frame_scale(), v.frame_last(), state.dt);
+  redraw();
+}
+
+function redraw() {
+  state.renderer.draw(state.mode, state.palette, state.tau);
 }
 
 function queueDraw(events) {
@@ -254,6 +274,7 @@ function setAddress(how) {
   const url = state.source?.kind === 'url' ? state.source.url : null;
   const query = buildQuery({
     url, t: state.t, dt: state.dt, mode: state.mode, camera: state.camera, palette: state.palette,
+    tau: state.tau,
   });
   if (query === location.search) return;
   const entry = { t: state.t, dt: state.dt, mode: state.mode };
@@ -417,6 +438,7 @@ function followAddress(how) {
   const extras = parseExtras(location.search);
   notice([...params.errors, ...extras.errors]);
   state.palette = extras.palette;
+  state.tau = extras.tau;
   const view = { t: params.t, dt: params.dt, mode: params.mode, camera: params.camera };
   if (params.url === null) {
     if (state.source?.kind === 'file' && state.info) {
@@ -468,14 +490,28 @@ function wireControls() {
   $('mode-select').addEventListener('change', () => {
     $('mode-select').blur();
     state.mode = $('mode-select').value;
-    state.renderer.draw(state.mode, state.palette);
+    renderTau();
+    redraw();
     setAddress('replace');
     if (window.strobe) window.strobe.mode = state.mode;
+  });
+  for (const tau of TAU_PRESETS) {
+    const o = document.createElement('option');
+    o.value = String(tau);
+    o.textContent = formatDuration(tau);
+    $('tau-select').append(o);
+  }
+  $('tau-select').addEventListener('change', () => {
+    $('tau-select').blur();
+    state.tau = Number($('tau-select').value);
+    redraw();
+    setAddress('replace');
+    if (window.strobe) window.strobe.tau = state.tau;
   });
   $('palette-select').addEventListener('change', () => {
     $('palette-select').blur();
     state.palette = $('palette-select').value;
-    state.renderer.draw(state.mode, state.palette);
+    redraw();
     setAddress('replace');
     if (window.strobe) window.strobe.palette = state.palette;
   });

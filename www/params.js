@@ -9,11 +9,16 @@ export const DT_PRESETS = [
 export const DEFAULT_DT = 50000;
 /** Longest window accepted from an address (µs); the select offers up to 10 s. */
 export const MAX_DT = 3600 * 1000000;
-export const MODES = ['polarity', 'heatmap'];
+export const MODES = ['polarity', 'heatmap', 'timesurface'];
 export const DEFAULT_MODE = 'polarity';
 /** Polarity-mode colours: `dsec` (white, blue +, red −) or `dark` (black, cyan +, orange −). */
 export const PALETTES = ['dsec', 'dark'];
 export const DEFAULT_PALETTE = 'dsec';
+/** Time-surface decay constant τ (µs): presets offered, default, largest accepted. */
+export const TAU_PRESETS = [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000,
+  500000, 1000000];
+export const DEFAULT_TAU = 10000;
+export const MAX_TAU = MAX_DT;
 
 /**
  * A dataset address as typed or linked: resolved against the page, and only `http:` or
@@ -86,8 +91,8 @@ export function parseParams(search) {
 }
 
 /**
- * Reads the display extras of a query string: `palette`. Returns `{palette, errors}`; bad
- * values fall back to defaults and add a message to `errors`.
+ * Reads the display extras of a query string: `palette`, `tau`. Returns
+ * `{palette, tau, errors}`; bad values fall back to defaults and add a message to `errors`.
  */
 export function parseExtras(search) {
   const q = new URLSearchParams(search);
@@ -97,14 +102,19 @@ export function parseExtras(search) {
     errors.push(`palette=${palette} is not one of ${PALETTES.join(', ')}`);
     palette = null;
   }
-  return { palette: palette ?? DEFAULT_PALETTE, errors };
+  let tau = integer(q.get('tau'));
+  if (Number.isNaN(tau) || (tau !== null && (tau <= 0 || tau > MAX_TAU))) {
+    errors.push(`tau=${q.get('tau')} is not a decay time in µs (1 … ${MAX_TAU})`);
+    tau = null;
+  }
+  return { palette: palette ?? DEFAULT_PALETTE, tau: tau ?? DEFAULT_TAU, errors };
 }
 
 /**
- * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…][&palette=…]` (url left out for local
+ * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…][&palette=…][&tau=…]` (url left out for local
  * files).
  */
-export function buildQuery({ url, t, dt, mode, camera, palette }) {
+export function buildQuery({ url, t, dt, mode, camera, palette, tau }) {
   const q = new URLSearchParams();
   if (url) q.set('url', url);
   if (camera) q.set('camera', camera);
@@ -112,6 +122,7 @@ export function buildQuery({ url, t, dt, mode, camera, palette }) {
   q.set('dt', String(dt));
   q.set('mode', mode);
   if (palette && palette !== DEFAULT_PALETTE) q.set('palette', palette);
+  if (mode === 'timesurface' && tau) q.set('tau', String(tau));
   return `?${q.toString()}`;
 }
 

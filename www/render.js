@@ -1,6 +1,6 @@
 // WebGL2 drawing of a window's per-pixel counts (counted in Rust): one RG32UI texture
-// (positive, negative per pixel) coloured by a fragment shader, one canvas pixel per
-// sensor pixel.
+// (positive, negative per pixel) and one R32UI texture (latest event time per pixel, for the
+// time surface) coloured by a fragment shader, one canvas pixel per sensor pixel.
 
 const VERTEX = `#version 300 es
 void main() {
@@ -14,6 +14,9 @@ precision highp float;
 precision highp int;
 precision highp usampler2D;
 uniform usampler2D u_counts;
+uniform usampler2D u_last; // t_last - window start + 1 per pixel, 0 where no event
+uniform uint u_dt;         // window length, µs
+uniform float u_tau;       // time-surface decay, µs
 uniform int u_mode;
 uniform int u_palette; // polarity colours: 0 DSEC (white, blue, red), 1 dark (black, cyan, orange)
 uniform float u_max; // count at which the heatmap saturates
@@ -54,6 +57,15 @@ void main() {
     } else {
       colour = vec4(1.0, 0.0, 0.0, 1.0);
     }
+  } else if (u_mode == 2) {
+    // Time surface: exp(-(t_end - t_last) / tau), grey; black where nothing happened.
+    uint last = texelFetch(u_last, p, 0).r;
+    float v = 0.0;
+    if (last != 0u) {
+      uint age = u_dt >= last - 1u ? u_dt - (last - 1u) : 0u;
+      v = exp(-float(age) / max(u_tau, 1.0));
+    }
+    colour = vec4(v, v, v, 1.0);
   } else {
     // Lit pixels start at 0.12 so a single event stays visible next to a busy pixel.
     float v = total == 0u ? 0.0
@@ -62,7 +74,7 @@ void main() {
   }
 }`;
 
-export const MODE_IDS = { polarity: 0, heatmap: 1 };
+export const MODE_IDS = { polarity: 0, heatmap: 1, timesurface: 2 };
 export const PALETTE_IDS = { dsec: 0, dark: 1 };
 
 function compile(gl, type, source) {
@@ -100,24 +112,35 @@ export class FrameRenderer {
     this.uPalette = gl.getUniformLocation(program, 'u_palette');
     this.uMax = gl.getUniformLocation(program, 'u_max');
     this.uCounts = gl.getUniformLocation(program, 'u_counts');
+    this.uLast = gl.getUniformLocation(program, 'u_last');
+    this.uDt = gl.getUniformLocation(program, 'u_dt');
+    this.uTau = gl.getUniformLocation(program, 'u_tau');
     this.vao = gl.createVertexArray();
     this.texture = gl.createTexture();
-    gl.bindTexture(gl.TEXTURE_2D, this.texture);
-    for (const [k, v] of [
-      [gl.TEXTURE_MIN_FILTER, gl.NEAREST],
-      [gl.TEXTURE_MAG_FILTER, gl.NEAREST],
-      [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE],
-      [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE],
-    ]) {
-      gl.texParameteri(gl.TEXTURE_2D, k, v);
+    this.lastTexture = gl.createTexture();
+    for (const texture of [this.texture, this.lastTexture]) {
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+      for (const [k, v] of [
+        [gl.TEXTURE_MIN_FILTER, gl.NEAREST],
+        [gl.TEXTURE_MAG_FILTER, gl.NEAREST],
+        [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE],
+        [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE],
+      ]) {
+        gl.texParameteri(gl.TEXTURE_2D, k, v);
+      }
     }
     this.width = 0;
     this.height = 0;
     this.max = 0;
+    this.dt = 0;
   }
 
-  /** Takes the counts (`2 * width * height` u32) of a frame and the heatmap's full-scale count. */
-  upload(counts, width, height, max) {
+  /**
+   * Takes the counts (`2 * width * height` u32) of a frame, the heatmap's full-scale count,
+   * and for the time surface the latest event times (`width * height` u32, `t - from + 1`)
+   * and the window length `dt` (µs).
+   */
+  upload(counts, width, height, max, last, dt) {
     const gl = this.gl;
     if (width !== this.width || height !== this.height) {
       this.canvas.width = width;
@@ -130,10 +153,17 @@ export class FrameRenderer {
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RG32UI, width, height, 0, gl.RG_INTEGER, gl.UNSIGNED_INT,
       counts);
+    this.dt = dt;
+    gl.bindTexture(gl.TEXTURE_2D, this.lastTexture);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32UI, width, height, 0, gl.RED_INTEGER, gl.UNSIGNED_INT,
+      last);
   }
 
-  /** Draws the last uploaded frame in `mode` (`polarity` or `heatmap`) and `palette`. */
-  draw(mode, palette = 'dsec') {
+  /**
+   * Draws the last uploaded frame in `mode` (`polarity`, `heatmap` or `timesurface`),
+   * polarity colours from `palette`, time-surface decay `tau` (µs).
+   */
+  draw(mode, palette = 'dsec', tau = 10000) {
     const gl = this.gl;
     if (!this.width || !this.height) return;
     gl.viewport(0, 0, this.width, this.height);
@@ -141,6 +171,11 @@ export class FrameRenderer {
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, this.texture);
     gl.uniform1i(this.uCounts, 0);
+    gl.activeTexture(gl.TEXTURE1);
+    gl.bindTexture(gl.TEXTURE_2D, this.lastTexture);
+    gl.uniform1i(this.uLast, 1);
+    gl.uniform1ui(this.uDt, Math.min(this.dt, 0xffffffff));
+    gl.uniform1f(this.uTau, tau);
     gl.uniform1i(this.uMode, MODE_IDS[mode] ?? 0);
     gl.uniform1i(this.uPalette, PALETTE_IDS[palette] ?? 0);
     gl.uniform1f(this.uMax, this.max);

@@ -16,6 +16,11 @@ pub struct Frame {
     pub outside: u64,
     pub positive: u64,
     pub negative: u64,
+    /// Per pixel, the latest event time of the window as `t - origin + 1` (0: no event),
+    /// saturating at `u32::MAX`; the time surface is drawn from it.
+    pub last: Vec<u32>,
+    /// The window's start (µs of the stored t): `last` counts from here.
+    pub origin: i64,
 }
 
 impl Frame {
@@ -25,13 +30,17 @@ impl Frame {
             width,
             height,
             counts: vec![0; cells],
+            last: vec![0; cells / 2],
             ..Default::default()
         }
     }
 
-    /// Starts over with every count at zero (keeps the allocation).
-    pub fn clear(&mut self) {
+    /// Starts over for a window beginning at `origin`, every count and time at zero (keeps
+    /// the allocation).
+    pub fn clear(&mut self, origin: i64) {
         self.counts.fill(0);
+        self.last.fill(0);
+        self.origin = origin;
         self.max_total = 0;
         self.outside = 0;
         self.positive = 0;
@@ -43,7 +52,8 @@ impl Frame {
     pub fn add(&mut self, batch: &EventBatch) {
         let (w, h) = (self.width as i64, self.height as i64);
         let mut max = self.max_total;
-        for ((&x, &y), &p) in batch.x.iter().zip(&batch.y).zip(&batch.p) {
+        let origin = self.origin;
+        for (((&x, &y), &p), &t) in batch.x.iter().zip(&batch.y).zip(&batch.p).zip(&batch.t) {
             let (x, y) = (i64::from(x), i64::from(y));
             if x < 0 || y < 0 || x >= w || y >= h {
                 self.outside += 1;
@@ -60,6 +70,9 @@ impl Frame {
             self.counts[slot] = self.counts[slot].saturating_add(1);
             let total = self.counts[cell].saturating_add(self.counts[cell + 1]);
             max = max.max(total);
+            let since = (t.saturating_sub(origin).saturating_add(1)).clamp(1, i64::from(u32::MAX));
+            let last = &mut self.last[cell / 2];
+            *last = (*last).max(since as u32);
         }
         self.max_total = max;
     }

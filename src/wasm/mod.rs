@@ -114,7 +114,7 @@ impl Viewer {
         let (generation, session) = {
             let mut shared = self.shared.borrow_mut();
             shared.generation += 1;
-            shared.frame.clear();
+            shared.frame.clear(window.from);
             (shared.generation, shared.session.clone())
         };
         let Some(session) = session else {
@@ -150,6 +150,13 @@ impl Viewer {
     pub fn frame_counts(&self) -> Uint32Array {
         let shared = self.shared.borrow();
         Uint32Array::from(shared.frame.counts.as_slice())
+    }
+
+    /// A copy of the frame's latest event time per pixel (`width * height` u32, rows from
+    /// y = 0): `t - from + 1` of the window's last event there, 0 where there was none.
+    pub fn frame_last(&self) -> Uint32Array {
+        let shared = self.shared.borrow();
+        Uint32Array::from(shared.frame.last.as_slice())
     }
 
     pub fn frame_width(&self) -> u32 {

@@ -1,10 +1,10 @@
-// Display modes of the viewer page: the dark palette, play/pause.
+// Display modes of the viewer page: the dark palette, play/pause, the time surface.
 
 import assert from 'node:assert/strict';
 import { after as afterAll, before, describe, test } from 'node:test';
 
 import {
-  DATA_URL, after, fixture, launchBrowser, manifestWindow, newPage, open, settled, startSite,
+  DATA_URL, after, canvasCensus, fixture, launchBrowser, manifestWindow, newPage, open, settled, startSite,
   viewerUrl,
 } from './helpers.mjs';
 
@@ -166,6 +166,92 @@ describe('play/pause', () => {
     assert.ok(hook.t >= w.from + 50000 && (hook.t - w.from) % 50000 === 0, String(hook.t));
     assert.deepEqual(hook.window.from, hook.t);
     await assertClean(page);
+    await page.close();
+  });
+});
+
+describe('time surface', () => {
+  /** Indices of pixels that are not `bg` (an [r, g, b]) in a census's RGBA buffer. */
+  function lit(census, bg) {
+    const out = new Set();
+    const d = census.pixels;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] !== bg[0] || d[i + 1] !== bg[1] || d[i + 2] !== bg[2]) out.add(i / 4);
+    }
+    return out;
+  }
+
+  test('recent events are brighter than old ones; tau= is in the link; an empty window is black', async () => {
+    const fx = fixture('dsec_full_bitshuffle');
+    const w = manifestWindow(fx.id, '50ms_unaligned_middle');
+    const a = w.from;
+    const dt = 50000;
+    const half = dt / 2;
+    const url = DATA_URL + fx.file;
+    const page = await newPage(browser);
+    // Which pixels have events in each half of the window (polarity mode: lit = not white).
+    let hook = await open(page, viewerUrl(site.origin, { url, t: a + half, dt: half }));
+    assert.equal(hook.status, 'ready', hook.error);
+    const recent = lit(await canvasCensus(page), [255, 255, 255]);
+    hook = await open(page, viewerUrl(site.origin, { url, t: a, dt: half }));
+    const early = lit(await canvasCensus(page), [255, 255, 255]);
+    const old = [...early].filter((i) => !recent.has(i));
+    assert.ok(recent.size > 100 && old.length > 100, `${recent.size} recent, ${old.length} old`);
+
+    hook = await open(page, viewerUrl(site.origin, { url, t: a, dt, mode: 'timesurface' })
+      + '&tau=10000');
+    assert.equal(hook.status, 'ready', hook.error);
+    assert.equal(hook.mode, 'timesurface');
+    assert.equal(hook.tau, 10000);
+    assert.equal(new URL(page.url()).searchParams.get('tau'), '10000');
+    assert.ok(await page.locator('#tau-pick').isVisible());
+    const surface = await canvasCensus(page);
+    // Grey; black exactly where no event was (exp(-dt/tau) still rounds to >= 1/255).
+    assert.equal(surface.black, surface.width * surface.height - hook.pixels.active);
+    const grey = (i) => surface.pixels[4 * i];
+    for (let i = 0; i < surface.pixels.length; i += 4) {
+      assert.equal(surface.pixels[i], surface.pixels[i + 1]);
+      assert.equal(surface.pixels[i], surface.pixels[i + 2]);
+    }
+    // Last event within dt/2 of the end: exp(-2.5) or brighter; older: darker.
+    const recentGrey = [...recent].map(grey);
+    const oldGrey = old.map(grey);
+    const mean = (v) => v.reduce((x, y) => x + y, 0) / v.length;
+    assert.ok(Math.min(...recentGrey) + 1 >= Math.max(...oldGrey),
+      `min recent ${Math.min(...recentGrey)}, max old ${Math.max(...oldGrey)}`);
+    assert.ok(mean(recentGrey) > 2 * mean(oldGrey), `${mean(recentGrey)} vs ${mean(oldGrey)}`);
+    assert.ok(Math.min(...recentGrey) >= 20 && Math.max(...oldGrey) <= 22);
+
+    // Differs from polarity and heatmap.
+    await page.selectOption('#mode-select', 'heatmap');
+    assert.notDeepEqual((await canvasCensus(page)).pixels, surface.pixels);
+    assert.ok(!(await page.locator('#tau-pick').isVisible()));
+    await page.selectOption('#mode-select', 'polarity');
+    assert.notDeepEqual((await canvasCensus(page)).pixels, surface.pixels);
+    assert.equal(new URL(page.url()).searchParams.get('tau'), null);
+    await page.selectOption('#mode-select', 'timesurface');
+    assert.deepEqual((await canvasCensus(page)).pixels, surface.pixels);
+
+    // A longer tau brightens old pixels; the link carries it.
+    await page.selectOption('#tau-select', '100000');
+    assert.equal(new URL(page.url()).searchParams.get('tau'), '100000');
+    const slow = await canvasCensus(page);
+    assert.ok(mean(old.map((i) => slow.pixels[4 * i])) > mean(oldGrey) + 50);
+    const fresh = await newPage(browser);
+    const again = await open(fresh, page.url());
+    assert.equal(again.tau, 100000);
+    assert.deepEqual((await canvasCensus(fresh)).pixels, slow.pixels);
+
+    // An empty window is all black.
+    const gap = manifestWindow(fx.id, 'inside_gap_no_events');
+    await open(fresh, viewerUrl(site.origin, {
+      url, t: gap.from, dt: gap.to - gap.from, mode: 'timesurface',
+    }));
+    const empty = await canvasCensus(fresh);
+    assert.equal(empty.black, empty.width * empty.height);
+    await assertClean(page);
+    await assertClean(fresh);
+    await fresh.close();
     await page.close();
   });
 });

@@ -12,6 +12,7 @@ use args::{Cli, Command};
 /// Runs the command line; prints one line on failure and returns a non-zero exit code.
 pub fn main_with(cli: Cli) -> ExitCode {
     keep_freed_memory();
+    quiet_on_closed_pipe();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -50,5 +51,15 @@ fn keep_freed_memory() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
+/// `strobe info x.h5 --json | head` must end quietly like any Unix tool, not panic when the
+/// reader goes away: restore the default SIGPIPE action Rust's runtime turned off.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: resetting a signal disposition to its default at start-up, before other threads.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -18,24 +18,13 @@ fn print_json(value: &impl Serialize) -> Result<(), String> {
 pub async fn info(args: InfoArgs) -> Result<(), String> {
     let (cache, rec) = open::recording(&args.source).await?;
     let summary = rec.summary().await.map_err(|e| e.to_string())?;
-    let datasets = rec.datasets();
     let stats = cache.stats();
-    let out = json!({
-        "source": cache.describe(),
-        "layout": rec.layout,
-        "paths": rec.paths,
-        "cameras": rec.cameras,
-        "datasets": datasets,
-        "events": summary.events,
-        "t_first": summary.t_first,
-        "t_last": summary.t_last,
-        "t_offset": summary.t_offset,
-        "width": summary.width,
-        "height": summary.height,
-        "requests": stats.requests,
-        "bytes": stats.bytes,
-        "rounds": stats.rounds,
-    });
+    let mut out = serde_json::to_value(rec.info(summary.clone())).map_err(|e| e.to_string())?;
+    if let Some(map) = out.as_object_mut() {
+        map.insert("requests".into(), json!(stats.requests));
+        map.insert("bytes".into(), json!(stats.bytes));
+        map.insert("rounds".into(), json!(stats.rounds));
+    }
     if args.source.json {
         return print_json(&out);
     }

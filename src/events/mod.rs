@@ -8,5 +8,5 @@ pub mod window;
 
 pub use error::EventsError;
 pub use layout::{LayoutKind, LayoutOverrides, LayoutPaths};
-pub use recording::{Recording, Summary};
+pub use recording::{Recording, RecordingInfo, Summary};
 pub use window::{EventBatch, Window, WindowDigest, WindowReader};

@@ -51,6 +51,18 @@ pub struct Recording {
     height_ds: Option<DatasetInfo>,
 }
 
+/// What `strobe info` and the viewer's recording panel show, under the same names.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordingInfo {
+    pub source: String,
+    pub layout: LayoutKind,
+    pub paths: LayoutPaths,
+    pub cameras: Vec<String>,
+    pub datasets: Vec<crate::hdf5::DatasetSummary>,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
 /// Facts about a recording that take a read of a few chunks (first/last timestamps, ...).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Summary {
@@ -137,6 +149,18 @@ impl Recording {
 
     pub fn what(&self) -> &str {
         self.file.what()
+    }
+
+    /// Layout, paths and datasets with the summary read by [`Self::summary`].
+    pub fn info(&self, summary: Summary) -> RecordingInfo {
+        RecordingInfo {
+            source: self.what().to_string(),
+            layout: self.layout,
+            paths: self.paths.clone(),
+            cameras: self.cameras.clone(),
+            datasets: self.datasets(),
+            summary,
+        }
     }
 
     /// The event columns and the time-index table, as `info` shows them.

@@ -338,7 +338,6 @@ fn net_json(cache: &Cache) -> Value {
 }
 
 fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
-    let datasets = rec.datasets();
     let rate = match (&rec.ms_table, summary.t_first, summary.t_last) {
         (Some(table), Some(first), Some(last)) => {
             // M3ED counts milliseconds from the first event, the others from t = 0.
@@ -351,21 +350,13 @@ fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
         }
         _ => None,
     };
-    json!({
-        "source": cache.describe(),
-        "layout": rec.layout,
-        "paths": rec.paths,
-        "cameras": rec.cameras,
-        "camera": opened_camera(rec),
-        "datasets": datasets,
-        "events": summary.events,
-        "t_first": summary.t_first,
-        "t_last": summary.t_last,
-        "t_offset": summary.t_offset,
-        "width": summary.width,
-        "height": summary.height,
-        "rate": rate,
-    })
+    let mut info = serde_json::to_value(rec.info(summary.clone())).unwrap_or_default();
+    if let Some(map) = info.as_object_mut() {
+        map.insert("source".into(), json!(cache.describe()));
+        map.insert("camera".into(), json!(opened_camera(rec)));
+        map.insert("rate".into(), json!(rate));
+    }
+    info
 }
 
 /// The camera a multi-camera recording was opened at (`/prophesee/<camera>/…`), else null.

@@ -3,22 +3,10 @@
 
 mod common;
 
-use std::process::Command;
-
 use serde_json::Value;
 use strobe::serve::{spawn_for_tests, ServeOptions};
 
-fn strobe(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_strobe"))
-        .args(args)
-        .output()
-        .expect("strobe runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::strobe;
 
 fn fixture(id: &str) -> Value {
     common::fixtures(&common::manifest())

@@ -12,6 +12,19 @@ use serde_json::Value;
 use strobe::events::{LayoutOverrides, Recording, Window, WindowReader};
 use strobe::source::{RangeCache, RangeSource};
 
+/// Runs the `strobe` binary: (success, stdout, stderr).
+pub fn strobe(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strobe"))
+        .args(args)
+        .output()
+        .expect("strobe runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/out")
 }

@@ -336,6 +336,10 @@ def ratio(a, b):
 
 
 def write_markdown(res, path):
+    import chart  # bench/chart.py: the SVG of rounds and bytes against the peers
+    svg = os.path.join(os.path.dirname(os.path.abspath(path)), "bench", "chart.svg")
+    with open(svg, "w") as fh:
+        fh.write(chart.chart(res))
     m, L = res["machine"], []
     L.append("# Benchmarks: Strobe vs h5py")
     L.append("")
@@ -344,6 +348,8 @@ def write_markdown(res, path):
     L.append("```")
     L.append(res["command"])
     L.append("```")
+    L.append("")
+    L.append("![Sequential rounds and bytes ÷ floor, Strobe vs h5py + fsspec](bench/chart.svg)")
     L.append("")
     L.append("(`bench/run.sh` alone first generates the two files into `bench/data` with "
              "`tests/fixtures/make_fixtures.py --big`, ~5 min; with them present the run takes ~3 min "

@@ -24,6 +24,9 @@ pub enum Command {
     Window(WindowArgs),
     /// Serve the viewer and a directory of recordings over HTTP (Range, CORS).
     Serve(ServeArgs),
+    /// Windows over the recording (or N random ones) with exact event counts, from the time
+    /// index — the way a training loader enumerates samples.
+    Windows(WindowsArgs),
     /// Write a synthetic demo recording (if missing) and serve it with the viewer.
     Demo(DemoArgs),
 }
@@ -108,4 +111,45 @@ pub struct DemoArgs {
     /// Only write the recording (if missing) and print its path.
     #[arg(long)]
     pub no_serve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WindowsArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Window length: 1s, 50ms, 250us, or plain microseconds.
+    #[arg(long, value_parser = parse_duration)]
+    pub length: i64,
+    /// Step between window starts (default: the length, i.e. back to back).
+    #[arg(long, value_parser = parse_duration)]
+    pub stride: Option<i64>,
+    /// Instead of a regular grid, this many windows with uniformly random starts.
+    #[arg(long)]
+    pub random: Option<usize>,
+    /// Seed of --random (same seed, same windows).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Microseconds from `1s`, `50ms`, `250us` or a plain number of microseconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1_000.0)
+    } else if let Some(n) = t.strip_suffix("us").or_else(|| t.strip_suffix("µs")) {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1_000_000.0)
+    } else {
+        (t, 1.0)
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration — write e.g. 1s, 50ms or 250us"))?;
+    let us = (value * scale).round();
+    if !(1.0..=9.0e15).contains(&us) {
+        return Err(format!("'{text}' must be at least 1 µs"));
+    }
+    Ok(us as i64)
 }

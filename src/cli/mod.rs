@@ -28,6 +28,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             Command::Info(a) => report::info(a).await,
             Command::Window(a) => report::window(a).await,
             Command::Serve(a) => report::serve(a).await,
+            Command::Windows(a) => report::windows(a).await,
             Command::Demo(a) => demo::demo(a).await,
         }
     });

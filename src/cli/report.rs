@@ -6,7 +6,7 @@ use serde_json::json;
 use strobe::events::{Window, WindowReader};
 use strobe::source::RangeSource;
 
-use super::args::{InfoArgs, ServeArgs, WindowArgs};
+use super::args::{InfoArgs, ServeArgs, WindowArgs, WindowsArgs};
 use super::open;
 
 fn print_json(value: &impl Serialize) -> Result<(), String> {
@@ -111,4 +111,48 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     strobe::serve::run(opts)
         .await
         .map_err(|e| format!("serve: {e}"))
+}
+
+pub async fn windows(args: WindowsArgs) -> Result<(), String> {
+    use strobe::events::enumerate::{enumerate, Plan};
+    let (cache, rec) = open::recording(&args.source).await?;
+    let plan = match args.random {
+        Some(count) => Plan::Random {
+            length: args.length,
+            count,
+            seed: args.seed,
+        },
+        None => Plan::Regular {
+            length: args.length,
+            stride: args.stride.unwrap_or(args.length),
+        },
+    };
+    let listed = enumerate(&rec, plan).await.map_err(|e| e.to_string())?;
+    let stats = cache.stats();
+    if args.source.json {
+        return print_json(&json!({
+            "length": args.length,
+            "stride": args.stride.unwrap_or(args.length),
+            "random": args.random,
+            "seed": args.seed,
+            "span": {"from": listed.span_from, "to": listed.span_to},
+            "windows": listed.windows,
+            "requests": stats.requests,
+            "bytes": stats.bytes,
+            "rounds": stats.rounds,
+        }));
+    }
+    for w in &listed.windows {
+        println!("{:>14} {:>14} {:>12} events", w.from, w.to, w.events);
+    }
+    println!(
+        "{} windows over [{}, {}) µs; read {} requests, {} bytes, {} rounds",
+        listed.windows.len(),
+        listed.span_from,
+        listed.span_to,
+        stats.requests,
+        stats.bytes,
+        stats.rounds
+    );
+    Ok(())
 }

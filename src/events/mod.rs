@@ -1,5 +1,6 @@
 //! Meaning: event recordings, their time index and windows.
 
+pub mod enumerate;
 mod error;
 pub mod layout;
 pub mod recording;

@@ -4,7 +4,7 @@
 import init, { Viewer } from './pkg/strobe.js';
 import {
   DT_PRESETS, TAU_PRESETS, buildQuery, checkDatasetUrl, formatBytes, formatCount, formatDuration,
-  formatSeconds, parseExtras, parseParams,
+  formatSeconds, MAX_ZOOM, MIN_ZOOM, parseExtras, parseParams, roundPan, roundZoom,
 } from './params.js';
 import { FrameRenderer } from './render.js';
 import { Timeline } from './timeline.js';
@@ -25,6 +25,13 @@ const state = {
   palette: 'dsec',
   /** Time-surface decay constant, µs. */
   tau: 10000,
+  /**
+   * Zoom and pan, `{zoom, x, y}` (canvas pixels per sensor pixel; sensor point at the
+   * top-left), shown one canvas pixel per CSS pixel; `null`: the whole frame fits the page.
+   */
+  view: null,
+  /** Pending address update after a zoom or pan (they come in bursts). */
+  viewAddressTimer: 0,
   /** Playing: stepping one window forward every `dt / speed` of wall time. */
   playing: false,
   /** Playback speed: recording time per wall time (1/100 … 1). */
@@ -76,6 +83,7 @@ function publish(status, error = null) {
     mode: state.mode,
     palette: state.palette,
     tau: state.tau,
+    view: state.view,
     playing: state.playing,
     speed: state.speed,
     camera: state.info?.camera ?? null,
@@ -255,7 +263,83 @@ function drawFrame() {
 }
 
 function redraw() {
-  state.renderer.draw(state.mode, state.palette, state.tau);
+  state.renderer.draw(state.mode, state.palette, state.tau, state.view);
+}
+
+// --- zoom and pan ------------------------------------------------------------------------------
+
+/** Sets the view (`null`: fit), redraws, and updates the address shortly after. */
+function setView(view) {
+  state.view = view && {
+    zoom: roundZoom(Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, view.zoom))),
+    x: roundPan(view.x),
+    y: roundPan(view.y),
+  };
+  applyView();
+  redraw();
+  if (window.strobe) window.strobe.view = state.view;
+  clearTimeout(state.viewAddressTimer);
+  state.viewAddressTimer = setTimeout(() => setAddress('replace'), 120);
+}
+
+function applyView() {
+  $('frame').classList.toggle('zoomed', state.view !== null);
+  $('zoom-label').textContent = state.view ? `${Math.round(state.view.zoom * 100)} %` : 'fit';
+}
+
+/** A mouse position as canvas pixels (the canvas's own resolution) from its top-left. */
+function canvasPoint(e) {
+  const c = $('frame');
+  const r = c.getBoundingClientRect();
+  return {
+    x: ((e.clientX - r.left) * c.width) / (r.width || 1),
+    y: ((e.clientY - r.top) * c.height) / (r.height || 1),
+  };
+}
+
+function wireView() {
+  const canvas = $('frame');
+  canvas.addEventListener('wheel', (e) => {
+    if (!state.window) return;
+    e.preventDefault();
+    const v = state.view ?? { zoom: 1, x: 0, y: 0 };
+    const c = canvasPoint(e);
+    const unit = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? 800 : 1;
+    const zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, v.zoom * Math.exp(-e.deltaY * unit * 0.002)));
+    // The sensor point under the cursor stays there.
+    const sx = v.x + c.x / v.zoom;
+    const sy = v.y + c.y / v.zoom;
+    setView({ zoom, x: sx - c.x / zoom, y: sy - c.y / zoom });
+  }, { passive: false });
+  let drag = null;
+  canvas.addEventListener('pointerdown', (e) => {
+    if (e.button !== 0 || !state.window) return;
+    e.preventDefault();
+    canvas.setPointerCapture?.(e.pointerId);
+    const v = state.view ?? { zoom: 1, x: 0, y: 0 };
+    drag = { start: canvasPoint(e), view: v };
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!drag) return;
+    const c = canvasPoint(e);
+    const { view, start } = drag;
+    if (!state.view && Math.abs(c.x - start.x) + Math.abs(c.y - start.y) < 2) return;
+    setView({ zoom: view.zoom, x: view.x - (c.x - start.x) / view.zoom,
+      y: view.y - (c.y - start.y) / view.zoom });
+  });
+  const end = () => { drag = null; };
+  canvas.addEventListener('pointerup', end);
+  canvas.addEventListener('pointercancel', end);
+  $('zoom-1').addEventListener('click', () => {
+    $('zoom-1').blur();
+    // Pixel-exact: one sensor pixel per canvas pixel, on whole-pixel boundaries.
+    const v = state.view ?? { zoom: 1, x: 0, y: 0 };
+    setView({ zoom: 1, x: Math.round(v.x), y: Math.round(v.y) });
+  });
+  $('zoom-fit').addEventListener('click', () => {
+    $('zoom-fit').blur();
+    setView(null);
+  });
 }
 
 function queueDraw(events) {
@@ -274,7 +358,7 @@ function setAddress(how) {
   const url = state.source?.kind === 'url' ? state.source.url : null;
   const query = buildQuery({
     url, t: state.t, dt: state.dt, mode: state.mode, camera: state.camera, palette: state.palette,
-    tau: state.tau,
+    tau: state.tau, view: state.view,
   });
   if (query === location.search) return;
   const entry = { t: state.t, dt: state.dt, mode: state.mode };
@@ -439,6 +523,9 @@ function followAddress(how) {
   notice([...params.errors, ...extras.errors]);
   state.palette = extras.palette;
   state.tau = extras.tau;
+  state.view = extras.view;
+  applyView();
+  if (window.strobe) window.strobe.view = state.view;
   const view = { t: params.t, dt: params.dt, mode: params.mode, camera: params.camera };
   if (params.url === null) {
     if (state.source?.kind === 'file' && state.info) {
@@ -597,6 +684,7 @@ async function main() {
     if (state.info) loadWindow(Math.round(t - state.dt / 2), state.dt, 'push');
   });
   wireControls();
+  wireView();
   followAddress('replace');
 }
 

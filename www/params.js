@@ -19,6 +19,13 @@ export const TAU_PRESETS = [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000
   500000, 1000000];
 export const DEFAULT_TAU = 10000;
 export const MAX_TAU = MAX_DT;
+/** Zoom (canvas pixels per sensor pixel) accepted and offered by the wheel. */
+export const MIN_ZOOM = 0.125;
+export const MAX_ZOOM = 64;
+
+/** A zoom or pan value as kept and linked: zoom to 1/1000, pan to 1/100 sensor pixel. */
+export const roundZoom = (z) => Math.round(z * 1000) / 1000;
+export const roundPan = (v) => Math.round(v * 100) / 100;
 
 /**
  * A dataset address as typed or linked: resolved against the page, and only `http:` or
@@ -107,14 +114,38 @@ export function parseExtras(search) {
     errors.push(`tau=${q.get('tau')} is not a decay time in µs (1 … ${MAX_TAU})`);
     tau = null;
   }
-  return { palette: palette ?? DEFAULT_PALETTE, tau: tau ?? DEFAULT_TAU, errors };
+  // The view: `zoom=` and `pan=x,y` (sensor point at the frame's top-left); absent, the
+  // frame fits the page.
+  let view = null;
+  const zoomText = q.get('zoom');
+  const panText = q.get('pan');
+  if (zoomText !== null || panText !== null) {
+    let zoom = zoomText === null ? 1 : Number(zoomText);
+    if (!Number.isFinite(zoom) || zoom < MIN_ZOOM || zoom > MAX_ZOOM || zoomText.trim() === '') {
+      errors.push(`zoom=${zoomText} is not a zoom (${MIN_ZOOM} … ${MAX_ZOOM})`);
+      zoom = 1;
+    }
+    let x = 0;
+    let y = 0;
+    if (panText !== null) {
+      const m = /^\s*(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)\s*$/.exec(panText);
+      if (m && Math.abs(Number(m[1])) <= 1e6 && Math.abs(Number(m[2])) <= 1e6) {
+        x = Number(m[1]);
+        y = Number(m[2]);
+      } else {
+        errors.push(`pan=${panText} is not x,y in sensor pixels`);
+      }
+    }
+    view = { zoom: roundZoom(zoom), x: roundPan(x), y: roundPan(y) };
+  }
+  return { palette: palette ?? DEFAULT_PALETTE, tau: tau ?? DEFAULT_TAU, view, errors };
 }
 
 /**
- * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…][&palette=…][&tau=…]` (url left out for local
+ * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…][&palette=…][&tau=…][&zoom=…&pan=x,y]` (url left out for local
  * files).
  */
-export function buildQuery({ url, t, dt, mode, camera, palette, tau }) {
+export function buildQuery({ url, t, dt, mode, camera, palette, tau, view }) {
   const q = new URLSearchParams();
   if (url) q.set('url', url);
   if (camera) q.set('camera', camera);
@@ -123,6 +154,10 @@ export function buildQuery({ url, t, dt, mode, camera, palette, tau }) {
   q.set('mode', mode);
   if (palette && palette !== DEFAULT_PALETTE) q.set('palette', palette);
   if (mode === 'timesurface' && tau) q.set('tau', String(tau));
+  if (view) {
+    q.set('zoom', String(view.zoom));
+    q.set('pan', `${view.x},${view.y}`);
+  }
   return `?${q.toString()}`;
 }
 

@@ -1,6 +1,7 @@
 // WebGL2 drawing of a window's per-pixel counts (counted in Rust): one RG32UI texture
 // (positive, negative per pixel) and one R32UI texture (latest event time per pixel, for the
-// time surface) coloured by a fragment shader, one canvas pixel per sensor pixel.
+// time surface) coloured by a fragment shader; the canvas has one pixel per sensor pixel, and a
+// view (zoom, pan) picks which sensor pixel each canvas pixel shows (nearest, never blurred).
 
 const VERTEX = `#version 300 es
 void main() {
@@ -20,6 +21,8 @@ uniform float u_tau;       // time-surface decay, µs
 uniform int u_mode;
 uniform int u_palette; // polarity colours: 0 DSEC (white, blue, red), 1 dark (black, cyan, orange)
 uniform float u_max; // count at which the heatmap saturates
+uniform float u_zoom; // canvas pixels per sensor pixel
+uniform vec2 u_pan;   // sensor coordinate at the canvas's top-left corner
 out vec4 colour;
 
 vec3 heat(float v) {
@@ -37,8 +40,13 @@ vec3 heat(float v) {
 
 void main() {
   ivec2 size = textureSize(u_counts, 0);
-  ivec2 p = ivec2(gl_FragCoord.xy);
-  p.y = size.y - 1 - p.y; // row 0 of the texture is y = 0, drawn at the top
+  // Canvas pixel (rows from the top) to sensor pixel; row 0 of the texture is y = 0.
+  vec2 frag = vec2(gl_FragCoord.x, float(size.y) - gl_FragCoord.y);
+  ivec2 p = ivec2(floor(u_pan + frag / u_zoom));
+  if (p.x < 0 || p.y < 0 || p.x >= size.x || p.y >= size.y) {
+    colour = vec4(0.925, 0.933, 0.949, 1.0); // off the sensor: the stage's grey
+    return;
+  }
   uvec2 c = texelFetch(u_counts, p, 0).rg;
   uint total = c.r + c.g;
   if (u_mode == 0 && u_palette == 1) {
@@ -115,6 +123,8 @@ export class FrameRenderer {
     this.uLast = gl.getUniformLocation(program, 'u_last');
     this.uDt = gl.getUniformLocation(program, 'u_dt');
     this.uTau = gl.getUniformLocation(program, 'u_tau');
+    this.uZoom = gl.getUniformLocation(program, 'u_zoom');
+    this.uPan = gl.getUniformLocation(program, 'u_pan');
     this.vao = gl.createVertexArray();
     this.texture = gl.createTexture();
     this.lastTexture = gl.createTexture();
@@ -161,9 +171,11 @@ export class FrameRenderer {
 
   /**
    * Draws the last uploaded frame in `mode` (`polarity`, `heatmap` or `timesurface`),
-   * polarity colours from `palette`, time-surface decay `tau` (µs).
+   * polarity colours from `palette`, time-surface decay `tau` (µs), seen through `view`
+   * (`{zoom, x, y}`: canvas pixels per sensor pixel, sensor point at the top-left; default
+   * the whole sensor, one canvas pixel per sensor pixel).
    */
-  draw(mode, palette = 'dsec', tau = 10000) {
+  draw(mode, palette = 'dsec', tau = 10000, view = null) {
     const gl = this.gl;
     if (!this.width || !this.height) return;
     gl.viewport(0, 0, this.width, this.height);
@@ -179,6 +191,8 @@ export class FrameRenderer {
     gl.uniform1i(this.uMode, MODE_IDS[mode] ?? 0);
     gl.uniform1i(this.uPalette, PALETTE_IDS[palette] ?? 0);
     gl.uniform1f(this.uMax, this.max);
+    gl.uniform1f(this.uZoom, view ? view.zoom : 1);
+    gl.uniform2f(this.uPan, view ? view.x : 0, view ? view.y : 0);
     gl.bindVertexArray(this.vao);
     gl.drawArrays(gl.TRIANGLES, 0, 3);
   }

@@ -45,7 +45,12 @@ const state = {
   /** Bumped by every load; a load that finds it changed was superseded. */
   seq: 0,
   drawQueued: false,
+  /** Timer that shows the progress line and Cancel when a load takes more than 300 ms. */
+  slowTimer: 0,
 };
+
+/** A load slower than this shows its progress and a Cancel button. */
+const SLOW_MS = 300;
 
 // --- the test hook and status ------------------------------------------------------------------
 
@@ -90,6 +95,7 @@ function publish(status, error = null) {
     seq: state.seq,
   };
   document.body.dataset.status = status;
+  if (status !== 'loading') endSlow();
 }
 
 function loading(message) {
@@ -342,9 +348,13 @@ function wireView() {
   });
 }
 
-function queueDraw(events) {
-  $('progress').textContent = `reading… ${formatCount(events)} events so far`;
-  if (state.drawQueued) return;
+function queueDraw(events, expected) {
+  const text = Number.isFinite(expected) && expected > 0
+    ? `reading… ${formatCount(events)} of ~${formatCount(expected)} events (${Math.min(100, Math.round((100 * events) / expected))} %)`
+    : `reading… ${formatCount(events)} events so far`;
+  $('progress').textContent = text;
+  $('load-text').textContent = text;
+  if (!events || state.drawQueued) return;
   state.drawQueued = true;
   requestAnimationFrame(() => {
     state.drawQueued = false;
@@ -393,6 +403,7 @@ async function openSource(source, view, how) {
   const name = source.kind === 'url' ? source.url : source.file.name;
   $('url-input').value = source.kind === 'url' ? source.url : '';
   loading(`opening ${name}…`);
+  watchSlow(seq);
   let text;
   try {
     text = source.kind === 'url'
@@ -400,6 +411,7 @@ async function openSource(source, view, how) {
       : await state.viewer.open_file(source.file, state.camera);
   } catch (err) {
     if (seq === state.seq) {
+      endSlow();
       setAddress(how);
       fail(err);
     }
@@ -413,6 +425,36 @@ async function openSource(source, view, how) {
   await loadWindow(t, view.dt, how);
 }
 
+/** Shows the slow-load line (progress and Cancel) if load `seq` still runs after 300 ms. */
+function watchSlow(seq) {
+  clearTimeout(state.slowTimer);
+  $('load-line').hidden = true;
+  state.slowTimer = setTimeout(() => {
+    if (seq === state.seq && document.body.dataset.status === 'loading') {
+      $('load-text').textContent = $('progress').textContent;
+      $('load-line').hidden = false;
+    }
+  }, SLOW_MS);
+}
+
+function endSlow() {
+  clearTimeout(state.slowTimer);
+  $('load-line').hidden = true;
+}
+
+/** Stops the running load; the page shows what was read so far and says so. */
+function cancelLoad() {
+  if (document.body.dataset.status !== 'loading') return;
+  setPlaying(false);
+  state.seq += 1;
+  state.viewer.cancel();
+  endSlow();
+  const what = state.info ? 'reading the window' : 'opening the recording';
+  $('progress').textContent = `cancelled ${what} — pick another window or open again`;
+  renderNet();
+  publish('cancelled');
+}
+
 /** Reads the window `[t, t + dt)` and shows it. */
 async function loadWindow(t, dt, how) {
   if (!state.info) return;
@@ -424,14 +466,19 @@ async function loadWindow(t, dt, how) {
   renderControls();
   state.timeline.setWindow(t, t + dt);
   loading(`reading ${formatDuration(dt)} at t = ${t} µs…`);
+  watchSlow(seq);
   let text;
   try {
     text = await state.viewer.window(t, t + dt, queueDraw);
   } catch (err) {
-    if (seq === state.seq) fail(err);
+    if (seq === state.seq) {
+      endSlow();
+      fail(err);
+    }
     return;
   }
   if (text === null || text === undefined || seq !== state.seq) return;
+  endSlow();
   try {
     state.window = JSON.parse(text);
     drawFrame();
@@ -685,6 +732,7 @@ async function main() {
   });
   wireControls();
   wireView();
+  $('load-cancel').addEventListener('click', cancelLoad);
   followAddress('replace');
 }
 

@@ -101,8 +101,9 @@ impl Viewer {
     }
 
     /// Reads the window `[from, to)` (µs of the stored t) into the frame, batch by batch,
-    /// calling `progress(events_so_far)` after each batch (the frame then holds those
-    /// events). Resolves to the window's JSON (the digest of `strobe window --json`, plus
+    /// calling `progress(events_so_far, expected)` once before the first batch and after each
+    /// (the frame then holds those events; `expected`: events the time index puts in the
+    /// window, NaN without one). Resolves to the window's JSON (the digest of `strobe window --json`, plus
     /// `negative`, `outside`, `max_total` and `net`), or `null` when superseded.
     pub fn window(&self, from: f64, to: f64, progress: Option<Function>) -> Promise {
         let window = match (to_time(from, "from"), to_time(to, "to")) {
@@ -268,6 +269,23 @@ async fn read_window(
 ) -> Result<JsValue, String> {
     let current = || shared.borrow().generation == generation;
     let rec = &session.rec;
+    // Events the time index expects in the window (rows between its bounds), for progress;
+    // the reader's own look-up then finds the same bytes in the cache.
+    let expected = if rec.ms_index.is_some() {
+        crate::events::time_index::candidate_rows(rec, window.from, window.to)
+            .await
+            .map(|(lo, hi)| hi.saturating_sub(lo) as f64)
+            .unwrap_or(f64::NAN)
+    } else {
+        f64::NAN
+    };
+    if let Some(f) = &progress {
+        let _ = f.call2(
+            &JsValue::NULL,
+            &JsValue::from_f64(0.0),
+            &JsValue::from_f64(expected),
+        );
+    }
     let mut reader = WindowReader::open(rec, window)
         .await
         .map_err(|e| e.to_string())?;
@@ -289,7 +307,11 @@ async fn read_window(
         shared.borrow_mut().frame.add(&batch);
         if let Some(f) = &progress {
             // No borrow is held here: the callback may read the frame.
-            let _ = f.call1(&JsValue::NULL, &JsValue::from_f64(digest.events as f64));
+            let _ = f.call2(
+                &JsValue::NULL,
+                &JsValue::from_f64(digest.events as f64),
+                &JsValue::from_f64(expected),
+            );
         }
     }
     digest.first_index = reader.first_index().unwrap_or(rec.events);

@@ -6,7 +6,7 @@ import {
   DT_PRESETS, TAU_PRESETS, buildQuery, checkDatasetUrl, formatBytes, formatCount, formatDuration,
   formatSeconds, MAX_ZOOM, MIN_ZOOM, parseExtras, parseParams, roundPan, roundZoom,
 } from './params.js';
-import { FrameRenderer } from './render.js';
+import { DEFAULT_ORBIT, FrameRenderer } from './render.js';
 import { Timeline } from './timeline.js';
 
 const $ = (id) => document.getElementById(id);
@@ -30,6 +30,8 @@ const state = {
    * top-left), shown one canvas pixel per CSS pixel; `null`: the whole frame fits the page.
    */
   view: null,
+  /** The point cloud's orbit, `{yaw, pitch}` radians (mode `cloud`). */
+  orbit: { ...DEFAULT_ORBIT },
   /** Pending address update after a zoom or pan (they come in bursts). */
   viewAddressTimer: 0,
   /** Playing: stepping one window forward every `dt / speed` of wall time. */
@@ -89,6 +91,7 @@ function publish(status, error = null) {
     palette: state.palette,
     tau: state.tau,
     view: state.view,
+    orbit: state.orbit,
     playing: state.playing,
     speed: state.speed,
     camera: state.info?.camera ?? null,
@@ -264,12 +267,13 @@ function drawFrame() {
   const w = v.frame_width();
   const h = v.frame_height();
   if (!w || !h) return;
-  state.renderer.upload(v.frame_counts(), w, h, v.frame_scale(), v.frame_last(), state.dt);
+  state.renderer.upload(v.frame_counts(), w, h, v.frame_scale(), v.frame_last(), state.dt,
+    state.mode === 'cloud' ? v.frame_points() : null);
   redraw();
 }
 
 function redraw() {
-  state.renderer.draw(state.mode, state.palette, state.tau, state.view);
+  state.renderer.draw(state.mode, state.palette, state.tau, state.view, state.orbit);
 }
 
 // --- zoom and pan ------------------------------------------------------------------------------
@@ -306,7 +310,7 @@ function canvasPoint(e) {
 function wireView() {
   const canvas = $('frame');
   canvas.addEventListener('wheel', (e) => {
-    if (!state.window) return;
+    if (!state.window || state.mode === 'cloud') return;
     e.preventDefault();
     const v = state.view ?? { zoom: 1, x: 0, y: 0 };
     const c = canvasPoint(e);
@@ -323,12 +327,22 @@ function wireView() {
     e.preventDefault();
     canvas.setPointerCapture?.(e.pointerId);
     const v = state.view ?? { zoom: 1, x: 0, y: 0 };
-    drag = { start: canvasPoint(e), view: v };
+    drag = { start: canvasPoint(e), view: v, orbit: { ...state.orbit } };
   });
   canvas.addEventListener('pointermove', (e) => {
     if (!drag) return;
     const c = canvasPoint(e);
     const { view, start } = drag;
+    if (state.mode === 'cloud') {
+      // Orbit: a drag across the frame turns the cloud about half a turn.
+      state.orbit = {
+        yaw: drag.orbit.yaw + ((c.x - start.x) / canvas.width) * Math.PI,
+        pitch: Math.max(-1.5, Math.min(1.5, drag.orbit.pitch + ((c.y - start.y) / canvas.height) * Math.PI)),
+      };
+      if (window.strobe) window.strobe.orbit = state.orbit;
+      redraw();
+      return;
+    }
     if (!state.view && Math.abs(c.x - start.x) + Math.abs(c.y - start.y) < 2) return;
     setView({ zoom: view.zoom, x: view.x - (c.x - start.x) / view.zoom,
       y: view.y - (c.y - start.y) / view.zoom });
@@ -625,7 +639,8 @@ function wireControls() {
     $('mode-select').blur();
     state.mode = $('mode-select').value;
     renderTau();
-    redraw();
+    if (state.mode === 'cloud' && state.window) drawFrame(); // fetches the points
+    else redraw();
     setAddress('replace');
     if (window.strobe) window.strobe.mode = state.mode;
   });

@@ -9,7 +9,7 @@ export const DT_PRESETS = [
 export const DEFAULT_DT = 50000;
 /** Longest window accepted from an address (µs); the select offers up to 10 s. */
 export const MAX_DT = 3600 * 1000000;
-export const MODES = ['polarity', 'heatmap', 'timesurface'];
+export const MODES = ['polarity', 'heatmap', 'timesurface', 'cloud'];
 export const DEFAULT_MODE = 'polarity';
 /** Polarity-mode colours: `dsec` (white, blue +, red −) or `dark` (black, cyan +, orange −). */
 export const PALETTES = ['dsec', 'dark'];

@@ -82,8 +82,72 @@ void main() {
   }
 }`;
 
+// The x-y-t point cloud: one point per sampled event, read from an RGBA32UI texture
+// (x, y, t - window start, positive) by gl_VertexID, no vertex buffers.
+const CLOUD_VERTEX = `#version 300 es
+precision highp float;
+precision highp int;
+precision highp usampler2D;
+uniform usampler2D u_points;
+uniform vec3 u_size;   // sensor width, height, window length (µs)
+uniform mat3 u_rot;    // orbit
+uniform float u_aspect; // canvas width / height
+uniform int u_palette;
+out vec3 v_colour;
+
+void main() {
+  int w = textureSize(u_points, 0).x;
+  uvec4 e = texelFetch(u_points, ivec2(gl_VertexID % w, gl_VertexID / w), 0);
+  float a = u_size.x / u_size.y;
+  // Sensor a × 1 (y down), time from the front (-0.6) to the back (+0.6).
+  vec3 p = vec3((float(e.x) + 0.5) / u_size.x * a - 0.5 * a,
+                0.5 - (float(e.y) + 0.5) / u_size.y,
+                float(e.z) / max(u_size.z, 1.0) * 1.2 - 0.6);
+  vec3 q = u_rot * p;
+  float d = 3.2 - q.z;
+  float f = 2.6;
+  gl_Position = vec4(q.x * f / u_aspect, q.y * f, 0.0, d);
+  gl_PointSize = 2.0;
+  bool pos = e.w != 0u;
+  v_colour = u_palette == 1 ? (pos ? vec3(0.0, 0.75, 1.0) : vec3(1.0, 0.35, 0.0))
+                            : (pos ? vec3(0.0, 0.0, 1.0) : vec3(1.0, 0.0, 0.0));
+}`;
+
+const CLOUD_FRAGMENT = `#version 300 es
+precision highp float;
+in vec3 v_colour;
+out vec4 colour;
+void main() { colour = vec4(v_colour, 1.0); }`;
+
+/** Points per row of the cloud's texture. */
+const CLOUD_ROW = 2048;
+
 export const MODE_IDS = { polarity: 0, heatmap: 1, timesurface: 2 };
 export const PALETTE_IDS = { dsec: 0, dark: 1 };
+/** The cloud's first view: turned so that the time axis shows. */
+export const DEFAULT_ORBIT = { yaw: -0.7, pitch: 0.35 };
+
+function link(gl, vertex, fragment) {
+  const program = gl.createProgram();
+  gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, vertex));
+  gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, fragment));
+  gl.linkProgram(program);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
+    throw new Error(`WebGL program: ${gl.getProgramInfoLog(program)}`);
+  }
+  return program;
+}
+
+/** Rotation (column-major mat3) of the orbit: `yaw` about the vertical, then `pitch`. */
+export function orbitMatrix(yaw, pitch) {
+  const [cy, sy, cp, sp] = [Math.cos(yaw), Math.sin(yaw), Math.cos(pitch), Math.sin(pitch)];
+  // Rx(pitch) * Ry(yaw), columns.
+  return new Float32Array([
+    cy, sp * sy, -cp * sy,
+    0, cp, sp,
+    sy, -sp * cy, cp * cy,
+  ]);
+}
 
 function compile(gl, type, source) {
   const shader = gl.createShader(type);
@@ -108,13 +172,7 @@ export class FrameRenderer {
     }
     this.canvas = canvas;
     this.gl = gl;
-    const program = gl.createProgram();
-    gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, VERTEX));
-    gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
-    gl.linkProgram(program);
-    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
-      throw new Error(`WebGL program: ${gl.getProgramInfoLog(program)}`);
-    }
+    const program = link(gl, VERTEX, FRAGMENT);
     this.program = program;
     this.uMode = gl.getUniformLocation(program, 'u_mode');
     this.uPalette = gl.getUniformLocation(program, 'u_palette');
@@ -125,10 +183,18 @@ export class FrameRenderer {
     this.uTau = gl.getUniformLocation(program, 'u_tau');
     this.uZoom = gl.getUniformLocation(program, 'u_zoom');
     this.uPan = gl.getUniformLocation(program, 'u_pan');
+    this.cloud = link(gl, CLOUD_VERTEX, CLOUD_FRAGMENT);
+    this.cPoints = gl.getUniformLocation(this.cloud, 'u_points');
+    this.cSize = gl.getUniformLocation(this.cloud, 'u_size');
+    this.cRot = gl.getUniformLocation(this.cloud, 'u_rot');
+    this.cAspect = gl.getUniformLocation(this.cloud, 'u_aspect');
+    this.cPalette = gl.getUniformLocation(this.cloud, 'u_palette');
+    this.pointCount = 0;
     this.vao = gl.createVertexArray();
     this.texture = gl.createTexture();
     this.lastTexture = gl.createTexture();
-    for (const texture of [this.texture, this.lastTexture]) {
+    this.pointTexture = gl.createTexture();
+    for (const texture of [this.texture, this.lastTexture, this.pointTexture]) {
       gl.bindTexture(gl.TEXTURE_2D, texture);
       for (const [k, v] of [
         [gl.TEXTURE_MIN_FILTER, gl.NEAREST],
@@ -150,7 +216,7 @@ export class FrameRenderer {
    * and for the time surface the latest event times (`width * height` u32, `t - from + 1`)
    * and the window length `dt` (µs).
    */
-  upload(counts, width, height, max, last, dt) {
+  upload(counts, width, height, max, last, dt, points = null) {
     const gl = this.gl;
     if (width !== this.width || height !== this.height) {
       this.canvas.width = width;
@@ -167,6 +233,41 @@ export class FrameRenderer {
     gl.bindTexture(gl.TEXTURE_2D, this.lastTexture);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32UI, width, height, 0, gl.RED_INTEGER, gl.UNSIGNED_INT,
       last);
+    if (points) this.uploadPoints(points);
+  }
+
+  /** Takes the cloud's points: `x, y, t - from, positive` (u32 each) per event. */
+  uploadPoints(points) {
+    const gl = this.gl;
+    const n = Math.floor(points.length / 4);
+    this.pointCount = n;
+    const rows = Math.max(1, Math.ceil(n / CLOUD_ROW));
+    const data = new Uint32Array(rows * CLOUD_ROW * 4);
+    data.set(points.subarray(0, n * 4));
+    gl.bindTexture(gl.TEXTURE_2D, this.pointTexture);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA32UI, CLOUD_ROW, rows, 0, gl.RGBA_INTEGER,
+      gl.UNSIGNED_INT, data);
+  }
+
+  /** The x-y-t point cloud, seen from `orbit` (`{yaw, pitch}`, radians). */
+  drawCloud(palette, orbit) {
+    const gl = this.gl;
+    gl.viewport(0, 0, this.width, this.height);
+    const dark = palette === 'dark';
+    gl.clearColor(dark ? 0 : 1, dark ? 0 : 1, dark ? 0 : 1, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    if (!this.pointCount) return;
+    gl.useProgram(this.cloud);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.pointTexture);
+    gl.uniform1i(this.cPoints, 0);
+    gl.uniform3f(this.cSize, this.width, this.height, this.dt);
+    gl.uniformMatrix3fv(this.cRot, false, orbitMatrix(orbit.yaw, orbit.pitch));
+    gl.uniform1f(this.cAspect, this.width / this.height);
+    gl.uniform1i(this.cPalette, PALETTE_IDS[palette] ?? 0);
+    gl.bindVertexArray(this.vao);
+    gl.drawArrays(gl.POINTS, 0, this.pointCount);
   }
 
   /**
@@ -175,9 +276,13 @@ export class FrameRenderer {
    * (`{zoom, x, y}`: canvas pixels per sensor pixel, sensor point at the top-left; default
    * the whole sensor, one canvas pixel per sensor pixel).
    */
-  draw(mode, palette = 'dsec', tau = 10000, view = null) {
+  draw(mode, palette = 'dsec', tau = 10000, view = null, orbit = null) {
     const gl = this.gl;
     if (!this.width || !this.height) return;
+    if (mode === 'cloud') {
+      this.drawCloud(palette, orbit ?? DEFAULT_ORBIT);
+      return;
+    }
     gl.viewport(0, 0, this.width, this.height);
     gl.useProgram(this.program);
     gl.activeTexture(gl.TEXTURE0);

@@ -2,6 +2,10 @@
 
 use crate::events::EventBatch;
 
+/// Most events kept for the point cloud; beyond, every other one is dropped and the stride
+/// doubles, so a long window keeps an even sample across its length.
+pub const MAX_POINTS: usize = 1 << 18;
+
 /// Positive and negative event counts per pixel of a `width × height` sensor, interleaved
 /// (`counts[2 * (y * width + x)]` positive, `+ 1` negative) so that one `RG32UI` texture holds
 /// both.
@@ -21,6 +25,13 @@ pub struct Frame {
     pub last: Vec<u32>,
     /// The window's start (µs of the stored t): `last` counts from here.
     pub origin: i64,
+    /// A sample of the window's on-sensor events for the x-y-t point cloud: `x, y,
+    /// t - origin (saturating u32), polarity (1 positive, 0 negative)` per event.
+    pub points: Vec<u32>,
+    /// Every `stride`-th on-sensor event goes into `points`.
+    pub stride: u64,
+    /// On-sensor events seen so far (for the stride).
+    pub seen: u64,
 }
 
 impl Frame {
@@ -45,6 +56,40 @@ impl Frame {
         self.outside = 0;
         self.positive = 0;
         self.negative = 0;
+        self.points.clear();
+        self.stride = 1;
+        self.seen = 0;
+    }
+
+    /// Keeps event `(x, y, since, positive)` in the point sample if its turn has come.
+    fn sample(&mut self, x: i64, y: i64, since: i64, positive: bool) {
+        let stride = self.stride.max(1);
+        let turn = self.seen.is_multiple_of(stride);
+        self.seen += 1;
+        if !turn {
+            return;
+        }
+        if self.points.len() >= MAX_POINTS * 4 {
+            // Full: keep every other point and take every other event from now on.
+            let kept: Vec<u32> = self
+                .points
+                .chunks_exact(4)
+                .step_by(2)
+                .flatten()
+                .copied()
+                .collect();
+            self.points = kept;
+            self.stride = stride * 2;
+            if !(self.seen - 1).is_multiple_of(self.stride) {
+                return;
+            }
+        }
+        self.points.extend_from_slice(&[
+            x as u32,
+            y as u32,
+            (since - 1).clamp(0, i64::from(u32::MAX)) as u32,
+            u32::from(positive),
+        ]);
     }
 
     /// Counts every event of `batch`: polarity > 0 is positive, anything else negative
@@ -73,6 +118,7 @@ impl Frame {
             let since = (t.saturating_sub(origin).saturating_add(1)).clamp(1, i64::from(u32::MAX));
             let last = &mut self.last[cell / 2];
             *last = (*last).max(since as u32);
+            self.sample(x, y, t.saturating_sub(origin).saturating_add(1), positive);
         }
         self.max_total = max;
     }

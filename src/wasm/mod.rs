@@ -160,6 +160,13 @@ impl Viewer {
         Uint32Array::from(shared.frame.last.as_slice())
     }
 
+    /// A copy of the frame's point sample for the x-y-t cloud: `x, y, t - from, positive`
+    /// (u32 each) per event, at most `frame::MAX_POINTS` events.
+    pub fn frame_points(&self) -> Uint32Array {
+        let shared = self.shared.borrow();
+        Uint32Array::from(shared.frame.points.as_slice())
+    }
+
     pub fn frame_width(&self) -> u32 {
         self.shared.borrow().frame.width
     }

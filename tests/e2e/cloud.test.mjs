@@ -1,33 +1,21 @@
 // The x-y-t point cloud (mode=cloud): drawn, unlike the flat modes, and turned by dragging.
 
 import assert from 'node:assert/strict';
-import { after as afterAll, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  DATA_URL, canvasCensus, fixture, launchBrowser, manifestWindow, newPage, open, startSite,
-  viewerUrl,
+  DATA_URL, canvasCensus, fixture, manifestWindow, newPage, open, viewerUrl, siteAndBrowser,
 } from './helpers.mjs';
 
-let site;
-let browser;
-
-before(async () => {
-  site = await startSite();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.stop();
-});
+const ctx = siteAndBrowser();
 
 describe('point cloud', () => {
   test('mode=cloud draws blue and red points, differs from the other modes, turns by drag', async () => {
     const fx = fixture('dsec_full_bitshuffle');
     const w = manifestWindow(fx.id, '50ms_unaligned_middle');
-    const page = await newPage(browser);
+    const page = await newPage(ctx.browser);
     const url = { url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from };
-    let hook = await open(page, viewerUrl(site.origin, { ...url, mode: 'cloud' }));
+    let hook = await open(page, viewerUrl(ctx.site.origin, { ...url, mode: 'cloud' }));
     assert.equal(hook.status, 'ready', hook.error);
     assert.equal(hook.mode, 'cloud');
     assert.equal(await page.locator('#mode-select').inputValue(), 'cloud');

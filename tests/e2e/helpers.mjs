@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { after as afterAll, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -174,4 +175,21 @@ export async function canvasCensus(page) {
     return { width: c.width, height: c.height, ...n, pixels: btoa(bin) };
   });
   return { ...r, pixels: Buffer.from(r.pixels, 'base64') };
+}
+
+/**
+ * Registers the suite's `before`/`after` hooks: the page server and one browser for all its
+ * tests. The returned object holds `site` and `browser` once the hooks have run.
+ */
+export function siteAndBrowser() {
+  const ctx = { site: null, browser: null };
+  before(async () => {
+    ctx.site = await startSite();
+    ctx.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await ctx.browser?.close();
+    await ctx.site?.stop();
+  });
+  return ctx;
 }

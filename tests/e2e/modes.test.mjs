@@ -1,25 +1,14 @@
 // Display modes of the viewer page: the dark palette, play/pause, the time surface.
 
 import assert from 'node:assert/strict';
-import { after as afterAll, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  DATA_URL, after, canvasCensus, fixture, launchBrowser, manifestWindow, newPage, open, settled, startSite,
-  viewerUrl,
+  DATA_URL, after, canvasCensus, fixture, manifestWindow, newPage, open, settled, viewerUrl,
+  siteAndBrowser,
 } from './helpers.mjs';
 
-let site;
-let browser;
-
-before(async () => {
-  site = await startSite();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.stop();
-});
+const ctx = siteAndBrowser();
 
 async function assertClean(page) {
   const csp = await page.evaluate(() => window.__csp ?? []);
@@ -54,8 +43,8 @@ describe('dark palette', () => {
     const fx = fixture('dsec_full_bitshuffle');
     const empty = manifestWindow(fx.id, 'inside_gap_no_events');
     const busy = manifestWindow(fx.id, '50ms_unaligned_middle');
-    const page = await newPage(browser);
-    let hook = await open(page, viewerUrl(site.origin, {
+    const page = await newPage(ctx.browser);
+    let hook = await open(page, viewerUrl(ctx.site.origin, {
       url: DATA_URL + fx.file, t: empty.from, dt: empty.to - empty.from,
     }) + '&palette=dark');
     assert.equal(hook.status, 'ready', hook.error);
@@ -65,7 +54,7 @@ describe('dark palette', () => {
     assert.equal(c.black, c.total);
 
     // The default palette is DSEC: the select switches to dark and the address follows.
-    hook = await open(page, viewerUrl(site.origin, {
+    hook = await open(page, viewerUrl(ctx.site.origin, {
       url: DATA_URL + fx.file, t: busy.from, dt: busy.to - busy.from,
     }));
     assert.equal(hook.palette, 'dsec');
@@ -79,7 +68,7 @@ describe('dark palette', () => {
     assert.equal(c.black, c.total - px.active);
     assert.equal(c.other, 0);
 
-    const fresh = await newPage(browser);
+    const fresh = await newPage(ctx.browser);
     const again = await open(fresh, page.url());
     assert.equal(again.status, 'ready', again.error);
     assert.equal(again.palette, 'dark');
@@ -111,8 +100,8 @@ describe('play/pause', () => {
     const fx = fixture('dsec_full_bitshuffle');
     const dt = 20000;
     const t0 = fx.info.t_first;
-    const page = await newPage(browser);
-    let hook = await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, t: t0, dt }));
+    const page = await newPage(ctx.browser);
+    let hook = await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: t0, dt }));
     assert.equal(hook.status, 'ready', hook.error);
     assert.equal(hook.playing, false);
     assert.equal(hook.speed, 1);
@@ -131,7 +120,7 @@ describe('play/pause', () => {
     assert.equal(hook.window.from, t);
     assert.equal(hook.window.to, t + dt);
 
-    const fresh = await newPage(browser);
+    const fresh = await newPage(ctx.browser);
     const again = await open(fresh, page.url());
     assert.equal(again.status, 'ready', again.error);
     assert.deepEqual(again.window, hook.window);
@@ -144,8 +133,8 @@ describe('play/pause', () => {
   test('the play button and the speed select: at 1/100× a 50 ms window lasts 5 s', async () => {
     const fx = fixture('dsec_full_bitshuffle');
     const w = manifestWindow(fx.id, '50ms_unaligned_middle');
-    const page = await newPage(browser);
-    let hook = await open(page, viewerUrl(site.origin, {
+    const page = await newPage(ctx.browser);
+    let hook = await open(page, viewerUrl(ctx.site.origin, {
       url: DATA_URL + fx.file, t: w.from, dt: 50000,
     }));
     await page.selectOption('#speed-select', '0.01');
@@ -188,17 +177,17 @@ describe('time surface', () => {
     const dt = 50000;
     const half = dt / 2;
     const url = DATA_URL + fx.file;
-    const page = await newPage(browser);
+    const page = await newPage(ctx.browser);
     // Which pixels have events in each half of the window (polarity mode: lit = not white).
-    let hook = await open(page, viewerUrl(site.origin, { url, t: a + half, dt: half }));
+    let hook = await open(page, viewerUrl(ctx.site.origin, { url, t: a + half, dt: half }));
     assert.equal(hook.status, 'ready', hook.error);
     const recent = lit(await canvasCensus(page), [255, 255, 255]);
-    hook = await open(page, viewerUrl(site.origin, { url, t: a, dt: half }));
+    hook = await open(page, viewerUrl(ctx.site.origin, { url, t: a, dt: half }));
     const early = lit(await canvasCensus(page), [255, 255, 255]);
     const old = [...early].filter((i) => !recent.has(i));
     assert.ok(recent.size > 100 && old.length > 100, `${recent.size} recent, ${old.length} old`);
 
-    hook = await open(page, viewerUrl(site.origin, { url, t: a, dt, mode: 'timesurface' })
+    hook = await open(page, viewerUrl(ctx.site.origin, { url, t: a, dt, mode: 'timesurface' })
       + '&tau=10000');
     assert.equal(hook.status, 'ready', hook.error);
     assert.equal(hook.mode, 'timesurface');
@@ -237,14 +226,14 @@ describe('time surface', () => {
     assert.equal(new URL(page.url()).searchParams.get('tau'), '100000');
     const slow = await canvasCensus(page);
     assert.ok(mean(old.map((i) => slow.pixels[4 * i])) > mean(oldGrey) + 50);
-    const fresh = await newPage(browser);
+    const fresh = await newPage(ctx.browser);
     const again = await open(fresh, page.url());
     assert.equal(again.tau, 100000);
     assert.deepEqual((await canvasCensus(fresh)).pixels, slow.pixels);
 
     // An empty window is all black.
     const gap = manifestWindow(fx.id, 'inside_gap_no_events');
-    await open(fresh, viewerUrl(site.origin, {
+    await open(fresh, viewerUrl(ctx.site.origin, {
       url, t: gap.from, dt: gap.to - gap.from, mode: 'timesurface',
     }));
     const empty = await canvasCensus(fresh);

@@ -2,24 +2,13 @@
 // a Cancel button; Cancel stops the load and leaves the page usable, with a message, no error.
 
 import assert from 'node:assert/strict';
-import { after as afterAll, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  DATA_URL, after, fixture, launchBrowser, manifestWindow, newPage, open, startSite, viewerUrl,
+  DATA_URL, after, fixture, manifestWindow, newPage, open, viewerUrl, siteAndBrowser,
 } from './helpers.mjs';
 
-let site;
-let browser;
-
-before(async () => {
-  site = await startSite();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.stop();
-});
+const ctx = siteAndBrowser();
 
 const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 
@@ -27,8 +16,8 @@ describe('slow loads', () => {
   test('progress shows after 300 ms with the expected count; Cancel stops cleanly', async () => {
     const fx = fixture('dsec_full_bitshuffle');
     const w = manifestWindow(fx.id, '50ms_unaligned_middle');
-    const page = await newPage(browser);
-    let hook = await open(page, viewerUrl(site.origin, {
+    const page = await newPage(ctx.browser);
+    let hook = await open(page, viewerUrl(ctx.site.origin, {
       url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from,
     }));
     assert.equal(hook.status, 'ready', hook.error);

@@ -4,25 +4,17 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after as afterAll, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import {
-  ARTIFACTS, DATA_URL, FIXTURES, after, canvasCensus, digestOf, fixture, launchBrowser,
-  manifestWindow, newPage, open, settled, startSite, viewerUrl,
+  ARTIFACTS, DATA_URL, FIXTURES, after, canvasCensus, digestOf, fixture, manifestWindow, newPage,
+  open, settled, viewerUrl, siteAndBrowser,
 } from './helpers.mjs';
 
-let site;
-let browser;
+const ctx = siteAndBrowser();
 
-before(async () => {
-  site = await startSite();
-  browser = await launchBrowser();
+before(() => {
   mkdirSync(ARTIFACTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.stop();
 });
 
 function recordingOf(fx) {
@@ -54,8 +46,8 @@ describe('open by link', () => {
     test(`${id} ${label}: window.strobe.window equals h5py's digest`, async () => {
       const fx = fixture(id);
       const w = manifestWindow(id, label);
-      const page = await newPage(browser);
-      const hook = await open(page, viewerUrl(site.origin, {
+      const page = await newPage(ctx.browser);
+      const hook = await open(page, viewerUrl(ctx.site.origin, {
         url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from,
       }));
       assert.equal(hook.status, 'ready', hook.error);
@@ -73,8 +65,8 @@ describe('open by link', () => {
     const right = fixture('m3ed_right');
     const left = fixture('m3ed_left');
     const w = right.windows.find((x) => x.events > 1000 && x.to - x.from <= 100000);
-    const page = await newPage(browser);
-    let hook = await open(page, viewerUrl(site.origin, {
+    const page = await newPage(ctx.browser);
+    let hook = await open(page, viewerUrl(ctx.site.origin, {
       url: DATA_URL + right.file, t: w.from, dt: w.to - w.from,
     }) + '&camera=right');
     assert.equal(hook.status, 'ready', hook.error);
@@ -98,8 +90,8 @@ describe('open by link', () => {
 
   test('without t the window starts at the first event; dt defaults to 50 ms', async () => {
     const fx = fixture('dsec_full_bitshuffle');
-    const page = await newPage(browser);
-    const hook = await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file }));
+    const page = await newPage(ctx.browser);
+    const hook = await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file }));
     assert.equal(hook.status, 'ready', hook.error);
     assert.deepEqual(hook.window, digestOf(manifestWindow(fx.id, '50ms_from_first')));
     const q = new URL(page.url()).searchParams;
@@ -116,8 +108,8 @@ describe('navigation', () => {
     const fx = fixture('dsec_full_bitshuffle');
     const w = manifestWindow(fx.id, '50ms_unaligned_middle');
     const dt = w.to - w.from;
-    const page = await newPage(browser);
-    let hook = await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, t: w.from, dt }));
+    const page = await newPage(ctx.browser);
+    let hook = await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: w.from, dt }));
     assert.deepEqual(hook.window, digestOf(w));
 
     hook = await after(page, () => page.keyboard.press('ArrowRight'));
@@ -133,7 +125,7 @@ describe('navigation', () => {
     const stepped = hook.window;
 
     // The address alone gives the same window in a fresh page.
-    const fresh = await newPage(browser);
+    const fresh = await newPage(ctx.browser);
     const again = await open(fresh, page.url());
     assert.deepEqual(again.window, stepped);
     await fresh.close();
@@ -153,8 +145,8 @@ describe('navigation', () => {
 
   test('window length select and timeline click update the window and the address', async () => {
     const fx = fixture('dsec_full_bitshuffle');
-    const page = await newPage(browser);
-    await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, t: 534000, dt: 50000 }));
+    const page = await newPage(ctx.browser);
+    await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: 534000, dt: 50000 }));
     let hook = await after(page, () => page.selectOption('#dt-select', '10000'));
     assert.deepEqual(hook.window, digestOf(manifestWindow(fx.id, '10ms_aligned')));
     assert.equal(new URL(page.url()).searchParams.get('dt'), '10000');
@@ -178,9 +170,9 @@ describe('navigation', () => {
 
   test('copy link puts the address of the current window on the clipboard', async () => {
     const fx = fixture('vector');
-    const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    const context = await ctx.browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
-    await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, dt: 20000 }));
+    await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, dt: 20000 }));
     await after(page, () => page.keyboard.press('ArrowRight'));
     await page.click('#copy-link');
     await page.waitForFunction(() => document.getElementById('copy-status').textContent !== '');
@@ -196,8 +188,8 @@ describe('navigation', () => {
   });
 
   test('without url the landing view offers a URL box and a file picker', async () => {
-    const page = await newPage(browser);
-    const hook = await open(page, viewerUrl(site.origin));
+    const page = await newPage(ctx.browser);
+    const hook = await open(page, viewerUrl(ctx.site.origin));
     assert.equal(hook.status, 'idle');
     assert.ok(await page.locator('#landing').isVisible());
     assert.ok(await page.locator('#url-input').isVisible());
@@ -219,8 +211,8 @@ describe('navigation', () => {
 describe('local file', () => {
   test('a file chosen in the picker gives the same digest as over HTTP', async () => {
     const fx = fixture('dsec_full_bitshuffle');
-    const page = await newPage(browser);
-    await open(page, viewerUrl(site.origin));
+    const page = await newPage(ctx.browser);
+    await open(page, viewerUrl(ctx.site.origin));
     const hook = await after(page, () => page.setInputFiles('#file-input', join(FIXTURES, fx.file)));
     assert.equal(hook.status, 'ready', hook.error);
     assert.deepEqual(hook.recording, recordingOf(fx));
@@ -240,8 +232,8 @@ describe('local file', () => {
 
   test('a file dropped on the page opens like a picked one', async () => {
     const fx = fixture('vector');
-    const page = await newPage(browser);
-    await open(page, viewerUrl(site.origin));
+    const page = await newPage(ctx.browser);
+    await open(page, viewerUrl(ctx.site.origin));
     const hook = await after(page, () => page.evaluate(async (url) => {
       const blob = await (await fetch(url)).blob();
       const transfer = new DataTransfer();
@@ -259,8 +251,8 @@ describe('local file', () => {
   });
 
   test('a bad local file shows the engine\'s message with its name as text', async () => {
-    const page = await newPage(browser);
-    await open(page, viewerUrl(site.origin));
+    const page = await newPage(ctx.browser);
+    await open(page, viewerUrl(ctx.site.origin));
     const name = '<img src=x onerror="window.pwned=1">.h5';
     const hook = await after(page, () => page.setInputFiles('#file-input', {
       name, mimeType: 'application/x-hdf5', buffer: readFileSync(join(FIXTURES, 'not_hdf5.h5')),
@@ -277,7 +269,7 @@ describe('local file', () => {
 
 describe('errors', () => {
   async function expectError(url, pattern) {
-    const page = await newPage(browser);
+    const page = await newPage(ctx.browser);
     const hook = await open(page, url);
     assert.equal(hook.status, 'error');
     assert.match(hook.error, pattern);
@@ -292,38 +284,38 @@ describe('errors', () => {
   }
 
   test('404 URL', async () => {
-    await expectError(viewerUrl(site.origin, { url: `${DATA_URL}no-such-file.h5` }),
+    await expectError(viewerUrl(ctx.site.origin, { url: `${DATA_URL}no-such-file.h5` }),
       /HTTP 404/);
   });
 
   test('not an HDF5 file', async () => {
-    await expectError(viewerUrl(site.origin, { url: `${DATA_URL}not_hdf5.h5` }),
+    await expectError(viewerUrl(ctx.site.origin, { url: `${DATA_URL}not_hdf5.h5` }),
       /not an HDF5 file/);
   });
 
   test('a file without event datasets', async () => {
-    await expectError(viewerUrl(site.origin, { url: `${DATA_URL}no_events.h5` }),
+    await expectError(viewerUrl(ctx.site.origin, { url: `${DATA_URL}no_events.h5` }),
       /no event datasets/);
   });
 
   test('an unsupported filter shows the engine\'s message', async () => {
-    await expectError(viewerUrl(site.origin, { url: `${DATA_URL}unsupported_bzip2.h5` }),
+    await expectError(viewerUrl(ctx.site.origin, { url: `${DATA_URL}unsupported_bzip2.h5` }),
       /unsupported filter/i);
   });
 
   test('javascript: and other schemes are rejected, nothing runs', async () => {
     for (const url of ['javascript:window.pwned=1', 'JavaScript:window.pwned=1',
       'data:text/html,<b>x</b>', 'file:///etc/passwd']) {
-      const page = await newPage(browser);
-      const hook = await open(page, viewerUrl(site.origin, { url }));
+      const page = await newPage(ctx.browser);
+      const hook = await open(page, viewerUrl(ctx.site.origin, { url }));
       assert.equal(hook.status, 'error', url);
       assert.match(hook.error, /only http: and https: URLs/);
       assert.equal(await page.evaluate(() => window.pwned), undefined);
       await page.close();
     }
     // Typed into the URL box.
-    const page = await newPage(browser);
-    await open(page, viewerUrl(site.origin));
+    const page = await newPage(ctx.browser);
+    await open(page, viewerUrl(ctx.site.origin));
     await page.fill('#url-input', 'javascript:window.pwned=1');
     const hook = await after(page, () => page.press('#url-input', 'Enter'));
     assert.equal(hook.status, 'error');
@@ -334,7 +326,7 @@ describe('errors', () => {
 
   test('markup in a URL is shown as text', async () => {
     const hook = await expectError(
-      viewerUrl(site.origin, { url: `${DATA_URL}<img src=x onerror=window.pwned=1>.h5` }),
+      viewerUrl(ctx.site.origin, { url: `${DATA_URL}<img src=x onerror=window.pwned=1>.h5` }),
       /HTTP 404/,
     );
     assert.match(hook.error, /img/);
@@ -342,8 +334,8 @@ describe('errors', () => {
 
   test('bad t and dt fall back to defaults with a notice', async () => {
     const fx = fixture('dsec_full_bitshuffle');
-    const page = await newPage(browser);
-    const hook = await open(page, `${site.origin}/index.html?url=${encodeURIComponent(DATA_URL + fx.file)}&t=abc&dt=-5`);
+    const page = await newPage(ctx.browser);
+    const hook = await open(page, `${ctx.site.origin}/index.html?url=${encodeURIComponent(DATA_URL + fx.file)}&t=abc&dt=-5`);
     assert.equal(hook.status, 'ready', hook.error);
     assert.deepEqual(hook.window, digestOf(manifestWindow(fx.id, '50ms_from_first')));
     assert.match(await page.locator('#notice').textContent(), /t=abc/);
@@ -355,8 +347,8 @@ describe('drawing', () => {
   test('polarity and heatmap frames: colours match the counts, modes differ', async () => {
     const fx = fixture('dsec_full_bitshuffle');
     const w = manifestWindow(fx.id, '50ms_unaligned_middle');
-    const page = await newPage(browser);
-    const hook = await open(page, viewerUrl(site.origin, {
+    const page = await newPage(ctx.browser);
+    const hook = await open(page, viewerUrl(ctx.site.origin, {
       url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from, mode: 'polarity',
     }));
     assert.equal(hook.status, 'ready', hook.error);
@@ -400,8 +392,8 @@ describe('drawing', () => {
   test('an empty window draws all white', async () => {
     const fx = fixture('dsec_full_bitshuffle');
     const w = manifestWindow(fx.id, 'inside_gap_no_events');
-    const page = await newPage(browser);
-    await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from }));
+    const page = await newPage(ctx.browser);
+    await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from }));
     const c = await canvasCensus(page);
     assert.equal(c.white, fx.info.width * fx.info.height);
     await page.close();
@@ -410,8 +402,8 @@ describe('drawing', () => {
   test('screenshot of the page with a DSEC recording open', async () => {
     const fx = fixture('dsec_full_bitshuffle');
     const w = manifestWindow(fx.id, '50ms_unaligned_middle');
-    const page = await newPage(browser);
-    await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from }));
+    const page = await newPage(ctx.browser);
+    await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from }));
     const png = await page.screenshot({ fullPage: true });
     writeFileSync(join(ARTIFACTS, 'page-dsec.png'), png);
     assert.ok(png.length > 10000);
@@ -421,8 +413,8 @@ describe('drawing', () => {
 
 test('a newer window supersedes older ones still loading', async () => {
   const fx = fixture('dsec_full_bitshuffle');
-  const page = await newPage(browser);
-  await open(page, viewerUrl(site.origin, { url: DATA_URL + fx.file, t: 1000, dt: 50000 }));
+  const page = await newPage(ctx.browser);
+  await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: 1000, dt: 50000 }));
   const seq = await page.evaluate(() => window.strobe.seq);
   // Three steps in a row without waiting: only the last window is shown.
   await page.keyboard.press('ArrowRight');
@@ -433,7 +425,7 @@ test('a newer window supersedes older ones still loading', async () => {
   assert.equal(hook.status, 'ready', hook.error);
   assert.equal(hook.seq, seq + 3);
   assert.equal(hook.window.from, 1000 + 3 * 50000);
-  const fresh = await newPage(browser);
+  const fresh = await newPage(ctx.browser);
   const again = await open(fresh, page.url());
   assert.deepEqual(again.window, hook.window);
   await fresh.close();

@@ -2,25 +2,13 @@
 // pans, fit restores, and `zoom=` / `pan=x,y` in the address round-trip.
 
 import assert from 'node:assert/strict';
-import { after as afterAll, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  DATA_URL, canvasCensus, fixture, launchBrowser, manifestWindow, newPage, open, startSite,
-  viewerUrl,
+  DATA_URL, canvasCensus, fixture, manifestWindow, newPage, open, viewerUrl, siteAndBrowser,
 } from './helpers.mjs';
 
-let site;
-let browser;
-
-before(async () => {
-  site = await startSite();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.stop();
-});
+const ctx = siteAndBrowser();
 
 const rgb = (c, x, y) => {
   const i = 4 * (y * c.width + x);
@@ -45,8 +33,8 @@ describe('zoom and pan', () => {
   test('1:1 is pixel-exact, drag pans, wheel zooms around the cursor, the link restores the view', async () => {
     const fx = fixture('dsec_full_bitshuffle');
     const w = manifestWindow(fx.id, '50ms_unaligned_middle');
-    const page = await newPage(browser);
-    const hook = await open(page, viewerUrl(site.origin, {
+    const page = await newPage(ctx.browser);
+    const hook = await open(page, viewerUrl(ctx.site.origin, {
       url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from,
     }));
     assert.equal(hook.status, 'ready', hook.error);
@@ -129,7 +117,7 @@ describe('zoom and pan', () => {
     const link = new URL(page.url());
     assert.equal(Number(link.searchParams.get('zoom')), view.zoom);
     assert.equal(link.searchParams.get('pan'), `${view.x},${view.y}`);
-    const page2 = await newPage(browser);
+    const page2 = await newPage(ctx.browser);
     const hook2 = await open(page2, link.href);
     assert.equal(hook2.status, 'ready', hook2.error);
     assert.deepEqual(hook2.view, view);

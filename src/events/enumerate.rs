@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::recording::Recording;
 use super::time_index::first_rows_at_or_after;
-use super::{EventsError, LayoutKind};
+use super::EventsError;
 
 /// One enumerated window and its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,11 +102,7 @@ pub async fn enumerate(rec: &Recording, plan: Plan) -> Result<Enumeration, Event
 /// and last timestamps; with the table's time base (M3ED counts from its first event).
 async fn span(rec: &Recording) -> Result<(i64, i64, i64), EventsError> {
     if let Some(table) = &rec.ms_table {
-        let base = if rec.layout == LayoutKind::M3ed {
-            rec.summary().await?.t_first.unwrap_or(0)
-        } else {
-            0
-        };
+        let base = rec.ms_base().await?;
         let first = table.iter().rposition(|&i| i == 0).unwrap_or(0) as i64;
         return Ok((base + first * 1000, base + table.len() as i64 * 1000, base));
     }

@@ -151,6 +151,16 @@ impl Recording {
         self.file.what()
     }
 
+    /// Where the millisecond table's ms 0 lies in `t`: M3ED counts from the first event (one
+    /// read of `t`), the other layouts from t = 0.
+    pub async fn ms_base(&self) -> Result<i64, EventsError> {
+        if self.layout != LayoutKind::M3ed || self.events == 0 {
+            return Ok(0);
+        }
+        let first = read_rows_i64(&self.file, &[(&self.columns.t, 0..1)]).await?;
+        Ok(first[0].first().copied().unwrap_or(0))
+    }
+
     /// Layout, paths and datasets with the summary read by [`Self::summary`].
     pub fn info(&self, summary: Summary) -> RecordingInfo {
         RecordingInfo {

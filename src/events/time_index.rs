@@ -23,15 +23,7 @@ pub async fn candidate_rows(rec: &Recording, t0: i64, t1: i64) -> Result<(u64, u
         let found = first_rows_at_or_after(rec, &[t0, t1]).await?;
         return Ok((found[0], found[1]));
     }
-    // M3ED counts milliseconds from the first event, DSEC from t = 0.
-    let base = if rec.layout == super::LayoutKind::M3ed {
-        read_rows_i64(&rec.file, &[(&rec.columns.t, 0..1)]).await?[0]
-            .first()
-            .copied()
-            .unwrap_or(0)
-    } else {
-        0
-    };
+    let base = rec.ms_base().await?;
     let ms0 = (t0 - base).div_euclid(1000);
     let ms1 = (t1 - base + 999).div_euclid(1000);
     let row0 = ms0.clamp(0, m as i64 - 1) as u64;

@@ -1,12 +1,13 @@
 // The viewer page: reads the address, drives the engine (Rust, www/pkg/) and shows what it
 // returns. Every string that comes from a file or a server is inserted as text, never HTML.
 
-import init, { Viewer } from './pkg/strobe.js';
+import { Engine } from './engine.js';
 import {
-  DT_PRESETS, TAU_PRESETS, buildQuery, checkDatasetUrl, formatBytes, formatCount, formatDuration,
-  formatSeconds, MAX_ZOOM, MIN_ZOOM, parseExtras, parseParams, roundPan, roundZoom,
+  DEFAULT_ORBIT, DT_PRESETS, MAX_PITCH, SPEEDS, TAU_PRESETS, buildQuery, checkDatasetUrl,
+  formatBytes, formatCount, formatDuration, formatSeconds, MAX_ZOOM, MIN_ZOOM, parseExtras,
+  parseParams, roundAngle, roundPan, roundZoom,
 } from './params.js';
-import { DEFAULT_ORBIT, FrameRenderer } from './render.js';
+import { FrameRenderer } from './render.js';
 import { Timeline } from './timeline.js';
 
 const $ = (id) => document.getElementById(id);
@@ -32,7 +33,7 @@ const state = {
   view: null,
   /** The point cloud's orbit, `{yaw, pitch}` radians (mode `cloud`). */
   orbit: { ...DEFAULT_ORBIT },
-  /** Pending address update after a zoom or pan (they come in bursts). */
+  /** Pending address update after a zoom, pan or orbit (they come in bursts). */
   viewAddressTimer: 0,
   /** Playing: stepping one window forward every `dt / speed` of wall time. */
   playing: false,
@@ -46,6 +47,8 @@ const state = {
   window: null,
   /** Bumped by every load; a load that finds it changed was superseded. */
   seq: 0,
+  /** Bumped by every open: the recording that later answers (the rate curve) belong to. */
+  openSeq: 0,
   drawQueued: false,
   /** Timer that shows the progress line and Cancel when a load takes more than 300 ms. */
   slowTimer: 0,
@@ -96,6 +99,11 @@ function publish(status, error = null) {
     speed: state.speed,
     camera: state.info?.camera ?? null,
     seq: state.seq,
+    // Where decoding runs, the engine's wasm memory and its time for the last window.
+    rate: rateFacts(state.info),
+    engine: 'worker',
+    memory: state.viewer?.memory ?? null,
+    window_ms: status === 'ready' ? state.viewer?.lastWindowMs ?? null : null,
   };
   document.body.dataset.status = status;
   if (status !== 'loading') endSlow();
@@ -184,6 +192,7 @@ function renderWindow() {
   }
   const rows = [
     ['window', `[${w.from}, ${w.to}) µs`],
+    ['absolute', `[${w.from + (state.info?.t_offset ?? 0)}, ${w.to + (state.info?.t_offset ?? 0)}) µs`],
     ['length', formatDuration(w.to - w.from)],
     ['events', formatCount(w.events)],
     ['positive', formatCount(w.positive)],
@@ -225,8 +234,8 @@ function renderControls() {
   const info = state.info;
   const t = state.t;
   if (info && t !== null) {
-    const rel = info.t_first !== null ? ` (${formatSeconds(t - info.t_first)} in)` : '';
-    $('t-label').textContent = `t = ${t} µs${rel}`;
+    const rel = info.t_first !== null ? `${formatSeconds(t - info.t_first)} in · ` : '';
+    $('t-label').textContent = `t = ${t} µs (${rel}absolute ${t + (info.t_offset ?? 0)} µs)`;
   } else {
     $('t-label').textContent = '';
   }
@@ -288,6 +297,11 @@ function setView(view) {
   applyView();
   redraw();
   if (window.strobe) window.strobe.view = state.view;
+  queueAddress();
+}
+
+/** Updates the address shortly after the last of a burst of view changes. */
+function queueAddress() {
   clearTimeout(state.viewAddressTimer);
   state.viewAddressTimer = setTimeout(() => setAddress('replace'), 120);
 }
@@ -336,11 +350,13 @@ function wireView() {
     if (state.mode === 'cloud') {
       // Orbit: a drag across the frame turns the cloud about half a turn.
       state.orbit = {
-        yaw: drag.orbit.yaw + ((c.x - start.x) / canvas.width) * Math.PI,
-        pitch: Math.max(-1.5, Math.min(1.5, drag.orbit.pitch + ((c.y - start.y) / canvas.height) * Math.PI)),
+        yaw: roundAngle(drag.orbit.yaw + ((c.x - start.x) / canvas.width) * Math.PI),
+        pitch: roundAngle(Math.max(-MAX_PITCH, Math.min(MAX_PITCH,
+          drag.orbit.pitch + ((c.y - start.y) / canvas.height) * Math.PI))),
       };
       if (window.strobe) window.strobe.orbit = state.orbit;
       redraw();
+      queueAddress();
       return;
     }
     if (!state.view && Math.abs(c.x - start.x) + Math.abs(c.y - start.y) < 2) return;
@@ -382,7 +398,7 @@ function setAddress(how) {
   const url = state.source?.kind === 'url' ? state.source.url : null;
   const query = buildQuery({
     url, t: state.t, dt: state.dt, mode: state.mode, camera: state.camera, palette: state.palette,
-    tau: state.tau, view: state.view,
+    tau: state.tau, view: state.view, orbit: state.orbit, speed: state.speed,
   });
   if (query === location.search) return;
   const entry = { t: state.t, dt: state.dt, mode: state.mode };
@@ -401,6 +417,8 @@ function showViewer(on) {
 async function openSource(source, view, how) {
   setPlaying(false);
   const seq = ++state.seq;
+  state.openSeq += 1;
+  const seqOpen = state.openSeq;
   clearError();
   state.source = source;
   state.info = null;
@@ -420,9 +438,10 @@ async function openSource(source, view, how) {
   watchSlow(seq);
   let text;
   try {
+    // The first window's bytes come in the same rounds as the recording's summary.
     text = source.kind === 'url'
-      ? await state.viewer.open_url(source.url, state.camera)
-      : await state.viewer.open_file(source.file, state.camera);
+      ? await state.viewer.open_url(source.url, state.camera, view.t, view.dt)
+      : await state.viewer.open_file(source.file, state.camera, view.t, view.dt);
   } catch (err) {
     if (seq === state.seq) {
       endSlow();
@@ -437,6 +456,29 @@ async function openSource(source, view, how) {
   state.timeline.setRecording(state.info);
   const t = view.t ?? state.info.t_first ?? 0;
   await loadWindow(t, view.dt, how);
+  if (!state.info?.rate && state.info?.events > 0 && seqOpen === state.openSeq) sampleRate(seqOpen);
+}
+
+/** Draws the rate curve from sampled timestamps (files without `ms_to_idx`), after the first
+ * picture so that it never delays it. */
+async function sampleRate(seqOpen) {
+  try {
+    const text = await state.viewer.sampled_rate();
+    if (!text || seqOpen !== state.openSeq || !state.info) return;
+    state.info.rate = JSON.parse(text);
+    state.info.rate_source = 'sampled';
+    state.timeline.setRate(state.info.rate);
+    if (window.strobe) window.strobe.rate = rateFacts(state.info);
+  } catch {
+    // The curve is a nicety: the window itself reports read errors.
+  }
+}
+
+function rateFacts(info) {
+  if (!info?.rate) return null;
+  const { start, bin_us: binUs, counts } = info.rate;
+  return { source: info.rate_source ?? 'ms_to_idx', start, bin_us: binUs, bins: counts.length,
+    total: counts.reduce((a, b) => a + b, 0), counts };
 }
 
 /** Shows the slow-load line (progress and Cancel) if load `seq` still runs after 300 ms. */
@@ -481,6 +523,7 @@ async function loadWindow(t, dt, how) {
   state.timeline.setWindow(t, t + dt);
   loading(`reading ${formatDuration(dt)} at t = ${t} µs…`);
   watchSlow(seq);
+  state.viewer.wantPoints(state.mode === 'cloud');
   let text;
   try {
     text = await state.viewer.window(t, t + dt, queueDraw);
@@ -585,6 +628,9 @@ function followAddress(how) {
   state.palette = extras.palette;
   state.tau = extras.tau;
   state.view = extras.view;
+  state.orbit = extras.orbit;
+  state.speed = extras.speed;
+  $('speed-select').value = String(state.speed);
   applyView();
   if (window.strobe) window.strobe.view = state.view;
   const view = { t: params.t, dt: params.dt, mode: params.mode, camera: params.camera };
@@ -638,6 +684,7 @@ function wireControls() {
   $('mode-select').addEventListener('change', () => {
     $('mode-select').blur();
     state.mode = $('mode-select').value;
+    state.viewer.wantPoints(state.mode === 'cloud');
     renderTau();
     if (state.mode === 'cloud' && state.window) drawFrame(); // fetches the points
     else redraw();
@@ -674,10 +721,18 @@ function wireControls() {
     $('play').blur(); // so that space is the page's play/pause key, not a second click
     setPlaying(!state.playing);
   });
+  $('speed-select').replaceChildren(...SPEEDS.map((v) => {
+    const o = document.createElement('option');
+    o.value = String(v);
+    o.textContent = v === 1 ? '1×' : `1/${Math.round(1 / v)}×`;
+    return o;
+  }));
+  $('speed-select').value = String(state.speed);
   $('speed-select').addEventListener('change', () => {
     $('speed-select').blur();
     state.speed = Number($('speed-select').value);
     if (window.strobe) window.strobe.speed = state.speed;
+    setAddress('replace');
   });
   $('prev').addEventListener('click', () => step(-1));
   $('next').addEventListener('click', () => step(1));
@@ -730,12 +785,11 @@ function wireControls() {
 
 async function main() {
   try {
-    await init();
+    state.viewer = new Engine();
   } catch (err) {
-    fail(new Error(`could not load the viewer's WebAssembly (www/pkg/) — run scripts/build-site.sh: ${err.message ?? err}`));
+    fail(new Error(`could not start the viewer's engine (www/engine-worker.js): ${err.message ?? err}`));
     return;
   }
-  state.viewer = new Viewer();
   try {
     state.renderer = new FrameRenderer($('frame'));
   } catch (err) {

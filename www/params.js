@@ -19,6 +19,16 @@ export const TAU_PRESETS = [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000
   500000, 1000000];
 export const DEFAULT_TAU = 10000;
 export const MAX_TAU = MAX_DT;
+/** Playback speeds offered (recording time per wall time), 1/100× … 1×. */
+export const SPEEDS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+export const DEFAULT_SPEED = 1;
+/** The point cloud's first view (radians): turned so that the time axis shows. */
+export const DEFAULT_ORBIT = { yaw: -0.7, pitch: 0.35 };
+/** Pitch beyond this would turn the cloud upside down. */
+export const MAX_PITCH = 1.5;
+/** Orbit angles as kept and linked: to 1/1000 rad. */
+export const roundAngle = (a) => Math.round(a * 1000) / 1000;
+
 /** Zoom (canvas pixels per sensor pixel) accepted and offered by the wheel. */
 export const MIN_ZOOM = 0.125;
 export const MAX_ZOOM = 64;
@@ -98,8 +108,8 @@ export function parseParams(search) {
 }
 
 /**
- * Reads the display extras of a query string: `palette`, `tau`. Returns
- * `{palette, tau, errors}`; bad values fall back to defaults and add a message to `errors`.
+ * Reads the display extras of a query string: `palette`, `tau`, `zoom`/`pan`, `orbit`,
+ * `speed`. Returns `{palette, tau, view, orbit, speed, errors}`; bad values fall back to defaults and add a message to `errors`.
  */
 export function parseExtras(search) {
   const q = new URLSearchParams(search);
@@ -138,14 +148,35 @@ export function parseExtras(search) {
     }
     view = { zoom: roundZoom(zoom), x: roundPan(x), y: roundPan(y) };
   }
-  return { palette: palette ?? DEFAULT_PALETTE, tau: tau ?? DEFAULT_TAU, view, errors };
+  // The cloud's orbit: `orbit=yaw,pitch` in radians.
+  let orbit = { ...DEFAULT_ORBIT };
+  const orbitText = q.get('orbit');
+  if (orbitText !== null) {
+    const m = /^\s*(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)\s*$/.exec(orbitText);
+    if (m && Math.abs(Number(m[1])) <= 100 && Math.abs(Number(m[2])) <= MAX_PITCH) {
+      orbit = { yaw: roundAngle(Number(m[1])), pitch: roundAngle(Number(m[2])) };
+    } else {
+      errors.push(`orbit=${orbitText} is not yaw,pitch in radians (|pitch| ≤ ${MAX_PITCH})`);
+    }
+  }
+  let speed = DEFAULT_SPEED;
+  const speedText = q.get('speed');
+  if (speedText !== null) {
+    const v = Number(speedText);
+    if (SPEEDS.includes(v)) speed = v;
+    else errors.push(`speed=${speedText} is not one of ${SPEEDS.join(', ')}`);
+  }
+  return {
+    palette: palette ?? DEFAULT_PALETTE, tau: tau ?? DEFAULT_TAU, view, orbit, speed, errors,
+  };
 }
 
 /**
- * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…][&palette=…][&tau=…][&zoom=…&pan=x,y]` (url left out for local
- * files).
+ * The query string for a view: `?url=…&t=…&dt=…&mode=…[&camera=…][&palette=…][&tau=…]
+ * [&zoom=…&pan=x,y][&orbit=yaw,pitch][&speed=…]` (url left out for local files; defaults
+ * left out).
  */
-export function buildQuery({ url, t, dt, mode, camera, palette, tau, view }) {
+export function buildQuery({ url, t, dt, mode, camera, palette, tau, view, orbit, speed }) {
   const q = new URLSearchParams();
   if (url) q.set('url', url);
   if (camera) q.set('camera', camera);
@@ -158,6 +189,11 @@ export function buildQuery({ url, t, dt, mode, camera, palette, tau, view }) {
     q.set('zoom', String(view.zoom));
     q.set('pan', `${view.x},${view.y}`);
   }
+  if (mode === 'cloud' && orbit
+    && (orbit.yaw !== DEFAULT_ORBIT.yaw || orbit.pitch !== DEFAULT_ORBIT.pitch)) {
+    q.set('orbit', `${roundAngle(orbit.yaw)},${roundAngle(orbit.pitch)}`);
+  }
+  if (speed !== undefined && speed !== DEFAULT_SPEED) q.set('speed', String(speed));
   return `?${q.toString()}`;
 }
 

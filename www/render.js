@@ -3,6 +3,8 @@
 // time surface) coloured by a fragment shader; the canvas has one pixel per sensor pixel, and a
 // view (zoom, pan) picks which sensor pixel each canvas pixel shows (nearest, never blurred).
 
+import { DEFAULT_ORBIT } from './params.js';
+
 const VERTEX = `#version 300 es
 void main() {
   // One triangle covering the viewport.
@@ -124,8 +126,6 @@ const CLOUD_ROW = 2048;
 
 export const MODE_IDS = { polarity: 0, heatmap: 1, timesurface: 2 };
 export const PALETTE_IDS = { dsec: 0, dark: 1 };
-/** The cloud's first view: turned so that the time axis shows. */
-export const DEFAULT_ORBIT = { yaw: -0.7, pitch: 0.35 };
 
 function link(gl, vertex, fragment) {
   const program = gl.createProgram();

@@ -1,5 +1,8 @@
 // The timeline under the frame: the recording's event rate (from its millisecond table when
-// it has one), the current window, and click-to-seek.
+// it has one, else from sampled timestamps), the current window, and click/drag to seek.
+
+/** Least time between the seeks of a drag along the timeline, ms. */
+const SEEK_MS = 120;
 
 export class Timeline {
   constructor(canvas, onSeek) {
@@ -8,10 +11,36 @@ export class Timeline {
     this.info = null;
     this.from = null;
     this.to = null;
-    canvas.addEventListener('click', (e) => {
+    // Click seeks; a drag seeks as it goes (each new load supersedes the last), at most
+    // every SEEK_MS, and once more where it is let go.
+    let dragging = false;
+    let lastSeek = 0;
+    let lastT = null;
+    const seek = (e, force) => {
       const t = this.timeAt(e.offsetX);
-      if (t !== null) this.onSeek(t);
+      const now = performance.now();
+      if (t === null || t === lastT || (!force && now - lastSeek < SEEK_MS)) return;
+      lastSeek = now;
+      lastT = t;
+      this.onSeek(t);
+    };
+    canvas.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      dragging = true;
+      lastT = null;
+      canvas.setPointerCapture?.(e.pointerId);
+      seek(e, true);
     });
+    canvas.addEventListener('pointermove', (e) => {
+      if (dragging) seek(e, false);
+    });
+    const end = (e) => {
+      if (!dragging) return;
+      dragging = false;
+      seek(e, true);
+    };
+    canvas.addEventListener('pointerup', end);
+    canvas.addEventListener('pointercancel', () => { dragging = false; });
     window.addEventListener('resize', () => this.draw());
   }
 
@@ -19,6 +48,13 @@ export class Timeline {
     this.info = info;
     this.from = null;
     this.to = null;
+    this.draw();
+  }
+
+  /** Replaces the rate curve (sampled after opening, for files without a time index). */
+  setRate(rate) {
+    if (!this.info) return;
+    this.info = { ...this.info, rate };
     this.draw();
   }
 

@@ -3,6 +3,7 @@
 pub mod enumerate;
 mod error;
 pub mod layout;
+pub mod rate;
 pub mod recording;
 pub mod time_index;
 pub mod window;

@@ -47,6 +47,42 @@ pub async fn candidate_rows(rec: &Recording, t0: i64, t1: i64) -> Result<(u64, u
     Ok((lo.min(n), hi.clamp(lo.min(n), n)))
 }
 
+/// Where the recording starts, to the millisecond, from the whole millisecond table alone (no
+/// read): the last millisecond before which no event lies. `None` without a table in memory,
+/// or for M3ED, whose table counts from the first event (finding it is a read of `t`).
+pub fn start_estimate(rec: &Recording) -> Option<i64> {
+    if rec.layout == super::LayoutKind::M3ed {
+        return None;
+    }
+    let table = rec.ms_table.as_ref()?;
+    // table[i] = events with t < i ms: the last zero row is the start's millisecond.
+    let zeros = table.partition_point(|&v| v <= 0);
+    let ms = i64::try_from(zeros).ok()?.checked_sub(1)?;
+    ms.checked_mul(1000)
+}
+
+/// `(row, t)` pairs at about `rows` (sorted), read in one round: each row's chunk is fetched
+/// anyway, so the first and last row of every chunk read come along as extra samples. For a
+/// picture of the event rate where the file has no time index.
+pub async fn sample_times(rec: &Recording, rows: &[u64]) -> Result<Vec<(u64, i64)>, EventsError> {
+    let rows: Vec<u64> = rows.iter().copied().filter(|&r| r < rec.events).collect();
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pieces = read_pieces_i64(&rec.file, &rec.columns.t, &rows).await?;
+    let mut samples = Vec::new();
+    for (first, values) in &pieces {
+        let (Some(&head), Some(&tail)) = (values.first(), values.last()) else {
+            continue;
+        };
+        samples.push((*first, head));
+        samples.push((first + values.len() as u64 - 1, tail));
+    }
+    samples.sort_unstable();
+    samples.dedup_by_key(|s| s.0);
+    Ok(samples)
+}
+
 /// For each target `v`, the first row with `t >= v` (`searchsorted(t, v, 'left')`), found
 /// together in rounds of parallel probes. Never reads all of `t`.
 pub async fn first_rows_at_or_after(

@@ -7,7 +7,6 @@
 //! newer request always supersedes an older one and never mixes its events into the frame.
 
 mod frame;
-mod timeline;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -25,8 +24,8 @@ use crate::source::cache::DEFAULT_BUDGET;
 use crate::source::fetch::FetchSource;
 use crate::source::{RangeCache, RangeSource};
 
+pub use crate::events::rate::{rate_curve, sampled_rate_curve, RateCurve};
 pub use frame::Frame;
-pub use timeline::{rate_curve, RateCurve};
 
 type Cache = RangeCache<Box<dyn RangeSource>>;
 
@@ -34,6 +33,8 @@ type Cache = RangeCache<Box<dyn RangeSource>>;
 const MAX_PIXELS: u64 = 1 << 26;
 /// Bins of the timeline's rate curve.
 const RATE_BINS: usize = 1200;
+/// Timestamps read for the rate curve of a recording without a millisecond table.
+const RATE_SAMPLES: u64 = 64;
 /// Largest integer a JS Number holds exactly.
 const MAX_SAFE: i128 = (1 << 53) - 1;
 
@@ -78,18 +79,40 @@ impl Viewer {
     /// `Error` whose message says what went wrong and what to do.
     ///
     /// `camera` picks one camera of a multi-camera file (M3ED: `left`, `right`); `None`
-    /// opens the first.
-    pub fn open_url(&self, url: String, camera: Option<String>) -> Promise {
+    /// opens the first. `from`/`dt`: the first window the page will ask for (`from` absent:
+    /// the recording's start); its bytes are fetched in the same rounds as the summary's, so
+    /// the first picture costs no more rounds than the window alone.
+    pub fn open_url(
+        &self,
+        url: String,
+        camera: Option<String>,
+        from: Option<f64>,
+        dt: Option<f64>,
+    ) -> Promise {
         if let Err(msg) = check_url(&url) {
             return Promise::reject(&js_sys::Error::new(&msg).into());
         }
-        self.open(Box::new(FetchSource::new(url)), camera)
+        self.open(
+            Box::new(FetchSource::new(url)),
+            camera,
+            first_window(from, dt),
+        )
     }
 
     /// Opens a local file (or any Blob): only the byte ranges needed are read, nothing is
     /// uploaded. Resolves and rejects like [`Viewer::open_url`].
-    pub fn open_file(&self, blob: Blob, camera: Option<String>) -> Promise {
-        self.open(Box::new(BlobSource::new(blob)), camera)
+    pub fn open_file(
+        &self,
+        blob: Blob,
+        camera: Option<String>,
+        from: Option<f64>,
+        dt: Option<f64>,
+    ) -> Promise {
+        self.open(
+            Box::new(BlobSource::new(blob)),
+            camera,
+            first_window(from, dt),
+        )
     }
 
     /// The open recording as JSON: source, layout, paths, cameras, datasets, events,
@@ -126,6 +149,33 @@ impl Viewer {
             read_window(shared, generation, session, window, progress)
                 .await
                 .map_err(|msg| js_sys::Error::new(&msg).into())
+        })
+    }
+
+    /// The event-rate curve from sampled timestamps, for recordings without a millisecond
+    /// table (theirs comes with the info): one round of `RATE_SAMPLES` chunk reads of `t`.
+    /// Resolves to `{start, bin_us, counts}`, or `null` when there is nothing to sample.
+    pub fn sampled_rate(&self) -> Promise {
+        let session = self.shared.borrow().session.clone();
+        future_to_promise(async move {
+            let Some(session) = session else {
+                return Ok(JsValue::NULL);
+            };
+            let (rec, summary) = (&session.rec, &session.summary);
+            let (Some(first), Some(last)) = (summary.t_first, summary.t_last) else {
+                return Ok(JsValue::NULL);
+            };
+            let n = rec.events;
+            let rows: Vec<u64> = (0..=RATE_SAMPLES)
+                .map(|k| (n.saturating_sub(1)).saturating_mul(k) / RATE_SAMPLES)
+                .collect();
+            let samples = crate::events::time_index::sample_times(rec, &rows)
+                .await
+                .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+            let curve = sampled_rate_curve(&samples, n, first, last, RATE_BINS);
+            Ok(curve.map_or(JsValue::NULL, |c| {
+                JsValue::from_str(&serde_json::to_string(&c).unwrap_or_default())
+            }))
         })
     }
 
@@ -175,6 +225,19 @@ impl Viewer {
         self.shared.borrow().frame.height
     }
 
+    /// Bytes of WebAssembly linear memory the engine holds (it only grows), for the page's
+    /// memory report and the benchmark.
+    pub fn memory_bytes(&self) -> f64 {
+        wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .map(|m| {
+                m.buffer()
+                    .dyn_into::<js_sys::ArrayBuffer>()
+                    .map_or(0.0, |b| f64::from(b.byte_length()))
+            })
+            .unwrap_or(0.0)
+    }
+
     /// Largest per-pixel event count of the frame (for scaling the heatmap).
     pub fn frame_max(&self) -> u32 {
         self.shared.borrow().frame.max_total
@@ -187,7 +250,12 @@ impl Viewer {
 }
 
 impl Viewer {
-    fn open(&self, source: Box<dyn RangeSource>, camera: Option<String>) -> Promise {
+    fn open(
+        &self,
+        source: Box<dyn RangeSource>,
+        camera: Option<String>,
+        first: Option<FirstWindow>,
+    ) -> Promise {
         let generation = {
             let mut shared = self.shared.borrow_mut();
             shared.generation += 1;
@@ -197,7 +265,7 @@ impl Viewer {
         };
         let shared = self.shared.clone();
         future_to_promise(async move {
-            let session = open_session(source, camera)
+            let session = open_session(source, camera, first)
                 .await
                 .map_err(|msg| JsValue::from(js_sys::Error::new(&msg)))?;
             let mut shared = shared.borrow_mut();
@@ -237,9 +305,43 @@ fn to_time(v: f64, name: &str) -> Result<i64, String> {
     }
 }
 
+/// The window the page will show first: `from` (None: the recording's start) and its length.
+#[derive(Debug, Clone, Copy)]
+struct FirstWindow {
+    from: Option<i64>,
+    dt: i64,
+}
+
+fn first_window(from: Option<f64>, dt: Option<f64>) -> Option<FirstWindow> {
+    let dt = to_time(dt?, "dt").ok()?.max(0);
+    let from = match from {
+        Some(v) => Some(to_time(v, "from").ok()?),
+        None => None,
+    };
+    Some(FirstWindow { from, dt })
+}
+
+/// Fetches what the first window will read (its index nodes and chunks), while the summary's
+/// reads are in flight, so both share rounds. Best effort: the window itself reports errors.
+async fn prefetch_first(rec: &Recording, first: Option<FirstWindow>) {
+    let Some(first) = first else { return };
+    let from = match first.from {
+        Some(from) => from,
+        // The start to the millisecond: the window from the exact first event lies within.
+        None => match crate::events::time_index::start_estimate(rec) {
+            Some(ms) => ms,
+            None => return,
+        },
+    };
+    let slack = if first.from.is_some() { 0 } else { 1000 };
+    let to = from.saturating_add(first.dt).saturating_add(slack);
+    let _ = WindowReader::open(rec, Window { from, to }).await;
+}
+
 async fn open_session(
     source: Box<dyn RangeSource>,
     camera: Option<String>,
+    first: Option<FirstWindow>,
 ) -> Result<Session, String> {
     let cache = Rc::new(RangeCache::new(source, DEFAULT_BUDGET));
     let overrides = LayoutOverrides {
@@ -249,7 +351,8 @@ async fn open_session(
     let rec = Recording::open(cache.clone() as Rc<dyn RangeSource>, &overrides)
         .await
         .map_err(|e| e.to_string())?;
-    let summary = rec.summary().await.map_err(|e| e.to_string())?;
+    let (summary, ()) = futures::join!(rec.summary(), prefetch_first(&rec, first));
+    let summary = summary.map_err(|e| e.to_string())?;
     if u64::from(summary.width) * u64::from(summary.height) > MAX_PIXELS {
         return Err(format!(
             "{}: sensor size {}×{} is too large to draw (is x or y garbage?)",

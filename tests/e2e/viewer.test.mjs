@@ -168,6 +168,34 @@ describe('navigation', () => {
     await page.close();
   });
 
+  test('dragging along the timeline seeks as it goes and lands where it is let go', async () => {
+    const fx = fixture('dsec_full_bitshuffle');
+    const page = await newPage(ctx.browser);
+    await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: 534000, dt: 10000 }));
+    const box = await page.locator('#timeline').boundingBox();
+    const y = box.y + box.height / 2;
+    const { t_first, t_last } = fx.info;
+    const at = (f) => t_first + f * (t_last + 1 - t_first) - 5000;
+    const seen = new Set();
+    await page.mouse.move(box.x + box.width * 0.2, y);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; i += 1) {
+      await page.mouse.move(box.x + box.width * (0.2 + 0.05 * i), y);
+      await page.waitForTimeout(150);
+      seen.add(new URL(page.url()).searchParams.get('t'));
+    }
+    await page.mouse.up();
+    await page.waitForFunction((want) => document.body.dataset.status === 'ready'
+      && Math.abs(window.strobe.window.from - want) < 20000, at(0.6), { timeout: 30000 });
+    const hook = await page.evaluate(() => window.strobe);
+    const tol = (t_last - t_first) / 100;
+    assert.ok(Math.abs(hook.window.from - at(0.6)) < tol, `landed at ${hook.window.from}`);
+    assert.ok(seen.size >= 3, `the drag seeked along the way (${[...seen]})`);
+    assert.equal(new URL(page.url()).searchParams.get('t'), String(hook.window.from));
+    await assertClean(page);
+    await page.close();
+  });
+
   test('copy link puts the address of the current window on the clipboard', async () => {
     const fx = fixture('vector');
     const context = await ctx.browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });

@@ -1,0 +1,86 @@
+// The engine's own thread: fetching, HDF5 and decoding run here, so the page never freezes.
+// Messages in: {id, op, args}; out: {id, progress|value|error, frame?, net, memory}.
+// `frame` carries copies of the count frame (transferred, not copied again) at most every
+// SNAPSHOT_MS while a window loads, and always with the finished window.
+
+import init, { Viewer } from './pkg/strobe.js';
+
+const SNAPSHOT_MS = 50;
+
+const ready = init().then(() => new Viewer());
+/** Whether progress snapshots carry the point-cloud sample (only the cloud mode draws it). */
+let wantPoints = false;
+
+function snapshot(viewer, points) {
+  const frame = {
+    width: viewer.frame_width(),
+    height: viewer.frame_height(),
+    scale: viewer.frame_scale(),
+    counts: viewer.frame_counts(),
+    last: viewer.frame_last(),
+    points: points ? viewer.frame_points() : null,
+  };
+  const transfer = [frame.counts.buffer, frame.last.buffer];
+  if (frame.points) transfer.push(frame.points.buffer);
+  return { frame, transfer };
+}
+
+function post(viewer, message, transfer = []) {
+  self.postMessage({ ...message, net: viewer.net(), memory: viewer.memory_bytes() }, transfer);
+}
+
+async function readWindow(viewer, id, [from, to]) {
+  let last = -Infinity;
+  const t0 = performance.now();
+  const value = await viewer.window(from, to, (events, expected) => {
+    const now = performance.now();
+    if (events > 0 && now - last >= SNAPSHOT_MS) {
+      last = now;
+      const { frame, transfer } = snapshot(viewer, wantPoints);
+      post(viewer, { id, progress: [events, expected], frame }, transfer);
+    } else {
+      post(viewer, { id, progress: [events, expected] });
+    }
+  });
+  const ms = performance.now() - t0;
+  if (value === null || value === undefined) {
+    post(viewer, { id, value: null });
+    return;
+  }
+  const { frame, transfer } = snapshot(viewer, true);
+  post(viewer, { id, value, frame, ms }, transfer);
+}
+
+self.onmessage = async (e) => {
+  const { id, op, args } = e.data;
+  let viewer;
+  try {
+    viewer = await ready;
+  } catch (err) {
+    self.postMessage({
+      id,
+      error: `could not load the viewer's WebAssembly (www/pkg/) — run scripts/build-site.sh: ${err?.message ?? err}`,
+    });
+    return;
+  }
+  if (op === 'cancel') {
+    viewer.cancel();
+    return;
+  }
+  if (op === 'points') {
+    [wantPoints] = args;
+    return;
+  }
+  try {
+    if (op === 'window') {
+      await readWindow(viewer, id, args);
+    } else if (op === 'open_url' || op === 'open_file' || op === 'sampled_rate') {
+      const value = await viewer[op](...args);
+      post(viewer, { id, value });
+    } else {
+      post(viewer, { id, error: `unknown engine request ${String(op)}` });
+    }
+  } catch (err) {
+    post(viewer, { id, error: err?.message ?? String(err) });
+  }
+};

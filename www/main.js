@@ -783,6 +783,51 @@ function wireControls() {
   window.addEventListener('popstate', () => followAddress('none'));
 }
 
+/**
+ * For the benchmark (bench/browser.mjs): frame timing and whole-recording scrubs, driven the
+ * way the page's own controls drive the engine.
+ */
+const strobeBench = {
+  /** ms per frame of the shown window in `mode` (texture upload, draw, GPU finish), `reps` times. */
+  frameMs(mode, reps = 15) {
+    const v = state.viewer;
+    const times = [];
+    for (let i = 0; i < reps; i += 1) {
+      const t0 = performance.now();
+      state.renderer.upload(v.frame_counts(), v.frame_width(), v.frame_height(), v.frame_scale(),
+        v.frame_last(), state.dt, mode === 'cloud' ? v.frame_points() : null);
+      state.renderer.draw(mode, state.palette, state.tau, state.view, state.orbit);
+      state.renderer.finish();
+      times.push(performance.now() - t0);
+    }
+    redraw();
+    return times;
+  },
+  /** Reads the shown window again (its bytes now cached): the engine's decode time. */
+  async reload() {
+    await loadWindow(state.t, state.dt, 'none');
+    return { events: state.window?.events, window_ms: state.viewer.lastWindowMs };
+  },
+  /** Shows every window of length `dt` from the first event to the last, in order. */
+  async scrub(dt) {
+    const t0 = performance.now();
+    let events = 0;
+    let windows = 0;
+    let slowest = 0;
+    for (let t = state.info.t_first; t <= state.info.t_last; t += dt) {
+      const s = performance.now();
+      await loadWindow(t, dt, 'none');
+      if (document.body.dataset.status !== 'ready') throw new Error(window.strobe.error ?? 'scrub stopped');
+      slowest = Math.max(slowest, performance.now() - s);
+      events += state.window.events;
+      windows += 1;
+    }
+    return { windows, events, wall_ms: performance.now() - t0, slowest_ms: slowest,
+      memory: state.viewer.memory, net: JSON.parse(state.viewer.net()) };
+  },
+};
+window.strobeBench = strobeBench;
+
 async function main() {
   try {
     state.viewer = new Engine();

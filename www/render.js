@@ -270,6 +270,12 @@ export class FrameRenderer {
     gl.drawArrays(gl.POINTS, 0, this.pointCount);
   }
 
+  /** Waits until the GPU has drawn everything asked so far (for timing frames). */
+  finish() {
+    const gl = this.gl;
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+  }
+
   /**
    * Draws the last uploaded frame in `mode` (`polarity`, `heatmap` or `timesurface`),
    * polarity colours from `palette`, time-surface decay `tau` (µs), seen through `view`

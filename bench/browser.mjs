@@ -1,0 +1,87 @@
+// The browser half of the benchmark: the viewer page in headless Chromium (engine in its Web
+// Worker, wasm) on the big files, served without added latency. Prints one JSON object.
+//
+//   node bench/browser.mjs --site ORIGIN --data URL_BASE --spec SPEC.json
+//
+// SPEC: {files: [{file, events, t_first, t_last, one_s: [from, to], busy: [from, to]}]}
+// Per file: a cold 1 s window, the same window again from the engine's cache (decode alone:
+// events/s), frame time per render mode for `busy` (a ~1 M-event window), and a scrub of the
+// whole recording in 50 ms windows (events seen, wall time, wasm memory after it).
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(ROOT, '.tools', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const arg = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`bench/browser.mjs: --${name} is required`);
+  return process.argv[i + 1];
+};
+const site = arg('site');
+const data = arg('data').replace(/\/$/, '');
+const spec = JSON.parse(readFileSync(arg('spec'), 'utf8'));
+const log = (m) => process.stderr.write(`browser: ${m}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const browser = await chromium.launch({
+  executablePath: process.env.STROBE_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+    '--disable-component-update', '--no-first-run'],
+});
+
+async function settled(page, afterSeq = -1) {
+  await page.waitForFunction((seq) => window.strobe && window.strobe.seq > seq
+    && ['ready', 'error'].includes(document.body.dataset.status), afterSeq, { timeout: 600000 });
+  const hook = await page.evaluate(() => window.strobe);
+  if (hook.status !== 'ready') throw new Error(`page: ${hook.error}`);
+  return hook;
+}
+
+const out = { chromium: browser.version(), files: [] };
+for (const f of spec.files) {
+  log(f.file);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const url = `${data}/${f.file}`;
+  const [a, b] = f.one_s;
+  const t0 = Date.now();
+  await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&t=${a}&dt=${b - a}`);
+  let hook = await settled(page);
+  const cold = { events: hook.window.events, window_ms: hook.window_ms, page_ms: Date.now() - t0,
+    net: hook.net, digest: hook.window };
+  const warm = [];
+  for (let i = 0; i < 3; i += 1) warm.push(await page.evaluate(() => window.strobeBench.reload()));
+  const warmMs = median(warm.map((w) => w.window_ms));
+  log(`  1 s window: ${cold.events} events, cold ${cold.window_ms.toFixed(0)} ms, cached ${warmMs.toFixed(0)} ms`);
+
+  const [c, d] = f.busy;
+  let seq = await page.evaluate(() => window.strobe.seq);
+  await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&t=${c}&dt=${d - c}`);
+  hook = await settled(page);
+  const render = { events: hook.window.events, modes: {} };
+  for (const mode of ['polarity', 'heatmap', 'timesurface', 'cloud']) {
+    const times = await page.evaluate((m) => window.strobeBench.frameMs(m, 15), mode);
+    render.modes[mode] = { median_ms: median(times), max_ms: Math.max(...times) };
+  }
+  log(`  render (${render.events} events): ${Object.entries(render.modes).map(([m, r]) => `${m} ${r.median_ms.toFixed(1)} ms`).join(', ')}`);
+
+  seq = await page.evaluate(() => window.strobe.seq);
+  await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&dt=50000`);
+  await settled(page, seq > 0 ? -1 : -1);
+  const scrub = await page.evaluate(() => window.strobeBench.scrub(50000));
+  log(`  scrub: ${scrub.windows} windows, ${scrub.events} events in ${(scrub.wall_ms / 1000).toFixed(1)} s, wasm memory ${(scrub.memory / 1e6).toFixed(1)} MB`);
+  out.files.push({
+    file: f.file,
+    one_s: { from: a, to: b, cold, cached_window_ms: warmMs, cached_runs_ms: warm.map((w) => w.window_ms),
+      events_per_s: cold.events / (warmMs / 1000) },
+    render,
+    scrub,
+  });
+  await page.close();
+}
+await browser.close();
+process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -5,7 +5,7 @@
 
 import init, { Viewer } from './pkg/strobe.js';
 
-const SNAPSHOT_MS = 50;
+const SNAPSHOT_MS = 100;
 
 const ready = init().then(() => new Viewer());
 /** Whether progress snapshots carry the point-cloud sample (only the cloud mode draws it). */

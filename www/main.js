@@ -392,6 +392,28 @@ function queueDraw(events, expected) {
   });
 }
 
+// --- downloads ---------------------------------------------------------------------------------
+
+/** `<recording>_t<from>_dt<length>_<mode>`: what a saved window is, from its name alone. */
+function downloadName() {
+  const source = state.source;
+  const full = source?.kind === 'url' ? new URL(source.url).pathname : source?.file?.name ?? 'recording';
+  const base = full.split('/').pop().replace(/\.(h5|hdf5|hdf|he5)$/i, '') || 'recording';
+  const safe = base.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80);
+  const camera = state.info?.camera ? `_${state.info.camera}` : '';
+  return `${safe}${camera}_t${state.t}_dt${state.dt}_${state.mode}`;
+}
+
+function download(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
 // --- address -----------------------------------------------------------------------------------
 
 function setAddress(how) {
@@ -770,6 +792,13 @@ function wireControls() {
     }
     setTimeout(() => { status.textContent = ''; }, 2500);
   });
+  $('save-png').addEventListener('click', () => {
+    $('save-png').blur();
+    if (!state.window) return;
+    $('frame').toBlob((blob) => {
+      if (blob) download(blob, `${downloadName()}.png`);
+    }, 'image/png');
+  });
   // A file dropped anywhere on the page opens like a picked one.
   document.addEventListener('dragover', (e) => {
     if (e.dataTransfer?.types?.includes('Files')) e.preventDefault();
@@ -806,7 +835,8 @@ const strobeBench = {
   /** Reads the shown window again (its bytes now cached): the engine's decode time. */
   async reload() {
     await loadWindow(state.t, state.dt, 'none');
-    return { events: state.window?.events, window_ms: state.viewer.lastWindowMs };
+    return { events: state.window?.events, window_ms: state.viewer.lastWindowMs,
+      timing: state.window?.timing };
   },
   /** Shows every window of length `dt` from the first event to the last, in order. */
   async scrub(dt) {

@@ -32,6 +32,8 @@ pub struct Frame {
     pub stride: u64,
     /// On-sensor events seen so far (for the stride).
     pub seen: u64,
+    /// `seen % stride`: the next event is sampled when it is 0.
+    pub phase: u64,
 }
 
 impl Frame {
@@ -42,6 +44,7 @@ impl Frame {
             height,
             counts: vec![0; cells],
             last: vec![0; cells / 2],
+            stride: 1,
             ..Default::default()
         }
     }
@@ -59,13 +62,19 @@ impl Frame {
         self.points.clear();
         self.stride = 1;
         self.seen = 0;
+        self.phase = 0;
     }
 
-    /// Keeps event `(x, y, since, positive)` in the point sample if its turn has come.
-    fn sample(&mut self, x: i64, y: i64, since: i64, positive: bool) {
-        let stride = self.stride.max(1);
-        let turn = self.seen.is_multiple_of(stride);
+    /// Keeps event `(x, y, since, positive)` in the point sample if its turn has come: every
+    /// `stride`-th on-sensor event (`phase` = `seen % stride`, kept without a division).
+    #[inline]
+    fn sample(&mut self, x: u32, y: u32, since: u32, positive: bool) {
+        let turn = self.phase == 0;
         self.seen += 1;
+        self.phase += 1;
+        if self.phase >= self.stride {
+            self.phase = 0;
+        }
         if !turn {
             return;
         }
@@ -79,48 +88,61 @@ impl Frame {
                 .copied()
                 .collect();
             self.points = kept;
-            self.stride = stride * 2;
+            self.stride = self.stride.max(1) * 2;
+            self.phase = self.seen % self.stride;
             if !(self.seen - 1).is_multiple_of(self.stride) {
                 return;
             }
         }
-        self.points.extend_from_slice(&[
-            x as u32,
-            y as u32,
-            (since - 1).clamp(0, i64::from(u32::MAX)) as u32,
-            u32::from(positive),
-        ]);
+        self.points
+            .extend_from_slice(&[x, y, since - 1, u32::from(positive)]);
     }
 
     /// Counts every event of `batch`: polarity > 0 is positive, anything else negative
-    /// (files store 0/1 or -1/1).
+    /// (files store 0/1 or -1/1). The hot loop of the viewer: one pass, no division.
     pub fn add(&mut self, batch: &EventBatch) {
-        let (w, h) = (self.width as i64, self.height as i64);
+        let (w, h) = (self.width, self.height);
         let mut max = self.max_total;
         let origin = self.origin;
-        for (((&x, &y), &p), &t) in batch.x.iter().zip(&batch.y).zip(&batch.p).zip(&batch.t) {
-            let (x, y) = (i64::from(x), i64::from(y));
-            if x < 0 || y < 0 || x >= w || y >= h {
-                self.outside += 1;
+        let (mut positive, mut negative, mut outside) = (0u64, 0u64, 0u64);
+        let events = batch.x.iter().zip(&batch.y).zip(&batch.p).zip(&batch.t);
+        for (((&x, &y), &p), &t) in events {
+            // Negative coordinates wrap to huge values and fail the same test.
+            let (ux, uy) = (x as u32, y as u32);
+            if ux >= w || uy >= h {
+                outside += 1;
                 continue;
             }
-            let cell = ((y * w + x) * 2) as usize;
-            let positive = p > 0;
-            if positive {
-                self.positive += 1;
+            let pixel = uy as usize * w as usize + ux as usize;
+            let cell = pixel * 2;
+            let is_positive = p > 0;
+            positive += u64::from(is_positive);
+            negative += u64::from(!is_positive);
+            let (Some(&a), Some(&b)) = (self.counts.get(cell), self.counts.get(cell + 1)) else {
+                continue;
+            };
+            let (a, b) = if is_positive {
+                (a.saturating_add(1), b)
             } else {
-                self.negative += 1;
+                (a, b.saturating_add(1))
+            };
+            self.counts[cell] = a;
+            self.counts[cell + 1] = b;
+            max = max.max(a.saturating_add(b));
+            // µs since the window's start, plus one (0 means "no event here").
+            let since = t
+                .saturating_sub(origin)
+                .saturating_add(1)
+                .clamp(1, i64::from(u32::MAX)) as u32;
+            if let Some(last) = self.last.get_mut(pixel) {
+                *last = (*last).max(since);
             }
-            let slot = cell + usize::from(!positive);
-            self.counts[slot] = self.counts[slot].saturating_add(1);
-            let total = self.counts[cell].saturating_add(self.counts[cell + 1]);
-            max = max.max(total);
-            let since = (t.saturating_sub(origin).saturating_add(1)).clamp(1, i64::from(u32::MAX));
-            let last = &mut self.last[cell / 2];
-            *last = (*last).max(since as u32);
-            self.sample(x, y, t.saturating_sub(origin).saturating_add(1), positive);
+            self.sample(ux, uy, since, is_positive);
         }
         self.max_total = max;
+        self.positive += positive;
+        self.negative += negative;
+        self.outside += outside;
     }
 
     /// Pixels with events: `(all, positive-majority, negative-majority)`. Polarity mode

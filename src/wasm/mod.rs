@@ -20,7 +20,6 @@ use web_sys::Blob;
 use crate::events::WindowReader;
 use crate::events::{LayoutKind, LayoutOverrides, Recording, Summary, Window, WindowDigest};
 use crate::source::blob::BlobSource;
-use crate::source::cache::DEFAULT_BUDGET;
 use crate::source::fetch::FetchSource;
 use crate::source::{RangeCache, RangeSource};
 
@@ -35,6 +34,10 @@ const MAX_PIXELS: u64 = 1 << 26;
 const RATE_BINS: usize = 1200;
 /// Timestamps read for the rate curve of a recording without a millisecond table.
 const RATE_SAMPLES: u64 = 64;
+/// The page's byte cache: above a long window's prefetched slab (32 MiB) with room for index
+/// nodes, and small enough that the tab's wasm memory stays under ~96 MB however long it scrubs
+/// (linear memory never shrinks, so its peak is what the tab keeps).
+const PAGE_CACHE_BUDGET: u64 = 44 << 20;
 /// Largest integer a JS Number holds exactly.
 const MAX_SAFE: i128 = (1 << 53) - 1;
 
@@ -343,7 +346,7 @@ async fn open_session(
     camera: Option<String>,
     first: Option<FirstWindow>,
 ) -> Result<Session, String> {
-    let cache = Rc::new(RangeCache::new(source, DEFAULT_BUDGET));
+    let cache = Rc::new(RangeCache::new(source, PAGE_CACHE_BUDGET));
     let overrides = LayoutOverrides {
         camera: camera.filter(|c| !c.is_empty()),
         ..Default::default()
@@ -404,17 +407,25 @@ async fn read_window(
         to: window.to,
         ..Default::default()
     };
+    // Where the time goes (ms): reading (fetch + decode), counting into the frame, digesting.
+    let (mut read_ms, mut frame_ms, mut digest_ms) = (0.0, 0.0, 0.0);
     loop {
         if !current() {
             return Ok(JsValue::NULL);
         }
+        let t0 = js_sys::Date::now();
         let batch = reader.next_batch().await.map_err(|e| e.to_string())?;
+        let t1 = js_sys::Date::now();
+        read_ms += t1 - t0;
         if !current() {
             return Ok(JsValue::NULL);
         }
         let Some(batch) = batch else { break };
         digest.add(&batch);
+        let t2 = js_sys::Date::now();
+        digest_ms += t2 - t1;
         shared.borrow_mut().frame.add(&batch);
+        frame_ms += js_sys::Date::now() - t2;
         if let Some(f) = &progress {
             // No borrow is held here: the callback may read the frame.
             let _ = f.call2(
@@ -444,6 +455,7 @@ async fn read_window(
         "scale": frame.scale(),
         "pixels": {"active": active, "positive": pos_pixels, "negative": neg_pixels},
         "net": net_json(&session.cache),
+        "timing": {"read_ms": read_ms, "frame_ms": frame_ms, "digest_ms": digest_ms},
     });
     Ok(JsValue::from_str(&out.to_string()))
 }

@@ -31,6 +31,7 @@ import re
 import resource
 import statistics
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.request
@@ -130,6 +131,48 @@ def h5py_local(path, t0, t1):
     with h5py.File(path, "r") as f:
         digest = dsec_window(f, t0, t1)
     return {"digest": digest, "wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
+
+
+def h5py_scrub(path, dt):
+    """Every window of length dt from the first event to the last, one open file (h5py's best
+    case for a scrub: the chunk cache stays warm)."""
+    start = time.perf_counter()
+    events = windows = 0
+    with h5py.File(path, "r") as f:
+        t = f["events/t"]
+        first, last = int(t[0]), int(t[-1])
+        w = first
+        while w <= last:
+            events += dsec_window(f, w, w + dt)["events"]
+            windows += 1
+            w += dt
+    return {"windows": windows, "events": events, "wall_s": time.perf_counter() - start}
+
+
+# ---------------------------------------------------------------- the page in Chromium (wasm)
+
+def browser_bench(repo, site_url, bigs):
+    """bench/browser.mjs on the big files: decode rate, frame times, whole-file scrub."""
+    spec = {"files": []}
+    for e in bigs:
+        wins = {w["label"]: w for w in e["windows"]}
+        a = wins["50ms_unaligned_middle"]["from"]
+        busy = wins["50ms_busiest"]
+        spec["files"].append({"file": e["file"], "one_s": [a, a + 1_000_000],
+                              "busy": [busy["from"], busy["to"]]})
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+    try:
+        out = subprocess.run(["node", os.path.join(repo, "bench", "browser.mjs"), "--site", site_url,
+                              "--data", site_url.rstrip("/") + "/data", "--spec", fh.name],
+                             capture_output=True, text=True, timeout=3600)
+    finally:
+        os.unlink(fh.name)
+    sys.stderr.write(out.stderr)
+    if out.returncode != 0:
+        fail(f"bench/browser.mjs failed: {out.stderr.strip().splitlines()[-1:] }")
+        return None
+    return json.loads(out.stdout)
 
 
 # ---------------------------------------------------------------- Strobe (native CLI)
@@ -431,6 +474,31 @@ def write_markdown(res, path):
                     + f" · exit @{w['strobe_trace_wall_ms']:.0f} ms")
                 L.append("")
             summary.append((fr["file"], w))
+    br = res.get("browser")
+    if br:
+        L.append("## In the browser: the viewer page (wasm in a Web Worker, headless Chromium)")
+        L.append("")
+        L.append(f"Chromium {br['chromium']}, software WebGL (no GPU); page and data served on loopback "
+                 "without added latency. *Decode*: the 1 s window read again with its bytes in the "
+                 "engine's cache (decoding, counting into the frame, digesting), against h5py + "
+                 "hdf5plugin reading the same window from the local file. *Frame*: texture upload + "
+                 "draw + GPU finish of the busiest 50 ms window (~1 M events), median of 15. *Scrub*: "
+                 "every 50 ms window from the first event to the last, each drawn; h5py's scrub reads "
+                 "the same windows from the local file with one open file (no drawing).")
+        L.append("")
+        L.append("| file | 1 s window events | wasm decode Mev/s | h5py Mev/s | wasm ÷ h5py (target ≥ 0.5) | "
+                 "cold 1 s window ms (rounds) | frame ms polarity / heatmap / time surface / cloud "
+                 "(target ≤ 16) | scrub windows, s (h5py s) | wasm memory after scrub MB (target ≤ 96) |")
+        L.append("|---|---:|---:|---:|---:|---:|---|---:|---:|")
+        for b in br["files"]:
+            one, r, sc = b["one_s"], b["render"]["modes"], b["scrub"]
+            L.append("| {} | {:,} | {:.1f} | {:.1f} | {:.2f}× | {:.0f} ({}) | {} | {} in {:.1f} ({:.1f}) | {:.1f} |".format(
+                b["file"].replace(".h5", ""), one["cold"]["events"], one["events_per_s"] / 1e6,
+                b["h5py_events_per_s"] / 1e6, b["decode_vs_h5py"], one["cold"]["window_ms"],
+                one["cold"]["net"]["rounds"],
+                " / ".join(f"{r[m]['median_ms']:.1f}" for m in ("polarity", "heatmap", "timesurface", "cloud")),
+                sc["windows"], sc["wall_ms"] / 1000, b["h5py_scrub"]["wall_s"], sc["memory"] / 1e6))
+        L.append("")
     L.append("## Summary (ratios measured in this run)")
     L.append("")
     L.append("| file | window | events | Strobe rounds | Strobe wall ms | h5py+fsspec 64 KiB wall ÷ Strobe | "
@@ -488,6 +556,8 @@ def main():
     ap.add_argument("--render", metavar="RESULTS_JSON",
                     help="only rewrite --md from an earlier results.json (no measuring)")
     ap.add_argument("--only", default="", help="only files whose name contains this (development)")
+    ap.add_argument("--site-url", help="the viewer page and DATA under /data/, served without added "
+                    "latency (bench/run.sh starts it); enables the browser (wasm) part")
     ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     args = ap.parse_args()
     if args.render:
@@ -581,7 +651,31 @@ def main():
             })
         files.append(fr)
 
+    browser = None
+    if args.site_url:
+        log("== the page in headless Chromium (wasm)")
+        browser = browser_bench(args.repo, args.site_url, bigs)
+        if browser:
+            by_file = {fr["file"]: fr for fr in files}
+            for b in browser["files"]:
+                fr = by_file[b["file"]]
+                e = next(x for x in bigs if x["file"] == b["file"])
+                one = next(w for w in fr["windows"] if w["label"] == ONE_S_LABEL)
+                h5 = next(r["result"] for r in one["readers"] if r["key"] == "h5py_local")
+                b["h5py_events_per_s"] = one["events"] / h5["wall_s"]
+                b["decode_vs_h5py"] = b["one_s"]["events_per_s"] / b["h5py_events_per_s"]
+                if b["one_s"]["cold"]["digest"]["events"] != one["events"]:
+                    fail(f"{b['file']}: the page's 1 s window has {b['one_s']['cold']['digest']['events']} "
+                         f"events, h5py {one['events']}")
+                if b["scrub"]["events"] != e["info"]["events"]:
+                    fail(f"{b['file']}: the page's scrub saw {b['scrub']['events']} events of "
+                         f"{e['info']['events']}")
+                log(f"   h5py scrub of {b['file']} …")
+                b["h5py_scrub"] = h5py_scrub(os.path.join(args.data, b["file"]), 50_000)
+                log(f"     {b['h5py_scrub']['wall_s']:.1f} s")
+
     res = {
+        "browser": browser,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": args.command, "machine": machine(), "git": git_state(args.repo),
         "strobe_version": version, "strobe_startup_s": statistics.median(startup),

@@ -9,7 +9,9 @@
 # 2. generates the big files in DATA_DIR (tests/fixtures/make_fixtures.py --big: ~5 min,
 #    ~4.4 GB RAM, ~0.5 GB disk) or reuses them when the manifest already lists them;
 # 3. serves DATA_DIR with `strobe serve --latency-ms 50` on a free loopback port (stopped on exit);
-# 4. runs bench/compare.py. Exit status 1 if any reader's window digest differs from h5py's.
+# 4. builds the viewer page (release wasm) and serves it with DATA, without latency, for the
+#    browser part (bench/browser.mjs: wasm decode rate, frame time per mode, whole-file scrub);
+# 5. runs bench/compare.py. Exit status 1 if any reader's window digest differs from h5py's.
 # Env: STROBE_BENCH_PORT (default: a free port), STROBE_BENCH_LATENCY_MS (default 50).
 set -euo pipefail
 
@@ -21,7 +23,8 @@ PY="$ROOT/.venv/bin/python"
 T0=$(date +%s)
 stage() { echo "bench: [$(( $(date +%s) - T0 ))s] $*" >&2; }
 
-stage "python env"
+stage "prerequisites (scripts/setup.sh: skips what is installed) and the python env"
+bash scripts/setup.sh >&2
 bash scripts/python-env.sh
 if ! "$PY" - "$ROOT/bench/requirements.txt" >/dev/null 2>&1 <<'PYEOF'
 import sys
@@ -65,20 +68,27 @@ SERVE_LOG="$(mktemp -t strobe-bench-serve.XXXXXX.log)"
 stage "strobe serve on 127.0.0.1:$PORT, --latency-ms $LATENCY (log $SERVE_LOG)"
 "$STROBE" serve --data "$DATA" --port "$PORT" --bind 127.0.0.1 --latency-ms "$LATENCY" >"$SERVE_LOG" 2>&1 &
 SERVER_PID=$!
+SITE_PID=""
 cleanup() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+    kill "$SERVER_PID" $SITE_PID 2>/dev/null || true
+    wait "$SERVER_PID" $SITE_PID 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+stage "viewer page: scripts/build-site.sh (release wasm) and a second server without latency"
+bash scripts/build-site.sh >&2
+SITE_PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$STROBE" serve --site "$ROOT" --data "$DATA" --port "$SITE_PORT" --bind 127.0.0.1 >>"$SERVE_LOG" 2>&1 &
+SITE_PID=$!
 
 CMD="bench/run.sh"
 [ $# -ge 1 ] && CMD="bench/run.sh $1"
 stage "compare (≈ 3–4 min)"
 status=0
 "$PY" bench/compare.py --data "$DATA" --base-url "http://127.0.0.1:$PORT/data" \
-    --strobe "$STROBE" --latency-ms "$LATENCY" \
+    --strobe "$STROBE" --latency-ms "$LATENCY" --site-url "http://127.0.0.1:$SITE_PORT" \
     --json bench/results.json --md BENCHMARKS.md --command "$CMD" || status=$?
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "bench: strobe serve died during the run; its log:" >&2

@@ -7,6 +7,7 @@
 #   1. the Rust target wasm32-unknown-unknown            (rustup)
 #   2. wasm-bindgen CLI at exactly Cargo.lock's version   (cargo install, ~90 s)
 #   3. Debian chromium + chromium-driver                  (apt-get, ~15 s)
+#   3b. Debian nginx                                      (apt-get; the page is checked behind it)
 #   4. the Python venv for HDF5 fixtures                  (scripts/python-env.sh, if present)
 #   5. playwright-core for page tests                     (npm, into .tools/)
 #
@@ -95,6 +96,18 @@ if [ "${STROBE_SKIP_BROWSER:-0}" != 1 ]; then
             die "chromium/chromium-driver installed but /usr/bin/chromium or /usr/bin/chromedriver is missing"
         fi
     fi
+fi
+
+# --- 3b. nginx: the page is also tested against a stock static server ---------------------------
+if [ "${STROBE_SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/sbin/nginx ]; then
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install nginx (/usr/sbin/nginx) by hand"
+    say "installing Debian nginx (the e2e stage also serves the fixtures with it)"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq >&2 || die "apt-get update failed"
+    as_root apt-get install -y -qq --no-install-recommends nginx-light >/dev/null 2>&1 \
+        || as_root apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+        || die "apt-get install nginx failed"
+    [ -x /usr/sbin/nginx ] || die "nginx installed but /usr/sbin/nginx is missing"
 fi
 
 # --- 4. Python fixtures environment -----------------------------------------------------------

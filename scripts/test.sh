@@ -11,6 +11,8 @@
 #   wasm      cargo test --target wasm32-unknown-unknown --test 'wasm_*' in headless Chromium
 #   e2e       the viewer page: scripts/build-site.sh, then tests/e2e/*.test.mjs (node --test +
 #             playwright-core, headless Chromium; the page on :$STROBE_E2E_PORT, data from :$PORT)
+#   nginx     the page again, a selection of its tests, with the data served by Debian nginx
+#             (the README's configuration) on :$STROBE_NGINX_PORT (default 8766)
 #
 # Env: STROBE_TEST_PORT (default 8765) — port of the fixture server.
 #      STROBE_E2E_PORT (default 8770) — port of the viewer page's server in the e2e stage.
@@ -271,5 +273,68 @@ else
     fi
 fi
 stop_server
+
+# --- the page behind nginx ---------------------------------------------------------------------
+# The same page against a stock static server (Debian nginx with the README's configuration):
+# the first picture of each DSEC fixture (≤ 4 rounds, h5py's digest) and stepping.
+stage nginx "viewer page with the data served cross-origin by nginx (README's configuration)"
+NGINX_PORT="${STROBE_NGINX_PORT:-8766}"
+NGINX_DIR="$TARGET_DIR/nginx"
+NGINX_PID=""
+if [ ! -x /usr/sbin/nginx ]; then
+    echo "test.sh: /usr/sbin/nginx is missing (scripts/setup.sh installs it)" >&2
+    stage_done FAILED
+elif curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$NGINX_PORT/" 2>/dev/null; then
+    echo "test.sh: something already listens on 127.0.0.1:$NGINX_PORT — stop it or set STROBE_NGINX_PORT" >&2
+    stage_done FAILED
+else
+    mkdir -p "$NGINX_DIR/tmp"
+    cat >"$NGINX_DIR/nginx.conf" <<NGINXEOF
+worker_processes 1;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log;
+events { worker_connections 256; }
+http {
+    access_log $NGINX_DIR/access.log;
+    client_body_temp_path $NGINX_DIR/tmp; proxy_temp_path $NGINX_DIR/tmp;
+    fastcgi_temp_path $NGINX_DIR/tmp; uwsgi_temp_path $NGINX_DIR/tmp; scgi_temp_path $NGINX_DIR/tmp;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $FIXTURES;
+        location ~* \.h5\$ {
+            gzip off;
+            types { }
+            default_type application/x-hdf5;
+            add_header Access-Control-Allow-Origin "*" always;
+            add_header Access-Control-Allow-Methods "GET, HEAD, OPTIONS" always;
+            add_header Access-Control-Allow-Headers "Range, If-Range" always;
+            add_header Access-Control-Expose-Headers "Content-Range, Content-Length, ETag, Accept-Ranges" always;
+            if (\$request_method = OPTIONS) { return 204; }
+        }
+    }
+}
+NGINXEOF
+    /usr/sbin/nginx -c "$NGINX_DIR/nginx.conf" -g 'daemon off;' >"$LOGS/nginx.log" 2>&1 &
+    NGINX_PID=$!
+    ready=0
+    for _ in $(seq 1 100); do
+        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -r 0-0 \
+            "http://127.0.0.1:$NGINX_PORT/dsec_full_bitshuffle.h5" 2>/dev/null || true)"
+        if [ "$code" = 206 ]; then ready=1; break; fi
+        sleep 0.1
+    done
+    if [ "$ready" != 1 ]; then
+        echo "test.sh: nginx did not answer a range request with 206; its log:" >&2
+        cat "$LOGS/nginx.log" "$NGINX_DIR/error.log" >&2 2>/dev/null || true
+        stage_done FAILED
+    elif STROBE_TEST_DATA_URL="http://127.0.0.1:$NGINX_PORT/" STROBE_E2E_PORT="${STROBE_E2E_PORT:-8770}" \
+        run_tests nginx node_tests tests/e2e/nginx/*.test.mjs; then
+        stage_done ok
+    else
+        stage_done FAILED
+    fi
+    kill "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+fi
 
 finish

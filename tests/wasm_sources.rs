@@ -282,3 +282,42 @@ async fn file_has_a_name_and_a_validator() {
     assert_bytes(ByteRange::at(9_000, 1_000), &got[0]);
     assert_bytes(ByteRange::at(1, 2), &got[1]);
 }
+
+/// A local file over 4 GiB: offsets beyond `u32` reach the right bytes. The Blob is built from
+/// references to one 16 MiB part (the browser copies nothing), followed by a marker.
+#[wasm_bindgen_test]
+async fn blob_over_4_gib_reads_the_right_bytes() {
+    const PART: u64 = 16 << 20;
+    let zeros = Array::of1(&Uint8Array::new_with_length(PART as u32));
+    let part = web_sys::Blob::new_with_u8_array_sequence(&zeros).expect("part");
+    let level = Array::new();
+    for _ in 0..32 {
+        level.push(&part);
+    }
+    let half_gib = web_sys::Blob::new_with_blob_sequence(&level).expect("512 MiB");
+    let marker_len = 10_000u64;
+    let all = Array::new();
+    for _ in 0..9 {
+        all.push(&half_gib);
+    }
+    let marker = web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&oracle_array(marker_len)))
+        .expect("marker");
+    all.push(&marker);
+    let big = web_sys::Blob::new_with_blob_sequence(&all).expect("4.5 GiB");
+    let at = 9 * 32 * PART;
+    assert!(at > u64::from(u32::MAX));
+    let source = BlobSource::new(big);
+    assert_eq!(source.len().await.expect("len"), at + marker_len);
+    let got = source
+        .read_ranges(&[
+            ByteRange::at(at, marker_len),
+            ByteRange::at(at - 10, 20),
+            ByteRange::at(at + 4_321, 7),
+        ])
+        .await
+        .expect("read_ranges beyond 4 GiB");
+    assert_bytes(ByteRange::at(0, marker_len), &got[0]);
+    assert_eq!(&got[1][..10], &[0u8; 10]);
+    assert_bytes(ByteRange::at(0, 10), &got[1][10..]);
+    assert_bytes(ByteRange::at(4_321, 7), &got[2]);
+}

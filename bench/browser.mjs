@@ -65,7 +65,9 @@ for (const f of spec.files) {
   const render = { events: hook.window.events, modes: {} };
   for (const mode of ['polarity', 'heatmap', 'timesurface', 'cloud']) {
     const times = await page.evaluate((m) => window.strobeBench.frameMs(m, 15), mode);
-    render.modes[mode] = { median_ms: median(times), max_ms: Math.max(...times) };
+    const draws = await page.evaluate((m) => window.strobeBench.drawMs(m, 15), mode);
+    render.modes[mode] = { median_ms: median(times), max_ms: Math.max(...times),
+      draw_median_ms: median(draws) };
   }
   log(`  render (${render.events} events): ${Object.entries(render.modes).map(([m, r]) => `${m} ${r.median_ms.toFixed(1)} ms`).join(', ')}`);
 

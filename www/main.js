@@ -832,6 +832,18 @@ const strobeBench = {
     redraw();
     return times;
   },
+  /** ms per redraw of the uploaded frame in `mode` (draw and GPU finish: orbiting, zooming). */
+  drawMs(mode, reps = 15) {
+    const times = [];
+    for (let i = 0; i < reps; i += 1) {
+      const t0 = performance.now();
+      state.renderer.draw(mode, state.palette, state.tau, state.view, state.orbit);
+      state.renderer.finish();
+      times.push(performance.now() - t0);
+    }
+    redraw();
+    return times;
+  },
   /** Reads the shown window again (its bytes now cached): the engine's decode time. */
   async reload() {
     await loadWindow(state.t, state.dt, 'none');

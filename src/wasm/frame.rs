@@ -4,7 +4,7 @@ use crate::events::EventBatch;
 
 /// Most events kept for the point cloud; beyond, every other one is dropped and the stride
 /// doubles, so a long window keeps an even sample across its length.
-pub const MAX_POINTS: usize = 1 << 18;
+pub const MAX_POINTS: usize = 1 << 16;
 
 /// Positive and negative event counts per pixel of a `width × height` sensor, interleaved
 /// (`counts[2 * (y * width + x)]` positive, `+ 1` negative) so that one `RG32UI` texture holds

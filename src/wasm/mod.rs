@@ -36,8 +36,8 @@ const RATE_BINS: usize = 1200;
 const RATE_SAMPLES: u64 = 64;
 /// The page's byte cache: above a long window's prefetched slab (32 MiB) with room for index
 /// nodes, and small enough that the tab's wasm memory stays under ~96 MB however long it scrubs
-/// (linear memory never shrinks, so its peak is what the tab keeps).
-const PAGE_CACHE_BUDGET: u64 = 44 << 20;
+/// (linear memory never shrinks, so its peak is what the tab keeps; 44 MiB gave 92–98 MB).
+const PAGE_CACHE_BUDGET: u64 = 36 << 20;
 /// Largest integer a JS Number holds exactly.
 const MAX_SAFE: i128 = (1 << 53) - 1;
 

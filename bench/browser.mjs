@@ -3,7 +3,9 @@
 //
 //   node bench/browser.mjs --site ORIGIN --data URL_BASE --spec SPEC.json
 //
-// SPEC: {files: [{file, events, t_first, t_last, one_s: [from, to], busy: [from, to]}]}
+// SPEC: {files: [{file, one_s: [from, to], busy: [from, to], seek: [[from, to], [from, to]]}]}
+// With --seek-data URL_BASE (the files behind a latency server): a warm seek from the first
+// `seek` window to the second, in one page.
 // Per file: a cold 1 s window, the same window again from the engine's cache (decode alone:
 // events/s), frame time per render mode for `busy` (a ~1 M-event window), and a scrub of the
 // whole recording in 50 ms windows (events seen, wall time, wasm memory after it).
@@ -25,6 +27,8 @@ const arg = (name) => {
 const site = arg('site');
 const data = arg('data').replace(/\/$/, '');
 const spec = JSON.parse(readFileSync(arg('spec'), 'utf8'));
+// The same files behind the benchmark's latency server, for the warm seek (optional).
+const seekData = process.argv.includes('--seek-data') ? arg('seek-data').replace(/\/$/, '') : null;
 const log = (m) => process.stderr.write(`browser: ${m}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -71,6 +75,16 @@ for (const f of spec.files) {
   }
   log(`  render (${render.events} events): ${Object.entries(render.modes).map(([m, r]) => `${m} ${r.median_ms.toFixed(1)} ms`).join(', ')}`);
 
+  let seek = null;
+  if (seekData && f.seek) {
+    const [[s0, s1], [e0, e1]] = f.seek;
+    await page.goto(`${site}/index.html?url=${encodeURIComponent(`${seekData}/${f.file}`)}&t=${s0}&dt=${s1 - s0}`);
+    const first = await settled(page);
+    seek = { cold: { rounds: first.net.rounds, requests: first.net.requests, bytes: first.net.bytes },
+      ...(await page.evaluate(([a0, a1]) => window.strobeBench.seek(a0, a1 - a0), [e0, e1])) };
+    log(`  warm seek: ${seek.rounds} rounds, ${seek.requests} requests, ${seek.ms.toFixed(0)} ms`);
+  }
+
   seq = await page.evaluate(() => window.strobe.seq);
   await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&dt=50000`);
   await settled(page, seq > 0 ? -1 : -1);
@@ -81,6 +95,7 @@ for (const f of spec.files) {
     one_s: { from: a, to: b, cold, cached_window_ms: warmMs, cached_runs_ms: warm.map((w) => w.window_ms),
       events_per_s: cold.events / (warmMs / 1000) },
     render,
+    seek,
     scrub,
   });
   await page.close();

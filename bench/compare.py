@@ -133,6 +133,27 @@ def h5py_local(path, t0, t1):
     return {"digest": digest, "wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
 
 
+def dsec_digest_of(w):
+    """A manifest window's digest fields, as readers report them."""
+    keys = ("from", "to", "events", "first_index", "sum_x", "sum_y", "sum_t", "sum_p", "positive")
+    return {k: w[k] for k in keys}
+
+
+def h5py_http_seek(url, first, second, block_size):
+    """A warm seek: window `first` read through an open file, then `second` measured alone."""
+    counter = HttpCounter()
+    fs = fsspec.filesystem("http", skip_instance_cache=True,
+                           client_kwargs={"trace_configs": [counter.trace]})
+    with fs.open(url, "rb", block_size=block_size) as fo, h5py.File(fo, "r") as f:
+        dsec_window(f, *first)
+        r0, q0, b0 = counter.rounds, counter.requests, counter.bytes
+        start = time.perf_counter()
+        digest = dsec_window(f, *second)
+        wall = time.perf_counter() - start
+    return {"digest": digest, "wall_s": wall, "rounds": counter.rounds - r0,
+            "requests": counter.requests - q0, "bytes": counter.bytes - b0}
+
+
 def h5py_scrub(path, dt):
     """Every window of length dt from the first event to the last, one open file (h5py's best
     case for a scrub: the chunk cache stays warm)."""
@@ -151,20 +172,23 @@ def h5py_scrub(path, dt):
 
 # ---------------------------------------------------------------- the page in Chromium (wasm)
 
-def browser_bench(repo, site_url, bigs):
+def browser_bench(repo, site_url, bigs, seek_base):
     """bench/browser.mjs on the big files: decode rate, frame times, whole-file scrub."""
     spec = {"files": []}
     for e in bigs:
         wins = {w["label"]: w for w in e["windows"]}
         a = wins["50ms_unaligned_middle"]["from"]
         busy = wins["50ms_busiest"]
+        mid = wins["50ms_unaligned_middle"]
         spec["files"].append({"file": e["file"], "one_s": [a, a + 1_000_000],
-                              "busy": [busy["from"], busy["to"]]})
+                              "busy": [busy["from"], busy["to"]],
+                              "seek": [[mid["from"], mid["to"]], [busy["from"], busy["to"]]]})
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
     try:
         out = subprocess.run(["node", os.path.join(repo, "bench", "browser.mjs"), "--site", site_url,
-                              "--data", site_url.rstrip("/") + "/data", "--spec", fh.name],
+                              "--data", site_url.rstrip("/") + "/data", "--spec", fh.name,
+                              "--seek-data", seek_base],
                              capture_output=True, text=True, timeout=3600)
     finally:
         os.unlink(fh.name)
@@ -503,6 +527,28 @@ def write_markdown(res, path):
                            for m in ("polarity", "heatmap", "timesurface", "cloud")),
                 sc["windows"], sc["wall_ms"] / 1000, b["h5py_scrub"]["wall_s"], sc["memory"] / 1e6))
         L.append("")
+    if br and any(b.get("seek") for b in br["files"]):
+        L.append("## Warm seek (one open recording, 50 ms windows, latency server)")
+        L.append("")
+        L.append("From `50ms_unaligned_middle` to `50ms_busiest` of the same open file: Strobe in the page "
+                 "(wasm), h5py + fsspec through one open file object (its block cache warm). Target: "
+                 "Strobe ≤ 2 rounds.")
+        L.append("")
+        L.append("| file | reader | rounds | requests | bytes | wall ms |")
+        L.append("|---|---|---:|---:|---:|---:|")
+        for b in br["files"]:
+            sk = b.get("seek")
+            if not sk:
+                continue
+            name = b["file"].replace(".h5", "")
+            L.append(f"| {name} | **Strobe** (page) | {sk['rounds']} | {sk['requests']} | "
+                     f"{fmt_bytes(sk['bytes'])} | {sk['ms']:.0f} |")
+            for key, label in (("fsspec_64k", "h5py + fsspec, 64 KiB"), ("fsspec_5m", "h5py + fsspec, 5 MiB")):
+                r = b.get("seek_peers", {}).get(key)
+                if r:
+                    L.append(f"| {name} | {label} | {r['rounds']} | {r['requests']} | "
+                             f"{fmt_bytes(r['bytes'])} | {fmt_ms(r['wall_s'])} |")
+        L.append("")
     L.append("## Summary (ratios measured in this run)")
     L.append("")
     L.append("| file | window | events | Strobe rounds | Strobe wall ms | h5py+fsspec 64 KiB wall ÷ Strobe | "
@@ -658,7 +704,7 @@ def main():
     browser = None
     if args.site_url:
         log("== the page in headless Chromium (wasm)")
-        browser = browser_bench(args.repo, args.site_url, bigs)
+        browser = browser_bench(args.repo, args.site_url, bigs, base)
         if browser:
             by_file = {fr["file"]: fr for fr in files}
             for b in browser["files"]:
@@ -674,6 +720,18 @@ def main():
                 if b["scrub"]["events"] != e["info"]["events"]:
                     fail(f"{b['file']}: the page's scrub saw {b['scrub']['events']} events of "
                          f"{e['info']['events']}")
+                wins = {w["label"]: w for w in e["windows"]}
+                mid, busy = wins["50ms_unaligned_middle"], wins["50ms_busiest"]
+                first, second = (mid["from"], mid["to"]), (busy["from"], busy["to"])
+                url = f"{base}/{b['file']}"
+                b["seek_peers"] = {}
+                for key, block in (("fsspec_64k", 64 * KIB), ("fsspec_5m", 5 * MIB)):
+                    log(f"   warm seek, h5py + fsspec {key} …")
+                    r = h5py_http_seek(url, first, second, block)
+                    check(f"h5py + fsspec {key} warm seek", r["digest"], dsec_digest_of(busy), b["file"])
+                    b["seek_peers"][key] = r
+                if b.get("seek"):
+                    check("page warm seek", b["seek"]["digest"], dsec_digest_of(busy), b["file"])
                 log(f"   h5py scrub of {b['file']} …")
                 b["h5py_scrub"] = h5py_scrub(os.path.join(args.data, b["file"]), 50_000)
                 log(f"     {b['h5py_scrub']['wall_s']:.1f} s")

@@ -850,6 +850,16 @@ const strobeBench = {
     return { events: state.window?.events, window_ms: state.viewer.lastWindowMs,
       timing: state.window?.timing };
   },
+  /** Moves to the window `[t, t + dt)` of the open recording: its time and network cost. */
+  async seek(t, dt) {
+    const before = JSON.parse(state.viewer.net());
+    const t0 = performance.now();
+    await loadWindow(t, dt, 'none');
+    const after = JSON.parse(state.viewer.net());
+    const delta = (k) => after[k] - before[k];
+    return { ms: performance.now() - t0, events: state.window?.events, digest: state.window,
+      rounds: delta('rounds'), requests: delta('requests'), bytes: delta('bytes') };
+  },
   /** Shows every window of length `dt` from the first event to the last, in order. */
   async scrub(dt) {
     const t0 = performance.now();

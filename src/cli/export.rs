@@ -69,6 +69,7 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
             "requests": stats.requests,
             "read_bytes": stats.bytes,
             "rounds": stats.rounds,
+            "peak_rss_kb": peak_rss_kb(),
         }))
         .map_err(|e| e.to_string())?;
         println!("{text}");
@@ -81,6 +82,15 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// This process's peak resident memory (Linux `VmHWM`), to show that the export streamed.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Fails early, before any reading, when the file cannot be written where asked.
@@ -136,9 +146,7 @@ async fn write(
     } else {
         None
     };
-    let mut reader = WindowReader::open(rec, window)
-        .await
-        .map_err(events_err)?;
+    let mut reader = WindowReader::open(rec, window).await.map_err(events_err)?;
     let mut written = 0u64;
     match format {
         Format::Npz => {
@@ -187,9 +195,7 @@ async fn write(
                 },
                 tau: args.tau as f32,
             };
-            picture
-                .write_png(create(path)?, &style)
-                .map_err(text)?;
+            picture.write_png(create(path)?, &style).map_err(text)?;
         }
     }
     Ok(written)

@@ -116,7 +116,10 @@ pub async fn window_rows(rec: &Recording, from: i64, to: i64) -> Result<(u64, u6
     } else {
         rows_at(rec, &[from, to], base).await?
     };
-    let (a, b) = (rows.first().copied().unwrap_or(0), rows.get(1).copied().unwrap_or(0));
+    let (a, b) = (
+        rows.first().copied().unwrap_or(0),
+        rows.get(1).copied().unwrap_or(0),
+    );
     Ok((a, b.saturating_sub(a)))
 }
 

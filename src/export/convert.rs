@@ -155,8 +155,14 @@ mod tests {
             absolute_time: true,
         };
         let out = convert(&batch(), &signed, &BASE).expect("converts");
-        assert_eq!(out.x, PixelColumn::F32(vec![0.0, 3.0 / 640.0, 639.0 / 640.0]));
-        assert_eq!(out.y, PixelColumn::F32(vec![479.0 / 480.0, 1.0 / 480.0, 2.0 / 480.0]));
+        assert_eq!(
+            out.x,
+            PixelColumn::F32(vec![0.0, 3.0 / 640.0, 639.0 / 640.0])
+        );
+        assert_eq!(
+            out.y,
+            PixelColumn::F32(vec![479.0 / 480.0, 1.0 / 480.0, 2.0 / 480.0])
+        );
         assert_eq!(out.t, vec![0, 500, 1999]);
         assert_eq!(out.p, vec![-1, 1, -1]);
         let absolute = ExportOptions {

@@ -72,6 +72,9 @@ mod tests {
         })
         .unwrap();
         let text = String::from_utf8(w.finish().unwrap()).unwrap();
-        assert_eq!(text, "x,y,t,p\n0.5,0,-3,-1\n0.33333334,0.25,12345678901,1\n");
+        assert_eq!(
+            text,
+            "x,y,t,p\n0.5,0,-3,-1\n0.33333334,0.25,12345678901,1\n"
+        );
     }
 }

@@ -149,7 +149,10 @@ impl Picture {
                     [v; 3]
                 }
             };
-            out.extend(rgb.iter().map(|&c| (c.clamp(0.0, 1.0) * 255.0).round() as u8));
+            out.extend(
+                rgb.iter()
+                    .map(|&c| (c.clamp(0.0, 1.0) * 255.0).round() as u8),
+            );
         }
         out
     }

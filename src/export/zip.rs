@@ -104,7 +104,9 @@ impl<W: Write + Seek> StoredZip<W> {
     /// Appends `bytes` to member `index`.
     pub fn append(&mut self, index: usize, bytes: &[u8]) -> io::Result<()> {
         let Some(m) = self.members.get_mut(index) else {
-            return Err(io::Error::other(format!("no member {index} in the archive")));
+            return Err(io::Error::other(format!(
+                "no member {index} in the archive"
+            )));
         };
         if m.written + bytes.len() as u64 > m.len {
             return Err(io::Error::other(format!(
@@ -237,7 +239,11 @@ mod tests {
             let size = u64_at(extra + 4);
             let header = u64_at(extra + 20);
             assert_eq!(u32_at(header), LOCAL_SIG);
-            assert_eq!(u32_at(header + 14), crc, "local and central checksums agree");
+            assert_eq!(
+                u32_at(header + 14),
+                crc,
+                "local and central checksums agree"
+            );
             let data = header + 30 + u16_at(header + 26) + u16_at(header + 28);
             out.push((name, bytes[data..data + size].to_vec(), crc));
             at = extra + extra_len;

@@ -488,3 +488,36 @@ fn bad_requests_fail_with_one_line_and_leave_no_file() {
         assert!(!Path::new(&extra[0]).exists(), "{} left behind", extra[0]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_from_a_url_match_h5py() {
+    use strobe::serve::{spawn_for_tests, ServeOptions};
+    let opts = ServeOptions {
+        port: 0,
+        data_dir: Some(common::fixtures_dir()),
+        ..Default::default()
+    };
+    let (addr, _task) = spawn_for_tests(opts).await.expect("server");
+    tokio::task::spawn_blocking(move || {
+        let dir = scratch();
+        let fx = fixture("dsec_append_byteshuffle");
+        let (from, to, events) = window(&fx, "50ms_unaligned_middle");
+        let url = format!("http://{addr}/data/dsec_append_byteshuffle.h5");
+        for ext in ["npz", "h5"] {
+            let out = dir.path().join(format!("url.{ext}"));
+            let out_text = out.display().to_string();
+            let (f, t) = (from.to_string(), to.to_string());
+            let (ok, _, err) =
+                strobe(&["export", &url, "--from", &f, "--to", &t, "--out", &out_text]);
+            assert!(ok, "{err}");
+            let spec = json!({
+                "source": source_path(&fx), "paths": fx["paths"], "from": from, "to": to,
+                "format": ext, "out": out_text, "polarity": "stored", "normalize": false,
+                "absolute_time": false, "width": 640, "height": 480,
+            });
+            assert_eq!(oracle(&spec)["events"].as_u64(), Some(events), "{ext}");
+        }
+    })
+    .await
+    .expect("export over HTTP");
+}

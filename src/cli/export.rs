@@ -6,11 +6,10 @@ use std::path::Path;
 
 use serde_json::json;
 
-use strobe::events::enumerate::window_rows;
 use strobe::events::{Recording, Window, WindowReader};
 use strobe::export::csv::CsvWriter;
 use strobe::export::h5::H5Writer;
-use strobe::export::npz::NpzWriter;
+use strobe::export::npz::write_window;
 use strobe::export::png::{Mode, Palette, Picture, Style};
 use strobe::export::{convert, ExportOptions, Format, Polarity, TimeBase};
 
@@ -42,12 +41,7 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
     check_destination(&out_path)?;
     let (cache, rec) = open::recording(&args.source).await?;
     let summary = rec.summary().await.map_err(|e| e.to_string())?;
-    let base = TimeBase {
-        from: args.from,
-        t_offset: summary.t_offset,
-        width: summary.width,
-        height: summary.height,
-    };
+    let base = TimeBase::new(&summary, args.from);
     let written = match write(&args, format, &options, &base, &rec).await {
         Ok(n) => n,
         Err(e) => {
@@ -135,30 +129,17 @@ async fn write(
         to: args.to,
     };
     let path = args.out.as_path();
-    // Counted before the reader opens: the .npz headers need the length up front.
-    let expected = if format == Format::Npz {
-        Some(
-            window_rows(rec, window.from, window.to)
-                .await
-                .map_err(events_err)?
-                .1,
-        )
-    } else {
-        None
-    };
+    if format == Format::Npz {
+        // Counted through the time index first: the .npy headers need the length.
+        let (_, n) = write_window(create(path)?, rec, window.to, options, base)
+            .await
+            .map_err(text)?;
+        return Ok(n);
+    }
     let mut reader = WindowReader::open(rec, window).await.map_err(events_err)?;
     let mut written = 0u64;
     match format {
-        Format::Npz => {
-            let mut w = NpzWriter::create(create(path)?, expected.unwrap_or(0), options.normalize)
-                .map_err(text)?;
-            while let Some(batch) = reader.next_batch().await.map_err(events_err)? {
-                w.write_batch(&convert(&batch, options, base).map_err(text)?)
-                    .map_err(text)?;
-                written += batch.len() as u64;
-            }
-            w.finish().map_err(text)?;
-        }
+        Format::Npz => {} // written above
         Format::Csv => {
             let mut w = CsvWriter::create(create(path)?).map_err(text)?;
             while let Some(batch) = reader.next_batch().await.map_err(events_err)? {

@@ -16,6 +16,18 @@ pub struct TimeBase {
     pub height: u32,
 }
 
+impl TimeBase {
+    /// The window starting at `from` of a recording with this summary.
+    pub fn new(summary: &crate::events::Summary, from: i64) -> Self {
+        Self {
+            from,
+            t_offset: summary.t_offset,
+            width: summary.width,
+            height: summary.height,
+        }
+    }
+}
+
 /// A pixel coordinate column: stored integers, or normalised to `[0, 1)`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PixelColumn {

@@ -140,6 +140,8 @@ pub enum ExportError {
     CountMismatch { expected: u64, got: u64 },
     #[error("t = {t} µs would need a ms_to_idx table of more than {max_rows} rows — export this recording as .npz or .csv")]
     TimeTooLarge { t: i64, max_rows: u64 },
+    #[error(transparent)]
+    Events(#[from] crate::events::EventsError),
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
     #[error("HDF5 writer: {0}")]

@@ -8,9 +8,34 @@
 
 use std::io::{Seek, Write};
 
-use super::convert::{ExportBatch, PixelColumn};
+use super::convert::{convert, ExportBatch, PixelColumn, TimeBase};
 use super::zip::StoredZip;
-use super::ExportError;
+use super::{ExportError, ExportOptions};
+use crate::events::enumerate::window_rows;
+use crate::events::{Recording, Window, WindowReader};
+
+/// Writes the window `[base.from, to)` of `rec` as an `.npz` into `out`: counts it through the
+/// time index, then streams it batch by batch. Returns `out` and the number of events. The
+/// browser passes a `Cursor<Vec<u8>>`, the CLI a buffered file.
+pub async fn write_window<W: Write + Seek>(
+    out: W,
+    rec: &Recording,
+    to: i64,
+    options: &ExportOptions,
+    base: &TimeBase,
+) -> Result<(W, u64), ExportError> {
+    let window = Window {
+        from: base.from,
+        to,
+    };
+    let (_, events) = window_rows(rec, window.from, window.to).await?;
+    let mut reader = WindowReader::open(rec, window).await?;
+    let mut writer = NpzWriter::create(out, events, options.normalize)?;
+    while let Some(batch) = reader.next_batch().await? {
+        writer.write_batch(&convert(&batch, options, base)?)?;
+    }
+    Ok((writer.finish()?, events))
+}
 
 /// NumPy dtype strings and item sizes of the four columns.
 struct Column {

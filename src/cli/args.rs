@@ -18,7 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Layout, datasets, event count, time span and sensor size of a recording.
+    /// Layout, datasets, event count, time span and sensor size of a recording; given a
+    /// directory or several files, one line per recording.
     Info(InfoArgs),
     /// Exact digest of the events with FROM <= t < TO (µs of the stored t).
     Window(WindowArgs),
@@ -27,12 +28,14 @@ pub enum Command {
     /// Windows over the recording (or N random ones) with exact event counts, from the time
     /// index — the way a training loader enumerates samples.
     Windows(WindowsArgs),
+    /// Write the events with FROM <= t < TO to a file: .npz, .csv, .h5 (DSEC layout) or .png.
+    Export(ExportArgs),
     /// Write a synthetic demo recording (if missing) and serve it with the viewer.
     Demo(DemoArgs),
 }
 
 /// Where the recording is and how to read it.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
     /// A local path or an http(s) URL.
     pub source: String,
@@ -66,6 +69,8 @@ pub struct SourceArgs {
 pub struct InfoArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+    /// More recordings to list (each file or directory gets one line per recording).
+    pub more: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -152,4 +157,57 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         return Err(format!("'{text}' must be at least 1 µs"));
     }
     Ok(us as i64)
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Window start, µs of the stored t (inclusive).
+    #[arg(long, allow_negative_numbers = true)]
+    pub from: i64,
+    /// Window end, µs of the stored t (exclusive).
+    #[arg(long, allow_negative_numbers = true)]
+    pub to: i64,
+    /// Output file; its extension picks the format: .npz, .csv, .h5, .png.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Polarity as stored, 0/1 (binary) or -1/+1 (signed); p > 0 is positive.
+    #[arg(long, value_enum, default_value_t = PolarityArg::Stored)]
+    pub polarity: PolarityArg,
+    /// x/width and y/height as float32, t in µs from the window start.
+    #[arg(long)]
+    pub normalize: bool,
+    /// Add t_offset to t.
+    #[arg(long)]
+    pub absolute_time: bool,
+    /// .png: what to draw, as the viewer's modes.
+    #[arg(long, value_enum, default_value_t = ModeArg::Polarity)]
+    pub mode: ModeArg,
+    /// .png: polarity colours.
+    #[arg(long, value_enum, default_value_t = PaletteArg::Dsec)]
+    pub palette: PaletteArg,
+    /// .png: time-surface decay (1s, 10ms, 250us or µs).
+    #[arg(long, value_parser = parse_duration, default_value = "10ms")]
+    pub tau: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolarityArg {
+    Stored,
+    Binary,
+    Signed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    Polarity,
+    Heatmap,
+    Timesurface,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PaletteArg {
+    Dsec,
+    Dark,
 }

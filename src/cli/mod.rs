@@ -1,7 +1,9 @@
-//! The `strobe` command line: `info`, `window`, `serve`.
+//! The `strobe` command line: `info`, `window`, `windows`, `export`, `serve`, `demo`.
 
 pub mod args;
 mod demo;
+mod export;
+mod listing;
 mod open;
 mod report;
 
@@ -25,7 +27,8 @@ pub fn main_with(cli: Cli) -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Info(a) => report::info(a).await,
+            Command::Info(a) => listing::info(a).await,
+            Command::Export(a) => export::export(a).await,
             Command::Window(a) => report::window(a).await,
             Command::Serve(a) => report::serve(a).await,
             Command::Windows(a) => report::windows(a).await,

@@ -98,6 +98,31 @@ pub async fn enumerate(rec: &Recording, plan: Plan) -> Result<Enumeration, Event
     })
 }
 
+/// `(first_index, events)` of the window `[from, to)`: rows from the millisecond table when
+/// both ends fall on whole milliseconds, else from a search of `t` (a few chunks). Writers that
+/// must know a window's length before its first event (`.npz`) ask this first.
+pub async fn window_rows(rec: &Recording, from: i64, to: i64) -> Result<(u64, u64), EventsError> {
+    if from > to {
+        return Err(EventsError::BadWindow { from, to });
+    }
+    let base = if rec.ms_table.is_some() {
+        rec.ms_base().await?
+    } else {
+        0
+    };
+    // Before the table's ms 0 the table says nothing (t may be negative): search `t`.
+    let rows = if from < base {
+        first_rows_at_or_after(rec, &[from, to]).await?
+    } else {
+        rows_at(rec, &[from, to], base).await?
+    };
+    let (a, b) = (
+        rows.first().copied().unwrap_or(0),
+        rows.get(1).copied().unwrap_or(0),
+    );
+    Ok((a, b.saturating_sub(a)))
+}
+
 /// `[first ms holding events, end of the table)` from the millisecond table, else the first
 /// and last timestamps; with the table's time base (M3ED counts from its first event).
 async fn span(rec: &Recording) -> Result<(i64, i64, i64), EventsError> {

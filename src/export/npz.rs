@@ -1,0 +1,210 @@
+//! `.npz`: arrays `x`, `y`, `t`, `p` as `.npy` (format 1.0) members of a stored ZIP, the way
+//! `numpy.savez` writes them, so `numpy.load(path)["t"]` reads them.
+//!
+//! A `.npy` header holds the array's length, so the event count is taken from the time index
+//! before the first batch ([`NpzWriter::create`]); each column then streams into its own
+//! region of the archive (hence `Seek`), and [`NpzWriter::finish`] fails if the window held a
+//! different number of events. No file system here: the page writes into a `Cursor<Vec<u8>>`.
+
+use std::io::{Seek, Write};
+
+use super::convert::{convert, ExportBatch, PixelColumn, TimeBase};
+use super::zip::StoredZip;
+use super::{ExportError, ExportOptions};
+use crate::events::enumerate::window_rows;
+use crate::events::{Recording, Window, WindowReader};
+
+/// Writes the window `[base.from, to)` of `rec` as an `.npz` into `out`: counts it through the
+/// time index, then streams it batch by batch. Returns `out` and the number of events. The
+/// browser passes a `Cursor<Vec<u8>>`, the CLI a buffered file.
+pub async fn write_window<W: Write + Seek>(
+    out: W,
+    rec: &Recording,
+    to: i64,
+    options: &ExportOptions,
+    base: &TimeBase,
+) -> Result<(W, u64), ExportError> {
+    let window = Window {
+        from: base.from,
+        to,
+    };
+    let (_, events) = window_rows(rec, window.from, window.to).await?;
+    let mut reader = WindowReader::open(rec, window).await?;
+    let mut writer = NpzWriter::create(out, events, options.normalize)?;
+    while let Some(batch) = reader.next_batch().await? {
+        writer.write_batch(&convert(&batch, options, base)?)?;
+    }
+    Ok((writer.finish()?, events))
+}
+
+/// NumPy dtype strings and item sizes of the four columns.
+struct Column {
+    name: &'static str,
+    descr: &'static str,
+    itemsize: u64,
+}
+
+/// The `.npy` header of a 1-D array: magic, version 1.0, the header dict padded with spaces
+/// to a multiple of 64 bytes in all, ending in a newline.
+pub fn npy_header(descr: &str, len: u64) -> Vec<u8> {
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({len},), }}");
+    let unpadded = 10 + dict.len() + 1;
+    let padded = unpadded.div_ceil(64) * 64;
+    let header_len = (padded - 10) as u16;
+    let mut out = Vec::with_capacity(padded);
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&header_len.to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.resize(padded - 1, b' ');
+    out.push(b'\n');
+    out
+}
+
+/// Streams a window's events into an `.npz` of `events` rows.
+pub struct NpzWriter<W: Write + Seek> {
+    zip: StoredZip<W>,
+    events: u64,
+    written: u64,
+    float_pixels: bool,
+    /// Reused for each column's little-endian bytes.
+    scratch: Vec<u8>,
+}
+
+impl<W: Write + Seek> NpzWriter<W> {
+    /// Starts an archive for exactly `events` rows; `float_pixels` when x, y are normalised.
+    pub fn create(out: W, events: u64, float_pixels: bool) -> Result<Self, ExportError> {
+        let pixel = if float_pixels { "<f4" } else { "<u2" };
+        let columns = [
+            Column {
+                name: "x.npy",
+                descr: pixel,
+                itemsize: if float_pixels { 4 } else { 2 },
+            },
+            Column {
+                name: "y.npy",
+                descr: pixel,
+                itemsize: if float_pixels { 4 } else { 2 },
+            },
+            Column {
+                name: "t.npy",
+                descr: "<i8",
+                itemsize: 8,
+            },
+            Column {
+                name: "p.npy",
+                descr: "|i1",
+                itemsize: 1,
+            },
+        ];
+        let headers: Vec<Vec<u8>> = columns
+            .iter()
+            .map(|c| npy_header(c.descr, events))
+            .collect();
+        let members: Vec<(&str, u64)> = columns
+            .iter()
+            .zip(&headers)
+            .map(|(c, h)| (c.name, h.len() as u64 + events.saturating_mul(c.itemsize)))
+            .collect();
+        let mut zip = StoredZip::create(out, &members)?;
+        for (i, h) in headers.iter().enumerate() {
+            zip.append(i, h)?;
+        }
+        Ok(Self {
+            zip,
+            events,
+            written: 0,
+            float_pixels,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends one batch (its pixel columns must match `float_pixels`).
+    pub fn write_batch(&mut self, batch: &ExportBatch) -> Result<(), ExportError> {
+        let n = batch.len() as u64;
+        if self.written + n > self.events {
+            return Err(ExportError::CountMismatch {
+                expected: self.events,
+                got: self.written + n,
+            });
+        }
+        for (i, column) in [&batch.x, &batch.y].into_iter().enumerate() {
+            self.scratch.clear();
+            match (column, self.float_pixels) {
+                (PixelColumn::U16(v), false) => {
+                    v.iter()
+                        .for_each(|e| self.scratch.extend_from_slice(&e.to_le_bytes()));
+                }
+                (PixelColumn::F32(v), true) => {
+                    v.iter()
+                        .for_each(|e| self.scratch.extend_from_slice(&e.to_le_bytes()));
+                }
+                _ => {
+                    return Err(ExportError::Io(std::io::Error::other(
+                        "pixel column type differs from the archive's",
+                    )))
+                }
+            }
+            self.zip.append(i, &self.scratch)?;
+        }
+        self.scratch.clear();
+        batch
+            .t
+            .iter()
+            .for_each(|e| self.scratch.extend_from_slice(&e.to_le_bytes()));
+        self.zip.append(2, &self.scratch)?;
+        self.scratch.clear();
+        self.scratch.extend(batch.p.iter().map(|&v| v as u8));
+        self.zip.append(3, &self.scratch)?;
+        self.written += n;
+        Ok(())
+    }
+
+    /// Completes the archive; fails unless exactly `events` rows were written.
+    pub fn finish(self) -> Result<W, ExportError> {
+        if self.written != self.events || self.zip.remaining(3) != 0 {
+            return Err(ExportError::CountMismatch {
+                expected: self.events,
+                got: self.written,
+            });
+        }
+        Ok(self.zip.finish()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_header_is_aligned_and_names_the_shape() {
+        for len in [0u64, 7, 123_456_789_012] {
+            let h = npy_header("<i8", len);
+            assert_eq!(h.len() % 64, 0);
+            assert_eq!(&h[..8], b"\x93NUMPY\x01\x00");
+            assert_eq!(u16::from_le_bytes([h[8], h[9]]) as usize, h.len() - 10);
+            let text = String::from_utf8(h[10..].to_vec()).unwrap();
+            assert!(text.contains(&format!("'shape': ({len},)")), "{text}");
+            assert!(text.ends_with('\n'));
+        }
+    }
+
+    #[test]
+    fn a_window_longer_or_shorter_than_counted_is_an_error() {
+        let batch = ExportBatch {
+            x: PixelColumn::U16(vec![1, 2]),
+            y: PixelColumn::U16(vec![3, 4]),
+            t: vec![5, 6],
+            p: vec![0, 1],
+        };
+        let mut w = NpzWriter::create(std::io::Cursor::new(Vec::new()), 1, false).unwrap();
+        assert!(matches!(
+            w.write_batch(&batch),
+            Err(ExportError::CountMismatch {
+                expected: 1,
+                got: 2
+            })
+        ));
+        let w = NpzWriter::create(std::io::Cursor::new(Vec::new()), 3, false).unwrap();
+        assert!(w.finish().is_err());
+    }
+}

@@ -74,9 +74,9 @@ self.onmessage = async (e) => {
   try {
     if (op === 'window') {
       await readWindow(viewer, id, args);
-    } else if (op === 'open_url' || op === 'open_file' || op === 'sampled_rate') {
+    } else if (op === 'open_url' || op === 'open_file' || op === 'sampled_rate' || op === 'npz') {
       const value = await viewer[op](...args);
-      post(viewer, { id, value });
+      post(viewer, { id, value }, value instanceof Uint8Array ? [value.buffer] : []);
     } else {
       post(viewer, { id, error: `unknown engine request ${String(op)}` });
     }

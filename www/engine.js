@@ -53,7 +53,7 @@ export class Engine {
     const id = this.nextId;
     this.nextId += 1;
     // Frame snapshots shown are those of the newest open or window.
-    if (op !== 'sampled_rate') this.current = id;
+    if (op !== 'sampled_rate' && op !== 'npz') this.current = id;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, progress });
       this.worker.postMessage({ id, op, args });
@@ -80,6 +80,11 @@ export class Engine {
   /** The rate curve from sampled timestamps (JSON or null), for files without ms_to_idx. */
   sampled_rate() {
     return this.call('sampled_rate', []);
+  }
+
+  /** The window `[from, to)` as `.npz` bytes (Uint8Array), built by the engine. */
+  npz(from, to) {
+    return this.call('npz', [from, to]);
   }
 
   cancel() {

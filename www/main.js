@@ -799,6 +799,22 @@ function wireControls() {
       if (blob) download(blob, `${downloadName()}.png`);
     }, 'image/png');
   });
+  $('save-npz').addEventListener('click', async () => {
+    $('save-npz').blur();
+    if (!state.window) return;
+    const { from, to } = state.window;
+    const name = `${downloadName()}.npz`.replace(/_(polarity|heatmap|timesurface|cloud)\.npz$/, '.npz');
+    const status = $('copy-status');
+    status.textContent = 'preparing NPZ…';
+    try {
+      const bytes = await state.viewer.npz(from, to);
+      download(new Blob([bytes], { type: 'application/octet-stream' }), name);
+      status.textContent = `saved ${name}`;
+    } catch (err) {
+      status.textContent = `NPZ: ${err.message ?? err}`;
+    }
+    setTimeout(() => { status.textContent = ''; }, 6000);
+  });
   // A file dropped anywhere on the page opens like a picked one.
   document.addEventListener('dragover', (e) => {
     if (e.dataTransfer?.types?.includes('Files')) e.preventDefault();

@@ -38,6 +38,8 @@ const RATE_SAMPLES: u64 = 64;
 /// nodes, and small enough that the tab's wasm memory stays under ~96 MB however long it scrubs
 /// (linear memory never shrinks, so its peak is what the tab keeps; 44 MiB gave 92–98 MB).
 const PAGE_CACHE_BUDGET: u64 = 36 << 20;
+/// Most events the page saves as one NPZ (13 bytes each in wasm memory while it is built).
+const MAX_NPZ_EVENTS: u64 = 2_000_000;
 /// Largest integer a JS Number holds exactly.
 const MAX_SAFE: i128 = (1 << 53) - 1;
 
@@ -179,6 +181,50 @@ impl Viewer {
             Ok(curve.map_or(JsValue::NULL, |c| {
                 JsValue::from_str(&serde_json::to_string(&c).unwrap_or_default())
             }))
+        })
+    }
+
+    /// The window `[from, to)` as an `.npz` (x, y, t, p as stored; `numpy.load` reads it),
+    /// built in memory for a download: resolves to its bytes (`Uint8Array`). Windows of more
+    /// than `MAX_NPZ_EVENTS` events are refused with a message pointing at `strobe export`,
+    /// which streams to disk.
+    pub fn npz(&self, from: f64, to: f64) -> Promise {
+        let window = match (to_time(from, "from"), to_time(to, "to")) {
+            (Ok(from), Ok(to)) => Window { from, to },
+            (Err(msg), _) | (_, Err(msg)) => {
+                return Promise::reject(&js_sys::Error::new(&msg).into())
+            }
+        };
+        let session = self.shared.borrow().session.clone();
+        future_to_promise(async move {
+            let fail = |msg: String| JsValue::from(js_sys::Error::new(&msg));
+            let Some(session) = session else {
+                return Err(fail("no recording is open".into()));
+            };
+            let rec = &session.rec;
+            let (_, events) = crate::events::enumerate::window_rows(rec, window.from, window.to)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            if events > MAX_NPZ_EVENTS {
+                return Err(fail(format!(
+                    "this window holds {events} events; the page saves at most {MAX_NPZ_EVENTS} \
+                     as NPZ — pick a shorter window, or run `strobe export <url> --from {} --to {} \
+                     --out window.npz`, which streams any length to disk",
+                    window.from, window.to
+                )));
+            }
+            let base = crate::export::convert::TimeBase::new(&session.summary, window.from);
+            let options = crate::export::ExportOptions::default();
+            let (out, _) = crate::export::npz::write_window(
+                std::io::Cursor::new(Vec::new()),
+                rec,
+                window.to,
+                &options,
+                &base,
+            )
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+            Ok(js_sys::Uint8Array::from(out.into_inner().as_slice()).into())
         })
     }
 

@@ -2,12 +2,15 @@
 // shown (decoded here with node's zlib, not the browser's own decoder).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 
 import {
-  DATA_URL, canvasCensus, fixture, manifestWindow, newPage, open, viewerUrl, siteAndBrowser,
+  DATA_URL, ROOT, canvasCensus, digestOf, fixture, manifestWindow, newPage, open, viewerUrl,
+  siteAndBrowser,
 } from './helpers.mjs';
 
 const ctx = siteAndBrowser();
@@ -89,6 +92,48 @@ describe('downloads', () => {
       assert.ok(png.rgba.equals(shown.pixels), `${mode}: the PNG differs from the canvas`);
       assert.ok(shown.blue + shown.red > 100 || mode !== 'polarity', 'a frame with events');
     }
+    assert.deepEqual(page.problems, [], 'console/page errors');
+    await page.close();
+  });
+
+  test('NPZ holds the window\'s events: numpy reads it and its digest is h5py\'s', async () => {
+    const page = await newPage(ctx.browser);
+    for (const id of ['dsec_append_byteshuffle', 'm3ed_right']) {
+      const fx = fixture(id);
+      const w = manifestWindow(fx.id, '50ms_unaligned_middle');
+      const link = viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from });
+      const hook = await open(page, fx.camera ? `${link}&camera=${fx.camera}` : link);
+      assert.equal(hook.status, 'ready', hook.error);
+      const [saved] = await Promise.all([page.waitForEvent('download'), page.click('#save-npz')]);
+      assert.match(saved.suggestedFilename(), new RegExp(`_t${w.from}_dt${w.to - w.from}\\.npz$`));
+      const py = `
+import sys, json, numpy as np
+z = np.load(sys.argv[1])
+x, y, t, p = (z[k] for k in 'xytp')
+assert len({len(x), len(y), len(t), len(p)}) == 1
+print(json.dumps({'events': len(t), 'sum_x': int(x.astype(np.int64).sum()), 'sum_y': int(y.astype(np.int64).sum()),
+  'sum_t': int(t.sum()), 'sum_p': int(p.astype(np.int64).sum()), 'positive': int((p > 0).sum()),
+  'dtypes': [str(a.dtype) for a in (x, y, t, p)], 'sorted': bool((np.diff(t) >= 0).all()),
+  'in_window': bool(len(t) == 0 or (t.min() >= int(sys.argv[2]) and t.max() < int(sys.argv[3])))}))`;
+      const got = JSON.parse(execFileSync(join(ROOT, '.venv', 'bin', 'python'),
+        ['-c', py, await saved.path(), String(w.from), String(w.to)]).toString());
+      const want = digestOf(w);
+      for (const k of ['events', 'sum_x', 'sum_y', 'sum_t', 'sum_p', 'positive']) {
+        assert.equal(got[k], want[k], `${id}: ${k}`);
+      }
+      assert.deepEqual(got.dtypes, ['uint16', 'uint16', 'int64', 'int8']);
+      assert.ok(got.sorted && got.in_window, `${id}: times sorted and inside the window`);
+    }
+    // A window too large to build in the page says what to do instead.
+    const fx = fixture('dsec_full_bitshuffle');
+    const big = manifestWindow(fx.id, 'entire_exact');
+    const hook = await open(page, viewerUrl(ctx.site.origin,
+      { url: DATA_URL + fx.file, t: big.from, dt: big.to - big.from }));
+    assert.equal(hook.status, 'ready', hook.error);
+    await page.click('#save-npz');
+    await page.waitForFunction(() => document.getElementById('copy-status').textContent.startsWith('NPZ:'));
+    const text = await page.locator('#copy-status').textContent();
+    assert.match(text, /strobe export/);
     assert.deepEqual(page.problems, [], 'console/page errors');
     await page.close();
   });

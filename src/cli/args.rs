@@ -96,6 +96,10 @@ pub struct ServeArgs {
     /// Added delay per request in milliseconds (to see rounds as latency).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Also serve deliberately broken views of the data under /faults/<spec>/data/ (for
+    /// testing clients; see src/serve/faults.rs).
+    #[arg(long)]
+    pub faults: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{self, HeaderMap};
 use reqwest::StatusCode;
 
+use super::retry::{gave_up, Attempt};
 use super::{ByteRange, RangeSource, Received, RetryPolicy, SourceError};
 
 /// How many range requests one `read_ranges` call keeps in flight at once.
@@ -48,13 +49,6 @@ struct Known {
 struct Meta {
     total: Option<u64>,
     validator: Option<String>,
-}
-
-/// The outcome of one attempt, before retry decisions.
-enum Attempt<T> {
-    Done(Result<T, SourceError>),
-    /// A failure worth another try (transport error, 5xx, 408, 429).
-    Retry(SourceError),
 }
 
 impl HttpSource {
@@ -332,14 +326,22 @@ impl HttpSource {
         range: ByteRange,
     ) -> Attempt<(Bytes, Meta)> {
         let limit = self.whole_file_limit;
+        let headers = resp.headers();
+        let promised = content_length(headers);
+        let validator = validator_of(headers);
+        // A 200 where 206s came before: the file changed (a cache asking with `If-Range`
+        // gets the new version whole), not a server that ignores Range.
+        if let Err(e) = self.observe(&Meta {
+            total: None,
+            validator: validator.clone(),
+        }) {
+            return Attempt::Done(Err(e));
+        }
         if limit == 0 {
             return Attempt::Done(Err(SourceError::RangeIgnored {
                 url: self.url.clone(),
             }));
         }
-        let headers = resp.headers();
-        let promised = content_length(headers);
-        let validator = validator_of(headers);
         let too_large = |len: u64| SourceError::RangeIgnoredTooLarge {
             url: self.url.clone(),
             len,
@@ -576,21 +578,6 @@ fn slice_of(whole: &Bytes, range: ByteRange) -> Option<Bytes> {
     let start = usize::try_from(range.start).ok()?;
     let end = usize::try_from(range.end).ok()?;
     (start <= end && end <= whole.len()).then(|| whole.slice(start..end))
-}
-
-/// The error for a request that failed `attempts` times: the last failure, without its URL.
-fn gave_up(url: &str, attempts: u32, last: &SourceError) -> SourceError {
-    let text = last.to_string();
-    let last = text
-        .strip_prefix(url)
-        .and_then(|t| t.strip_prefix(": "))
-        .unwrap_or(&text)
-        .to_string();
-    SourceError::GaveUp {
-        url: url.to_string(),
-        attempts,
-        last,
-    }
 }
 
 /// ETag if present, else Last-Modified.

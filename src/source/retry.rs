@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use super::SourceError;
+
 /// Retry and timeout settings of a network source. `Default` is what the CLI and the viewer
 /// use: 4 attempts, pauses of 0.25 s, 0.75 s and 2.25 s, and 10 s without a byte is a stall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +40,29 @@ impl RetryPolicy {
         }
         let factor = self.growth.max(1).saturating_pow(attempt - 2);
         Some(self.first_pause.saturating_mul(factor))
+    }
+}
+
+/// The outcome of one try of a request, before retry decisions.
+pub(crate) enum Attempt<T> {
+    Done(Result<T, SourceError>),
+    /// A failure worth another try (transport error, stall, 5xx, 408, 429, a body that is
+    /// not the bytes asked for).
+    Retry(SourceError),
+}
+
+/// The error for a request that failed `attempts` times: the last failure, without its URL.
+pub(crate) fn gave_up(url: &str, attempts: u32, last: &SourceError) -> SourceError {
+    let text = last.to_string();
+    let last = text
+        .strip_prefix(url)
+        .and_then(|t| t.strip_prefix(": "))
+        .unwrap_or(&text)
+        .to_string();
+    SourceError::GaveUp {
+        url: url.to_string(),
+        attempts,
+        last,
     }
 }
 

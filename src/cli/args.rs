@@ -42,6 +42,10 @@ pub struct SourceArgs {
     /// Range cache budget in MiB.
     #[arg(long, default_value_t = 64)]
     pub cache_mb: u64,
+    /// When an HTTP server ignores Range, read files up to this many MiB whole into memory
+    /// instead of failing (0, the default: fail with a message saying so).
+    #[arg(long, default_value_t = 0)]
+    pub whole_file_mb: u64,
     /// Dataset path of x (overrides layout detection; likewise --y, --t, --p).
     #[arg(long)]
     pub x: Option<String>,

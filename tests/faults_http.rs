@@ -3,6 +3,7 @@
 //! digests (the manifest), persistent ones give one clear line naming the fault, a file that
 //! changes mid-session is reported and never mixed, and a slow load shows progress and stops
 //! when dropped. A wrong digest is never acceptable, whatever the fault.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -87,7 +87,7 @@ impl When {
         match self {
             When::Always => true,
             When::First(k) => n <= k,
-            When::Every(k) => k > 0 && n % k == 0,
+            When::Every(k) => k > 0 && n.is_multiple_of(k),
         }
     }
 }

@@ -310,7 +310,7 @@ impl FetchSource {
         let reader = call0(&body, "getReader").map_err(|e| reading(&e))?;
         loop {
             let promise = call0(&reader, "read")
-                .and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from))
+                .and_then(|p| p.dyn_into::<Promise>())
                 .map_err(|e| reading(&e))?;
             let chunk = match self.within_stall(promise).await {
                 Ok(chunk) => chunk,

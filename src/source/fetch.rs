@@ -236,7 +236,7 @@ impl FetchSource {
             return self.take_whole(&response, range).await;
         }
         if status >= 500 || status == 408 || status == 429 {
-            return Attempt::Retry(SourceError::HttpStatus {
+            return Attempt::Retry(SourceError::ServerFailing {
                 url: self.url.clone(),
                 status,
             });

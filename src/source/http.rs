@@ -398,7 +398,10 @@ impl HttpSource {
             || status == StatusCode::REQUEST_TIMEOUT
             || status == StatusCode::TOO_MANY_REQUESTS
         {
-            Some(Attempt::Retry(err))
+            Some(Attempt::Retry(SourceError::ServerFailing {
+                url: self.url.clone(),
+                status: status.as_u16(),
+            }))
         } else if status.is_client_error() && status != StatusCode::RANGE_NOT_SATISFIABLE {
             Some(Attempt::Done(Err(err)))
         } else {

@@ -72,6 +72,8 @@ pub enum SourceError {
     Io { what: String, reason: String },
     #[error("{url}: server answered HTTP {status} — check the URL and that the file is public")]
     HttpStatus { url: String, status: u16 },
+    #[error("{url}: server answered HTTP {status}, a failure on the server's side (or it is overloaded)")]
+    ServerFailing { url: String, status: u16 },
     #[error("{url}: the server ignores Range requests (answered 200 with the whole file) — serve it from a host that supports HTTP Range (nginx, S3, GitHub raw do)")]
     RangeIgnored { url: String },
     #[error("{url}: the server ignores Range requests and the whole file ({len} bytes) is over the {limit}-byte limit for reading it whole — serve it from a host that supports HTTP Range (nginx, S3, GitHub raw do)")]

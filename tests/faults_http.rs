@@ -335,3 +335,39 @@ async fn a_slow_load_shows_progress_and_stops_when_dropped() {
         "bytes kept arriving after the drop"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn fault_routes_exist_only_when_asked_for() {
+    let get = |url: String| async move {
+        let resp = reqwest::get(url).await.expect("server answers");
+        (
+            resp.status().as_u16(),
+            resp.text().await.unwrap_or_default(),
+        )
+    };
+    let file = file_of(FIXTURE);
+    let opts = ServeOptions {
+        port: 0,
+        data_dir: Some(common::fixtures_dir()),
+        ..Default::default()
+    };
+    let (addr, _task) = spawn_for_tests(opts).await.expect("server starts");
+    let (status, text) = get(format!("http://{addr}/faults/status=503/data/{file}")).await;
+    assert_eq!(status, 404);
+    assert!(text.contains("--faults"), "{text}");
+
+    let base = fault_server().await;
+    let (status, text) = get(format!("{base}/faults/frobnicate/data/{file}")).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("unknown fault"), "{text}");
+    let (status, _) = get(format!("{base}/faults/status=503/data/{file}")).await;
+    assert_eq!(status, 503);
+    let (status, _) = get(format!("{base}/faults/status=503/{file}")).await;
+    assert_eq!(status, 404, "the file must follow data/");
+    // The other version's file stays inside the data directory too.
+    let (status, _) = get(format!(
+        "{base}/faults/change-after=0,other=%2e%2e%2fREADME.md/data/{file}"
+    ))
+    .await;
+    assert_eq!(status, 403);
+}

@@ -245,7 +245,9 @@ impl FetchSource {
             Ok(cr) => cr,
             Err(attempt) => return attempt,
         };
-        let want = range.len() as usize;
+        let Ok(want) = usize::try_from(range.len()) else {
+            return Attempt::Done(Err(self.bad(format!("{range} is too large to hold"))));
+        };
         let mut body = BytesMut::with_capacity(want);
         let outcome = self
             .read_body(&response, |piece| {

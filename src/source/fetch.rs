@@ -250,11 +250,11 @@ impl FetchSource {
         };
         let mut body = BytesMut::with_capacity(want);
         let outcome = self
-            .read_body(&response, |piece| {
-                if body.len() + piece.len() > want {
+            .read_body(&response, |piece, n| {
+                if body.len() + n > want {
                     return false;
                 }
-                body.extend_from_slice(piece);
+                append(&mut body, piece, n);
                 true
             })
             .await;
@@ -303,7 +303,7 @@ impl FetchSource {
     async fn read_body(
         &self,
         response: &Response,
-        mut take: impl FnMut(&[u8]) -> bool,
+        mut take: impl FnMut(&Uint8Array, usize) -> bool,
     ) -> Result<bool, SourceError> {
         let reading = |e: &JsValue| self.network(e, "reading the response body failed");
         let Some(body) = response.body() else {
@@ -327,9 +327,10 @@ impl FetchSource {
             }
             let value =
                 Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|e| reading(&e))?;
-            let piece = Uint8Array::new(&value).to_vec();
-            self.received.add(piece.len());
-            if !take(&piece) {
+            let piece = Uint8Array::new(&value);
+            let n = piece.length() as usize;
+            self.received.add(n);
+            if !take(&piece, n) {
                 return Ok(false);
             }
         }
@@ -368,14 +369,17 @@ impl FetchSource {
         let validator = validator_of(&header);
         let mut body = BytesMut::new();
         let outcome = self
-            .read_body(response, |piece| {
-                body.extend_from_slice(piece);
-                body.len() as u64 <= limit
+            .read_body(response, |piece, n| {
+                if (body.len() + n) as u64 > limit {
+                    return false;
+                }
+                append(&mut body, piece, n);
+                true
             })
             .await;
         match outcome {
             Ok(true) => {}
-            Ok(false) => return Attempt::Done(Err(too_large(body.len() as u64))),
+            Ok(false) => return Attempt::Done(Err(too_large(limit.saturating_add(1)))),
             Err(e) => return Attempt::Retry(e),
         }
         let len = body.len() as u64;
@@ -720,6 +724,13 @@ fn validator_of(header: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     header("ETag")
         .filter(|v| !v.trim().is_empty())
         .or_else(|| header("Last-Modified").filter(|v| !v.trim().is_empty()))
+}
+
+/// Copies the `n` bytes of a JS body piece straight onto the end of `body` (one copy).
+fn append(body: &mut BytesMut, piece: &Uint8Array, n: usize) {
+    let at = body.len();
+    body.resize(at + n, 0);
+    piece.copy_to(&mut body[at..]);
 }
 
 /// `range` of an in-memory copy of the file, if it lies inside it.

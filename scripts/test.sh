@@ -7,7 +7,8 @@
 #   setup     scripts/setup.sh: wasm32 target, wasm-bindgen CLI, chromium, .venv, playwright-core
 #   fixtures  HDF5 fixtures + h5py oracle (tests/fixtures/make_fixtures.py) and ranges.bin
 #   native    cargo test --no-fail-fast (all unit and integration tests)
-#   server    target/debug/strobe serve: fixtures at http://127.0.0.1:$PORT/data/ with Range + CORS
+#   server    target/debug/strobe serve --faults: fixtures at http://127.0.0.1:$PORT/data/ with Range +
+#             CORS, and broken views of them under /faults/<spec>/data/ (tests/wasm_faults.rs)
 #   wasm      cargo test --target wasm32-unknown-unknown --test 'wasm_*' in headless Chromium
 #   e2e       the viewer page: scripts/build-site.sh, then tests/e2e/*.test.mjs (node --test +
 #             playwright-core, headless Chromium; the page on :$STROBE_E2E_PORT, data from :$PORT)
@@ -190,7 +191,7 @@ else
         echo "         browser tests cannot run." >&2
         server_ok=0
     else
-        "$STROBE_BIN" serve --data "$FIXTURES" --port "$PORT" --bind 127.0.0.1 \
+        "$STROBE_BIN" serve --data "$FIXTURES" --port "$PORT" --bind 127.0.0.1 --faults \
             >"$LOGS/server.log" 2>&1 &
         SERVER_PID=$!
     fi

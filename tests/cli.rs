@@ -169,6 +169,32 @@ async fn bad_servers_fail_with_one_clear_line() {
             &["info", &format!("{ignoring}/dsec_full_bitshuffle.h5")],
             "ignores Range",
         );
+        // Unless the file may be read whole: then the windows are h5py's, as over Range.
+        let whole = format!("{ignoring}/dsec_full_bitshuffle.h5");
+        let fx = fixture("dsec_full_bitshuffle");
+        for w in fx["windows"].as_array().expect("windows").iter().take(3) {
+            let (from, to) = (w["from"].to_string(), w["to"].to_string());
+            let args = [
+                "window",
+                &whole,
+                "--from",
+                &from,
+                "--to",
+                &to,
+                "--json",
+                "--whole-file-mb",
+                "16",
+            ];
+            let (good, out, err) = strobe(&args);
+            assert!(good, "{err}");
+            let got: Value = serde_json::from_str(&out).expect("JSON");
+            let wrong = common::digest::digest_mismatches(&got, w);
+            assert!(wrong.is_empty(), "whole-file [{from}, {to}): {wrong:?}");
+        }
+        assert_one_line_error(
+            &["info", &whole, "--whole-file-mb", "1"],
+            "over the 1048576-byte limit",
+        );
         assert_one_line_error(
             &["info", &format!("{gzip}/dsec_full_bitshuffle.h5")],
             "content-encoded",

@@ -223,7 +223,10 @@ async fn bad_urls_and_refused_connections() {
     let src = HttpSource::new(format!("http://127.0.0.1:{port}/x.h5")).unwrap();
     let t = Instant::now();
     let err = src.read_ranges(&[ByteRange::at(0, 1)]).await.unwrap_err();
-    assert!(matches!(err, SourceError::Network { .. }), "{err:?}");
+    assert!(
+        matches!(&err, SourceError::GaveUp { attempts: 4, last, .. } if last.contains("request failed")),
+        "{err:?}"
+    );
     assert!(
         t.elapsed() >= Duration::from_millis(400),
         "retried with backoff"
@@ -313,7 +316,16 @@ async fn responses_that_do_not_match_the_request_are_bad() {
             .read_ranges(&[ByteRange::at(100, 50)])
             .await
             .unwrap_err();
-        assert!(matches!(err, SourceError::BadResponse { .. }), "{err:?}");
+        // Other bytes than asked may be a passing proxy glitch: retried, then given up.
+        let retried = !matches!(mode, Mode::NoContentRange);
+        assert!(
+            match &err {
+                SourceError::BadResponse { .. } => !retried,
+                SourceError::GaveUp { attempts: 4, .. } => retried,
+                _ => false,
+            },
+            "{err:?}"
+        );
     }
     // `Content-Encoding: identity` is no encoding.
     let (addr, _, data) = bad_server(Mode::IdentityEncoding).await;
@@ -334,10 +346,10 @@ async fn transient_5xx_is_retried_then_given_up() {
     let src = HttpSource::new(url(addr, "/f")).unwrap();
     let err = src.read_ranges(&[ByteRange::at(5, 5)]).await.unwrap_err();
     assert!(
-        matches!(err, SourceError::HttpStatus { status: 503, .. }),
+        matches!(&err, SourceError::GaveUp { attempts: 4, last, .. } if last.contains("HTTP 503")),
         "{err:?}"
     );
-    assert_eq!(bad.hits.load(Ordering::SeqCst), 3, "bounded retries");
+    assert_eq!(bad.hits.load(Ordering::SeqCst), 4, "bounded retries");
 
     // 403 is not retried.
     let (addr, bad, _) = bad_server(Mode::Status(403)).await;

@@ -45,6 +45,10 @@ pub struct SourceArgs {
     /// Range cache budget in MiB.
     #[arg(long, default_value_t = 64)]
     pub cache_mb: u64,
+    /// When an HTTP server ignores Range, read files up to this many MiB whole into memory
+    /// instead of failing (0, the default: fail with a message saying so).
+    #[arg(long, default_value_t = 0)]
+    pub whole_file_mb: u64,
     /// Dataset path of x (overrides layout detection; likewise --y, --t, --p).
     #[arg(long)]
     pub x: Option<String>,
@@ -101,6 +105,10 @@ pub struct ServeArgs {
     /// Added delay per request in milliseconds (to see rounds as latency).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Also serve deliberately broken views of the data under /faults/<spec>/data/ (for
+    /// testing clients; see src/serve/faults.rs).
+    #[arg(long)]
+    pub faults: bool,
 }
 
 #[derive(Debug, Args)]

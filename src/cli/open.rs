@@ -16,7 +16,11 @@ pub fn source(args: &SourceArgs) -> Result<Rc<Cache>, String> {
     let spec = args.source.as_str();
     let inner: Box<dyn RangeSource> = if spec.starts_with("http://") || spec.starts_with("https://")
     {
-        Box::new(HttpSource::new(spec).map_err(|e| e.to_string())?)
+        Box::new(
+            HttpSource::new(spec)
+                .map_err(|e| e.to_string())?
+                .with_whole_file_limit(args.whole_file_mb.saturating_mul(1 << 20)),
+        )
     } else {
         Box::new(FileSource::open(spec).map_err(|e| e.to_string())?)
     };

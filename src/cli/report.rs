@@ -106,6 +106,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         data_dir: args.data,
         site_dir,
         latency: std::time::Duration::from_millis(args.latency_ms),
+        faults: args.faults,
         ..Default::default()
     };
     strobe::serve::run(opts)

@@ -7,19 +7,24 @@ use std::path::{Path, PathBuf};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use super::faults::{BodyFault, LONG_EXTRA};
 use super::headers::{self, RangeAsk};
 use super::plain;
 
 /// Largest piece read from disk at a time while streaming a body.
 const READ_CHUNK: u64 = 256 * 1024;
 
-/// Deliberate misbehaviour, for testing clients against bad servers.
+/// Deliberate misbehaviour, for testing clients against bad servers (see `faults.rs`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Faults {
     pub ignore_range: bool,
     pub gzip: bool,
+    /// Present the file as a new version: other `ETag` and `Last-Modified`.
+    pub new_version: bool,
+    pub body: Option<BodyFault>,
 }
 
 /// Why a request path was not mapped to a file.
@@ -176,10 +181,30 @@ pub async fn serve_file(
     respond(found, req, head, faults).await
 }
 
+/// The length of the data file at percent-encoded `rest`, if it is one.
+pub async fn file_len(root: &Path, rest: &str) -> Option<u64> {
+    let segments = decode_segments(rest, false).ok()?;
+    let root = root.to_path_buf();
+    match tokio::task::spawn_blocking(move || lookup(&root, &segments, false)).await {
+        Ok(Ok(Lookup::Found(f))) => Some(f.len),
+        _ => None,
+    }
+}
+
 async fn respond(found: Found, req: &HeaderMap, head: bool, faults: Faults) -> Response<Body> {
     let len = found.len;
-    let etag = headers::etag(len, found.mtime);
-    let last_modified = headers::http_date(found.mtime);
+    let (etag, last_modified) = if faults.new_version {
+        // Another version of the file: a later date and a tag no earlier response had.
+        let later = found.mtime + std::time::Duration::from_secs(3600);
+        let tag = headers::etag(len, found.mtime);
+        let tag = format!("{}-v2\"", tag.trim_end_matches('"'));
+        (tag, headers::http_date(later))
+    } else {
+        (
+            headers::etag(len, found.mtime),
+            headers::http_date(found.mtime),
+        )
+    };
 
     let mut ask = RangeAsk::Full;
     if !faults.ignore_range {
@@ -215,11 +240,41 @@ async fn respond(found: Found, req: &HeaderMap, head: bool, faults: Faults) -> R
     if let Ok(v) = HeaderValue::from_str(&last_modified) {
         h.insert(header::LAST_MODIFIED, v);
     }
-    let content_range = match ask {
+    let mut content_range = match ask {
         RangeAsk::Full => None,
         RangeAsk::Part { first, last } => Some(format!("bytes {first}-{last}/{len}")),
         RangeAsk::Unsatisfiable => Some(format!("bytes */{len}")),
     };
+    // What the body really carries: `send` bytes of the file from `first`, then `extra` zeros.
+    let (mut first, mut send, mut extra, mut content_length) = (first, count, 0, count);
+    if let (Some(fault), RangeAsk::Part { first: a, last: b }) = (faults.body, ask) {
+        match fault {
+            BodyFault::BadRange => {
+                // Other bytes than asked, and honest about it.
+                let shifted = if a > 0 {
+                    a - 1
+                } else {
+                    (a + 1).min(len - count)
+                };
+                let (a2, b2) = if shifted == a {
+                    (a + 1, b + 1)
+                } else {
+                    (shifted, shifted + count - 1)
+                };
+                first = shifted;
+                content_range = Some(format!("bytes {a2}-{b2}/{len}"));
+            }
+            BodyFault::Short => {
+                send = count / 2;
+                content_length = send;
+            }
+            BodyFault::Long => {
+                extra = LONG_EXTRA;
+                content_length = count + LONG_EXTRA;
+            }
+            _ => {}
+        }
+    }
     if let Some(v) = content_range.and_then(|cr| HeaderValue::from_str(&cr).ok()) {
         h.insert(header::CONTENT_RANGE, v);
     }
@@ -232,9 +287,9 @@ async fn respond(found: Found, req: &HeaderMap, head: bool, faults: Faults) -> R
     if faults.gzip {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(content_length));
 
-    if head || count == 0 {
+    if head || content_length == 0 {
         return resp;
     }
     let mut file = tokio::fs::File::from_std(found.file);
@@ -243,8 +298,55 @@ async fn respond(found: Found, req: &HeaderMap, head: bool, faults: Faults) -> R
             return plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the file\n");
         }
     }
-    *resp.body_mut() = Body::from_stream(stream_body(file, count));
+    let body: BoxStream<'static, io::Result<Bytes>> = match faults.body {
+        // The pause lets the server flush the head and the first half before the cut,
+        // as a real broken connection would.
+        Some(BodyFault::Truncate) => stream_body(file, send / 2, READ_CHUNK)
+            .chain(pause_then(None))
+            .boxed(),
+        Some(BodyFault::Drop) => stream_body(file, send / 2, READ_CHUNK)
+            .chain(pause_then(Some(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "injected fault: connection dropped",
+            ))))
+            .boxed(),
+        Some(BodyFault::Stall(pause)) => futures::stream::once(tokio::time::sleep(pause))
+            .filter_map(|()| async { None })
+            .chain(stream_body(file, send, READ_CHUNK))
+            .boxed(),
+        Some(BodyFault::Slow(rate)) => {
+            // About 20 pieces a second, each sent after the time it takes at `rate`.
+            let piece = (rate / 20).max(1);
+            let pause = std::time::Duration::from_secs_f64(piece as f64 / rate as f64);
+            stream_body(file, send, piece)
+                .then(move |item| async move {
+                    tokio::time::sleep(pause).await;
+                    item
+                })
+                .boxed()
+        }
+        _ => stream_body(file, send, READ_CHUNK).boxed(),
+    };
+    let body = if extra > 0 {
+        let zeros = Bytes::from(vec![0u8; extra as usize]);
+        body.chain(futures::stream::once(async move { Ok(zeros) }))
+            .boxed()
+    } else {
+        body
+    };
+    *resp.body_mut() = Body::from_stream(body);
     resp
+}
+
+/// Ends a body after a short pause, with `err` if given (aborting the connection).
+fn pause_then(
+    err: Option<io::Error>,
+) -> impl futures::Stream<Item = io::Result<Bytes>> + Send + 'static {
+    futures::stream::once(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        err
+    })
+    .filter_map(|e| async move { e.map(Err) })
 }
 
 /// Exactly `count` bytes from the file's current position, a chunk at a time. A file that
@@ -252,12 +354,13 @@ async fn respond(found: Found, req: &HeaderMap, head: bool, faults: Faults) -> R
 fn stream_body(
     file: tokio::fs::File,
     count: u64,
+    piece: u64,
 ) -> impl futures::Stream<Item = io::Result<Bytes>> + Send + 'static {
-    futures::stream::unfold((file, count), |(mut file, left)| async move {
+    futures::stream::unfold((file, count), move |(mut file, left)| async move {
         if left == 0 {
             return None;
         }
-        let want = left.min(READ_CHUNK) as usize;
+        let want = left.min(piece) as usize;
         let mut buf = vec![0u8; want];
         match file.read(&mut buf).await {
             Ok(0) => Some((

@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+mod faults;
 mod files;
 mod headers;
 
@@ -46,6 +47,9 @@ pub struct ServeOptions {
     pub ignore_range: bool,
     /// Fault injection: label data responses `Content-Encoding: gzip` (bytes unchanged).
     pub gzip: bool,
+    /// Fault injection per request by URL: `/faults/<spec>/data/<file>` (see `faults.rs`);
+    /// `/data/` stays clean.
+    pub faults: bool,
 }
 
 impl Default for ServeOptions {
@@ -58,6 +62,7 @@ impl Default for ServeOptions {
             latency: Duration::ZERO,
             ignore_range: false,
             gzip: false,
+            faults: false,
         }
     }
 }
@@ -70,6 +75,8 @@ struct Ctx {
     latency: Duration,
     ignore_range: bool,
     gzip: bool,
+    faults: bool,
+    counters: faults::Counters,
 }
 
 /// The application as an axum `Router` (for embedding); fails if a directory is unusable.
@@ -80,6 +87,8 @@ pub fn router(opts: &ServeOptions) -> io::Result<Router> {
         latency: opts.latency,
         ignore_range: opts.ignore_range,
         gzip: opts.gzip,
+        faults: opts.faults,
+        counters: faults::Counters::default(),
     };
     Ok(Router::new().fallback(handle).with_state(Arc::new(ctx)))
 }
@@ -216,8 +225,21 @@ async fn route(ctx: &Ctx, req: &Parts) -> Response<Body> {
         let faults = files::Faults {
             ignore_range: ctx.ignore_range,
             gzip: ctx.gzip,
+            ..Default::default()
         };
         return files::serve_file(root, rest, &req.headers, head, false, faults).await;
+    }
+    if let Some(rest) = path.strip_prefix("/faults/") {
+        if !ctx.faults {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "fault injection is off — start strobe serve with --faults\n",
+            );
+        }
+        let Some(root) = &ctx.data_root else {
+            return plain(StatusCode::NOT_FOUND, "no data directory is served\n");
+        };
+        return faults::serve(root, &ctx.counters, rest, &req.headers, head).await;
     }
     if path == "/data" {
         return plain(StatusCode::NOT_FOUND, "not found\n");

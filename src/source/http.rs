@@ -4,7 +4,10 @@
 //! `Content-Range` is exactly the range asked and whose body has exactly that length is data.
 //! A server that ignores `Range` (`200`), compresses the body (`Content-Encoding`), or changes
 //! the file between two reads (validator or length differs) is reported as such, never papered
-//! over. Transport failures and `5xx`/`408`/`429` are retried a bounded number of times.
+//! over. Transport failures, stalls, `5xx`/`408`/`429` and bodies that do not match what was
+//! asked (a proxy cut them, or sent other bytes) are retried as [`RetryPolicy`] says, then
+//! reported as one error naming the last failure. A server that ignores `Range` may have a
+//! small file read whole, once, into memory ([`HttpSource::with_whole_file_limit`]).
 
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -15,13 +18,11 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{self, HeaderMap};
 use reqwest::StatusCode;
 
-use super::{ByteRange, RangeSource, SourceError};
+use super::retry::{gave_up, Attempt};
+use super::{ByteRange, RangeSource, Received, RetryPolicy, SourceError};
 
 /// How many range requests one `read_ranges` call keeps in flight at once.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
-
-/// Pauses before the 2nd and 3rd attempt of a retryable request (so 3 attempts in all).
-const RETRY_BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
 
 /// A file at an `http://` or `https://` URL, read by byte ranges.
 #[derive(Debug)]
@@ -29,6 +30,9 @@ pub struct HttpSource {
     url: String,
     client: reqwest::Client,
     max_in_flight: usize,
+    policy: RetryPolicy,
+    whole_file_limit: u64,
+    received: Received,
     known: Mutex<Known>,
 }
 
@@ -37,19 +41,14 @@ pub struct HttpSource {
 struct Known {
     len: Option<u64>,
     validator: Option<String>,
+    /// The whole file, when a server that ignores `Range` sent it and it was small enough.
+    whole: Option<Bytes>,
 }
 
 /// What one successful range response told us besides its bytes.
 struct Meta {
     total: Option<u64>,
     validator: Option<String>,
-}
-
-/// The outcome of one attempt, before retry decisions.
-enum Attempt<T> {
-    Done(Result<T, SourceError>),
-    /// A failure worth another try (transport error, 5xx, 408, 429).
-    Retry(SourceError),
 }
 
 impl HttpSource {
@@ -93,8 +92,30 @@ impl HttpSource {
             url,
             client,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            policy: RetryPolicy::default(),
+            whole_file_limit: 0,
+            received: Received::default(),
             known: Mutex::new(Known::default()),
         })
+    }
+
+    /// Changes how failed requests are retried and when a silent server counts as stalled.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> HttpSource {
+        self.policy = policy;
+        self
+    }
+
+    /// When the server ignores `Range` and the whole file is at most `limit` bytes, keep the
+    /// `200` body as an in-memory copy and serve every read from it (0, the default: report
+    /// [`SourceError::RangeIgnored`] instead). See [`super::SUGGESTED_WHOLE_FILE_LIMIT`].
+    pub fn with_whole_file_limit(mut self, limit: u64) -> HttpSource {
+        self.whole_file_limit = limit;
+        self
+    }
+
+    /// A live count of body bytes received, for progress while a read is under way.
+    pub fn received(&self) -> Received {
+        self.received.clone()
     }
 
     /// Changes how many requests one `read_ranges` call keeps in flight (at least 1).
@@ -156,20 +177,49 @@ impl HttpSource {
         }
     }
 
-    /// Runs `attempt` up to `1 + RETRY_BACKOFF.len()` times while it asks for a retry.
+    /// Runs `attempt` while it asks for a retry, as the policy allows; a failure that
+    /// outlasts the retries becomes [`SourceError::GaveUp`] naming the last one.
     async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<T, SourceError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Attempt<T>>,
     {
-        let mut pauses = RETRY_BACKOFF.iter();
+        let mut tries = 1;
         loop {
             match attempt().await {
                 Attempt::Done(result) => return result,
-                Attempt::Retry(err) => match pauses.next() {
-                    Some(pause) => tokio::time::sleep(*pause).await,
-                    None => return Err(err),
+                Attempt::Retry(err) => match self.policy.pause_before(tries + 1) {
+                    Some(pause) => {
+                        tokio::time::sleep(pause).await;
+                        tries += 1;
+                    }
+                    None if tries == 1 => return Err(err),
+                    None => return Err(gave_up(&self.url, tries, &err)),
                 },
+            }
+        }
+    }
+
+    fn stalled(&self, waiting_for: &str) -> SourceError {
+        SourceError::Network {
+            url: self.url.clone(),
+            reason: format!(
+                "the server stalled: nothing for {:.1} s while waiting for {waiting_for}",
+                self.policy.stall.as_secs_f64()
+            ),
+        }
+    }
+
+    /// The next piece of a body, or a stall/transport failure (worth another try).
+    async fn next_chunk(&self, resp: &mut reqwest::Response) -> Result<Option<Bytes>, SourceError> {
+        match tokio::time::timeout(self.policy.stall, resp.chunk()).await {
+            Err(_) => Err(self.stalled("the rest of the body")),
+            Ok(Err(e)) => Err(self.network(&e)),
+            Ok(Ok(chunk)) => {
+                if let Some(c) = &chunk {
+                    self.received.add(c.len());
+                }
+                Ok(chunk)
             }
         }
     }
@@ -182,11 +232,11 @@ impl HttpSource {
             .get(&self.url)
             .header(header::RANGE, format!("bytes={}-{}", range.start, last))
             .header(header::ACCEPT_ENCODING, "identity")
-            .send()
-            .await;
-        let mut resp = match sent {
-            Ok(r) => r,
-            Err(e) => return Attempt::Retry(self.network(&e)),
+            .send();
+        let mut resp = match tokio::time::timeout(self.policy.stall, sent).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Attempt::Retry(self.network(&e)),
+            Err(_) => return Attempt::Retry(self.stalled("the response")),
         };
         let status = resp.status();
         if let Some(err) = self.status_error(status) {
@@ -197,9 +247,7 @@ impl HttpSource {
             return Attempt::Done(Err(e));
         }
         if status == StatusCode::OK {
-            return Attempt::Done(Err(SourceError::RangeIgnored {
-                url: self.url.clone(),
-            }));
+            return self.take_whole(resp, range).await;
         }
         if status == StatusCode::RANGE_NOT_SATISFIABLE {
             let len = headers
@@ -207,15 +255,19 @@ impl HttpSource {
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_unsatisfied_range);
             return Attempt::Done(match len {
+                Some(len) if range.end <= len => Err(self.bad(format!(
+                    "the server refused {range} (HTTP 416 Range Not Satisfiable) although the \
+                     file has {len} bytes — the server or a proxy mishandles Range requests"
+                ))),
                 Some(len) => Err(SourceError::OutOfBounds {
                     what: self.url.clone(),
                     range,
                     len,
                 }),
-                None => Err(SourceError::HttpStatus {
-                    url: self.url.clone(),
-                    status: status.as_u16(),
-                }),
+                None => Err(self.bad(format!(
+                    "the server refused {range} (HTTP 416 Range Not Satisfiable) without saying \
+                     the file's length — check the URL; the server may mishandle Range requests"
+                ))),
             });
         }
         if status != StatusCode::PARTIAL_CONTENT {
@@ -225,14 +277,15 @@ impl HttpSource {
         }
         let meta = match self.check_content_range(headers, range) {
             Ok(m) => m,
-            Err(e) => return Attempt::Done(Err(e)),
+            Err(attempt) => return attempt,
         };
+        // From here on a mismatch is what a cut or confused proxy produces: worth a retry.
         if let Some(cl) = content_length(headers) {
             if cl != range.len() {
-                return Attempt::Done(Err(self.bad(format!(
-                    "Content-Length {cl} for {range} ({} bytes)",
+                return Attempt::Retry(self.bad(format!(
+                    "Content-Length {cl} for {range} ({} bytes) — the response is not the bytes asked for",
                     range.len()
-                ))));
+                )));
             }
         }
         let want = match usize::try_from(range.len()) {
@@ -243,26 +296,96 @@ impl HttpSource {
         };
         let mut body = BytesMut::with_capacity(want);
         loop {
-            match resp.chunk().await {
+            match self.next_chunk(&mut resp).await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > want {
-                        return Attempt::Done(Err(
-                            self.bad(format!("body longer than the {want} bytes of {range}"))
-                        ));
+                        return Attempt::Retry(
+                            self.bad(format!("body longer than the {want} bytes of {range}")),
+                        );
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                // The connection broke mid-body: a transport failure, worth another try.
-                Err(e) => return Attempt::Retry(self.network(&e)),
+                // The connection broke or stalled mid-body: worth another try.
+                Err(e) => return Attempt::Retry(e),
             }
         }
         if body.len() != want {
-            return Attempt::Done(Err(
-                self.bad(format!("body has {} bytes, {range} has {want}", body.len()))
-            ));
+            return Attempt::Retry(
+                self.bad(format!("body has {} bytes, {range} has {want}", body.len())),
+            );
         }
         Attempt::Done(Ok((body.freeze(), meta)))
+    }
+
+    /// A `200` with the whole file: kept as the in-memory copy every read is served from if
+    /// it is within the whole-file limit, else the server is reported as ignoring `Range`.
+    async fn take_whole(
+        &self,
+        mut resp: reqwest::Response,
+        range: ByteRange,
+    ) -> Attempt<(Bytes, Meta)> {
+        let limit = self.whole_file_limit;
+        let headers = resp.headers();
+        let promised = content_length(headers);
+        let validator = validator_of(headers);
+        // A 200 where 206s came before: the file changed (a cache asking with `If-Range`
+        // gets the new version whole), not a server that ignores Range.
+        if let Err(e) = self.observe(&Meta {
+            total: None,
+            validator: validator.clone(),
+        }) {
+            return Attempt::Done(Err(e));
+        }
+        if limit == 0 {
+            return Attempt::Done(Err(SourceError::RangeIgnored {
+                url: self.url.clone(),
+            }));
+        }
+        let too_large = |len: u64| SourceError::RangeIgnoredTooLarge {
+            url: self.url.clone(),
+            len,
+            limit,
+        };
+        if let Some(len) = promised.filter(|&len| len > limit) {
+            return Attempt::Done(Err(too_large(len)));
+        }
+        let mut body = BytesMut::new();
+        loop {
+            match self.next_chunk(&mut resp).await {
+                Ok(Some(chunk)) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() as u64 > limit {
+                        return Attempt::Done(Err(too_large(body.len() as u64)));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Attempt::Retry(e),
+            }
+        }
+        let len = body.len() as u64;
+        if promised.is_some_and(|p| p != len) {
+            return Attempt::Retry(self.bad(format!(
+                "the whole-file body has {len} bytes, Content-Length said {promised:?}"
+            )));
+        }
+        let meta = Meta {
+            total: Some(len),
+            validator,
+        };
+        if let Err(e) = self.observe(&meta) {
+            return Attempt::Done(Err(e));
+        }
+        let whole = body.freeze();
+        self.known().whole = Some(whole.clone());
+        match slice_of(&whole, range) {
+            Some(bytes) => Attempt::Done(Ok((bytes, meta))),
+            None => Attempt::Done(Err(SourceError::OutOfBounds {
+                what: self.url.clone(),
+                range,
+                len,
+            })),
+        }
     }
 
     /// Maps error statuses: retryable ones to `Retry`, other 4xx/5xx to `HttpStatus`.
@@ -275,7 +398,10 @@ impl HttpSource {
             || status == StatusCode::REQUEST_TIMEOUT
             || status == StatusCode::TOO_MANY_REQUESTS
         {
-            Some(Attempt::Retry(err))
+            Some(Attempt::Retry(SourceError::ServerFailing {
+                url: self.url.clone(),
+                status: status.as_u16(),
+            }))
         } else if status.is_client_error() && status != StatusCode::RANGE_NOT_SATISFIABLE {
             Some(Attempt::Done(Err(err)))
         } else {
@@ -301,39 +427,41 @@ impl HttpSource {
         Ok(())
     }
 
-    /// Checks `Content-Range: bytes a-b/total` names exactly `range`; returns what it says.
-    fn check_content_range(
+    /// Checks `Content-Range: bytes a-b/total` names exactly `range`; returns what it says,
+    /// or the failed attempt (a retry when it names other bytes: a confused proxy may).
+    fn check_content_range<T>(
         &self,
         headers: &HeaderMap,
         range: ByteRange,
-    ) -> Result<Meta, SourceError> {
-        let value = headers
-            .get(header::CONTENT_RANGE)
-            .ok_or_else(|| self.bad(format!("206 for {range} without a Content-Range header")))?;
+    ) -> Result<Meta, Attempt<T>> {
+        let done = |e| Attempt::Done(Err(e));
+        let value = headers.get(header::CONTENT_RANGE).ok_or_else(|| {
+            done(self.bad(format!("206 for {range} without a Content-Range header")))
+        })?;
         let text = value
             .to_str()
-            .map_err(|_| self.bad("Content-Range is not ASCII"))?;
+            .map_err(|_| done(self.bad("Content-Range is not ASCII")))?;
         let (first, last, total) = parse_content_range(text)
-            .ok_or_else(|| self.bad(format!("malformed Content-Range {text:?}")))?;
+            .ok_or_else(|| done(self.bad(format!("malformed Content-Range {text:?}"))))?;
         let meta = Meta {
             total,
             validator: validator_of(headers),
         };
         // Compare against what we knew first: a file that changed is "Changed", not "bad".
-        self.observe(&meta)?;
+        self.observe(&meta).map_err(done)?;
         if let Some(total) = total {
             if range.end > total {
-                return Err(SourceError::OutOfBounds {
+                return Err(done(SourceError::OutOfBounds {
                     what: self.url.clone(),
                     range,
                     len: total,
-                });
+                }));
             }
         }
         if first != range.start || last.checked_add(1) != Some(range.end) {
-            return Err(self.bad(format!(
-                "asked for {range}, server sent Content-Range {text:?}"
-            )));
+            return Err(Attempt::Retry(self.bad(format!(
+                "asked for {range}, the server sent Content-Range {text:?} — it answers with other bytes than asked"
+            ))));
         }
         Ok(meta)
     }
@@ -342,7 +470,11 @@ impl HttpSource {
         if range.is_empty() {
             return Ok(Bytes::new());
         }
-        if let Some(len) = self.known().len {
+        let (len, whole) = {
+            let known = self.known();
+            (known.len, known.whole.clone())
+        };
+        if let Some(len) = len {
             if range.end > len {
                 return Err(SourceError::OutOfBounds {
                     what: self.url.clone(),
@@ -350,6 +482,9 @@ impl HttpSource {
                     len,
                 });
             }
+        }
+        if let Some(bytes) = whole.as_ref().and_then(|w| slice_of(w, range)) {
+            return Ok(bytes);
         }
         let (bytes, _meta) = self.with_retries(|| self.try_range(range)).await?;
         Ok(bytes)
@@ -439,6 +574,13 @@ fn shared_client() -> Result<reqwest::Client, String> {
                 .map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))
         })
         .clone()
+}
+
+/// `range` of an in-memory copy of the file, if it lies inside it.
+fn slice_of(whole: &Bytes, range: ByteRange) -> Option<Bytes> {
+    let start = usize::try_from(range.start).ok()?;
+    let end = usize::try_from(range.end).ok()?;
+    (start <= end && end <= whole.len()).then(|| whole.slice(start..end))
 }
 
 /// ETag if present, else Last-Modified.

@@ -18,8 +18,16 @@ pub mod fetch;
 pub mod file;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod http;
+pub mod received;
+pub mod retry;
 
 pub use cache::{NetStats, RangeCache};
+pub use received::Received;
+pub use retry::RetryPolicy;
+
+/// A whole-file limit callers may opt into (see `HttpSource::with_whole_file_limit`): files
+/// up to 8 MiB on a server that ignores `Range` are read whole, once, into memory.
+pub const SUGGESTED_WHOLE_FILE_LIMIT: u64 = 8 << 20;
 
 /// A half-open byte range `[start, end)` of a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,8 +72,18 @@ pub enum SourceError {
     Io { what: String, reason: String },
     #[error("{url}: server answered HTTP {status} — check the URL and that the file is public")]
     HttpStatus { url: String, status: u16 },
+    #[error("{url}: server answered HTTP {status}, a failure on the server's side (or it is overloaded)")]
+    ServerFailing { url: String, status: u16 },
     #[error("{url}: the server ignores Range requests (answered 200 with the whole file) — serve it from a host that supports HTTP Range (nginx, S3, GitHub raw do)")]
     RangeIgnored { url: String },
+    #[error("{url}: the server ignores Range requests and the whole file ({len} bytes) is over the {limit}-byte limit for reading it whole — serve it from a host that supports HTTP Range (nginx, S3, GitHub raw do)")]
+    RangeIgnoredTooLarge { url: String, len: u64, limit: u64 },
+    #[error("{url}: gave up after {attempts} attempts, the last: {last} — the server or the network is failing; try again later")]
+    GaveUp {
+        url: String,
+        attempts: u32,
+        last: String,
+    },
     #[error("{url}: the response is content-encoded ({encoding}), so byte ranges are unusable — turn off gzip/brotli for .h5 files on the server")]
     ContentEncoded { url: String, encoding: String },
     #[error("{url}: {reason}")]

@@ -1,0 +1,373 @@
+//! Every server fault `strobe serve --faults` injects, read end to end through `HttpSource`,
+//! `RangeCache`, `Recording` and `WindowReader`: transient faults still give h5py's window
+//! digests (the manifest), persistent ones give one clear line naming the fault, a file that
+//! changes mid-session is reported and never mixed, and a slow load shows progress and stops
+//! when dropped. A wrong digest is never acceptable, whatever the fault.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde_json::Value;
+use strobe::events::{Recording, Window, WindowReader};
+use strobe::serve::{spawn_for_tests, ServeOptions};
+use strobe::source::http::HttpSource;
+use strobe::source::{RangeCache, RangeSource, RetryPolicy, SUGGESTED_WHOLE_FILE_LIMIT};
+
+/// A small fixture with many windows, and one with other events for "the file changed".
+const FIXTURE: &str = "blosc_lz4_bit";
+const OTHER: &str = "blosc_lz4_byte";
+
+/// A fault server over the fixtures; returns `http://addr`.
+async fn fault_server() -> String {
+    let opts = ServeOptions {
+        port: 0,
+        data_dir: Some(common::fixtures_dir()),
+        faults: true,
+        ..Default::default()
+    };
+    let (addr, _task) = spawn_for_tests(opts).await.expect("server starts");
+    format!("http://{addr}")
+}
+
+/// Quick retries and a 1 s stall limit, so the stall faults (3 s and more) trip it.
+fn quick(attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        attempts,
+        first_pause: Duration::from_millis(20),
+        growth: 2,
+        stall: Duration::from_secs(1),
+    }
+}
+
+fn fixture(id: &str) -> Value {
+    common::manifest()["fixtures"]
+        .as_array()
+        .expect("fixtures")
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("{id} in the manifest"))
+        .clone()
+}
+
+fn file_of(id: &str) -> String {
+    fixture(id)["file"].as_str().expect("file").to_string()
+}
+
+/// The URL of fixture `id` through fault `spec`, counted under its own `key`.
+fn fault_url(base: &str, key: &str, spec: &str, id: &str) -> String {
+    format!("{base}/faults/key={key},{spec}/data/{}", file_of(id))
+}
+
+fn windows_of(fx: &Value) -> Vec<(Window, Value)> {
+    fx["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .map(|w| {
+            let window = Window {
+                from: w["from"].as_i64().expect("from"),
+                to: w["to"].as_i64().expect("to"),
+            };
+            (window, w.clone())
+        })
+        .collect()
+}
+
+/// Reads one window; panics if it yields a digest other than h5py's.
+async fn checked_window(rec: &Recording, window: Window, want: &Value) -> Result<(), String> {
+    let reader = WindowReader::open(rec, window)
+        .await
+        .map_err(|e| e.to_string())?;
+    let digest = reader.digest().await.map_err(|e| e.to_string())?;
+    let got = serde_json::to_value(&digest).expect("digest serialises");
+    let wrong = common::digest::digest_mismatches(&got, want);
+    assert!(
+        wrong.is_empty(),
+        "WRONG EVENTS [{}, {}): {wrong:?}",
+        window.from,
+        window.to
+    );
+    Ok(())
+}
+
+fn open_cache(src: HttpSource) -> Rc<RangeCache<Box<dyn RangeSource>>> {
+    Rc::new(RangeCache::new(
+        Box::new(src) as Box<dyn RangeSource>,
+        64 << 20,
+    ))
+}
+
+/// Opens `src` as fixture `id` and reads all its manifest windows: the number read, or the
+/// first error (a wrong digest panics).
+async fn read_all(src: HttpSource, id: &str) -> Result<usize, String> {
+    let fx = fixture(id);
+    let cache = open_cache(src);
+    let rec = Recording::open(cache as Rc<dyn RangeSource>, &common::overrides_for(&fx))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut n = 0;
+    for (window, want) in windows_of(&fx) {
+        checked_window(&rec, window, &want).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn source(url: &str, policy: RetryPolicy) -> HttpSource {
+    HttpSource::new(url)
+        .expect("url parses")
+        .with_retry_policy(policy)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn transient_faults_are_retried_and_windows_match_h5py() {
+    let base = fault_server().await;
+    let windows = windows_of(&fixture(FIXTURE)).len();
+    for (i, spec) in [
+        "status=503,first=2",
+        "status=500,every=4",
+        "status=429,first=1",
+        "drop,first=1",
+        "drop,every=5",
+        "truncate,every=3",
+        "stall=3,first=1",
+        "bad-range,first=2",
+        "short,every=6",
+        "long,first=2",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let url = fault_url(&base, &format!("t{i}"), spec, FIXTURE);
+        let got = read_all(source(&url, quick(4)), FIXTURE).await;
+        assert_eq!(got, Ok(windows), "{spec}");
+        // The same fault without retries fails: the fault was really there.
+        let url = fault_url(&base, &format!("t{i}-once"), spec, FIXTURE);
+        let got = read_all(source(&url, quick(1)), FIXTURE).await;
+        assert!(got.is_err(), "{spec}: no fault was injected ({got:?})");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn persistent_faults_give_one_clear_error() {
+    let base = fault_server().await;
+    for (i, (spec, needles)) in [
+        ("status=503", &["gave up after 4 attempts", "HTTP 503"][..]),
+        ("status=404", &["HTTP 404", "check the URL"][..]),
+        ("status=416", &["HTTP 416", "mishandles Range"][..]),
+        ("drop", &["gave up after 4 attempts", "request failed"][..]),
+        (
+            "truncate",
+            &["gave up after 4 attempts", "request failed"][..],
+        ),
+        ("stall=5", &["gave up after 4 attempts", "stalled"][..]),
+        ("bad-range", &["gave up", "other bytes than asked"][..]),
+        ("short", &["gave up", "Content-Length"][..]),
+        ("long", &["gave up", "Content-Length"][..]),
+        ("gzip", &["content-encoded", "turn off gzip"][..]),
+        (
+            "ignore-range",
+            &["ignores Range", "supports HTTP Range"][..],
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let url = fault_url(&base, &format!("p{i}"), spec, FIXTURE);
+        let err = read_all(source(&url, quick(4)), FIXTURE)
+            .await
+            .expect_err(spec);
+        for needle in *needles {
+            assert!(err.contains(needle), "{spec}: {err:?} lacks {needle:?}");
+        }
+        assert!(!err.contains('\n'), "{spec}: not one line: {err:?}");
+    }
+}
+
+/// HTTP requests a clean open of `id` makes (each cache request is one range GET).
+async fn requests_to_open(base: &str, id: &str) -> u64 {
+    let url = format!("{base}/data/{}", file_of(id));
+    let cache = open_cache(source(&url, quick(1)));
+    Recording::open(
+        cache.clone() as Rc<dyn RangeSource>,
+        &common::overrides_for(&fixture(id)),
+    )
+    .await
+    .expect("clean open");
+    cache.stats().requests
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_file_that_changes_is_reported_and_never_mixed() {
+    let base = fault_server().await;
+    let opened_after = requests_to_open(&base, FIXTURE).await;
+    let fx = fixture(FIXTURE);
+    for (i, other) in [Some(file_of(OTHER)), None].iter().enumerate() {
+        // The new version appears a few requests into reading windows.
+        let mut spec = format!("change-after={}", opened_after + 3);
+        if let Some(other) = other {
+            spec.push_str(&format!(",other={other}"));
+        }
+        let url = fault_url(&base, &format!("c{i}"), &spec, FIXTURE);
+        let cache = open_cache(source(&url, quick(4)));
+        let rec = Recording::open(cache as Rc<dyn RangeSource>, &common::overrides_for(&fx))
+            .await
+            .expect("opens before the change");
+        let (mut read, mut changed) = (0, 0);
+        for (window, want) in windows_of(&fx) {
+            // Every window is either h5py's (bytes of the first version) or an error.
+            match checked_window(&rec, window, &want).await {
+                Ok(()) => read += 1,
+                Err(e) => {
+                    assert!(
+                        e.contains("the file changed while it was being read")
+                            && e.contains("reopen it"),
+                        "{spec}: {e}"
+                    );
+                    changed += 1;
+                }
+            }
+        }
+        assert!(
+            read > 0 && changed > 0,
+            "{spec}: {read} read, {changed} changed"
+        );
+        // Reopened, the session reads the new version consistently.
+        let cache = open_cache(source(&url, quick(4)));
+        let reopened = Recording::open(cache as Rc<dyn RangeSource>, &Default::default()).await;
+        assert!(reopened.is_ok(), "{spec}: reopen failed");
+        if other.is_some() {
+            let want = fixture(OTHER);
+            let rec = reopened.expect("reopened");
+            assert_eq!(Some(rec.events as i64), want["info"]["events"].as_i64());
+            for (window, w) in windows_of(&want).into_iter().take(5) {
+                checked_window(&rec, window, &w).await.expect("new version");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ignore_range_reads_small_files_whole_or_says_why_not() {
+    let base = fault_server().await;
+    let file = file_of(FIXTURE);
+    let on_disk = std::fs::metadata(common::fixtures_dir().join(&file))
+        .expect("fixture on disk")
+        .len();
+    let url = fault_url(&base, "w1", "ignore-range", FIXTURE);
+    let src = source(&url, quick(4)).with_whole_file_limit(SUGGESTED_WHOLE_FILE_LIMIT);
+    let received = src.received();
+    let n = read_all(src, FIXTURE).await.expect("read whole");
+    assert_eq!(n, windows_of(&fixture(FIXTURE)).len());
+    assert_eq!(
+        received.get(),
+        on_disk,
+        "one whole-file download, then memory"
+    );
+
+    let limit = on_disk / 2;
+    let src = source(&url, quick(4)).with_whole_file_limit(limit);
+    let err = read_all(src, FIXTURE).await.expect_err("too large");
+    assert!(
+        err.contains("ignores Range") && err.contains(&format!("over the {limit}-byte limit")),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_load_shows_progress_and_stops_when_dropped() {
+    let base = fault_server().await;
+    let fx = fixture(FIXTURE);
+    let (window, want) = windows_of(&fx).into_iter().nth(3).expect("a window");
+
+    // 100 kB/s: the open and the window take seconds; progress must move meanwhile.
+    let url = fault_url(&base, "s1", "slow=100000", FIXTURE);
+    let src = source(&url, quick(4));
+    let received = src.received();
+    let done = Cell::new(false);
+    let load = async {
+        let cache = open_cache(src);
+        let rec = Recording::open(cache as Rc<dyn RangeSource>, &common::overrides_for(&fx))
+            .await
+            .map_err(|e| e.to_string())?;
+        let out = checked_window(&rec, window, &want).await;
+        done.set(true);
+        out
+    };
+    let watch = async {
+        let mut seen = vec![received.get()];
+        while !done.get() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let now = received.get();
+            if now != *seen.last().unwrap_or(&0) {
+                seen.push(now);
+            }
+        }
+        seen
+    };
+    let (result, seen) = futures::join!(load, watch);
+    assert_eq!(result, Ok(()));
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert!(seen.len() >= 5, "progress moved only {} times", seen.len());
+
+    // 20 kB/s: dropping the load (here by a timeout) ends the transfer.
+    let url = fault_url(&base, "s2", "slow=20000", FIXTURE);
+    let src = source(&url, quick(4));
+    let received = src.received();
+    let load = async {
+        let cache = open_cache(src);
+        Recording::open(cache as Rc<dyn RangeSource>, &common::overrides_for(&fx))
+            .await
+            .map(|_| ())
+    };
+    let outcome = tokio::time::timeout(Duration::from_millis(1000), load).await;
+    assert!(outcome.is_err(), "the slow open finished unexpectedly");
+    let at_drop = received.get();
+    assert!(at_drop > 0, "nothing was received before the drop");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        received.get(),
+        at_drop,
+        "bytes kept arriving after the drop"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn fault_routes_exist_only_when_asked_for() {
+    let get = |url: String| async move {
+        let resp = reqwest::get(url).await.expect("server answers");
+        (
+            resp.status().as_u16(),
+            resp.text().await.unwrap_or_default(),
+        )
+    };
+    let file = file_of(FIXTURE);
+    let opts = ServeOptions {
+        port: 0,
+        data_dir: Some(common::fixtures_dir()),
+        ..Default::default()
+    };
+    let (addr, _task) = spawn_for_tests(opts).await.expect("server starts");
+    let (status, text) = get(format!("http://{addr}/faults/status=503/data/{file}")).await;
+    assert_eq!(status, 404);
+    assert!(text.contains("--faults"), "{text}");
+
+    let base = fault_server().await;
+    let (status, text) = get(format!("{base}/faults/frobnicate/data/{file}")).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("unknown fault"), "{text}");
+    let (status, _) = get(format!("{base}/faults/status=503/data/{file}")).await;
+    assert_eq!(status, 503);
+    let (status, _) = get(format!("{base}/faults/status=503/{file}")).await;
+    assert_eq!(status, 404, "the file must follow data/");
+    // The other version's file stays inside the data directory too.
+    let (status, _) = get(format!(
+        "{base}/faults/change-after=0,other=%2e%2e%2fREADME.md/data/{file}"
+    ))
+    .await;
+    assert_eq!(status, 403);
+}

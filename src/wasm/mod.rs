@@ -11,6 +11,7 @@ mod frame;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures::channel::oneshot;
 use js_sys::{Function, Promise, Uint32Array};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -56,6 +57,21 @@ struct Shared {
     generation: u64,
     session: Option<Rc<Session>>,
     frame: Frame,
+    /// Dropped when the running open or window is cancelled or superseded: the read is then
+    /// dropped at once, which aborts its fetches (instead of letting them run to the end).
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// Runs `work` until it ends or its stop signal fires (resolving to `null` then).
+async fn unless_stopped<F>(work: F, stop: oneshot::Receiver<()>) -> Result<JsValue, JsValue>
+where
+    F: std::future::Future<Output = Result<JsValue, JsValue>>,
+{
+    let work = std::pin::pin!(work);
+    match futures::future::select(work, stop).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(_) => Ok(JsValue::NULL),
+    }
 }
 
 /// The viewer's engine: at most one open recording and the frame of its last window.
@@ -97,11 +113,10 @@ impl Viewer {
         if let Err(msg) = check_url(&url) {
             return Promise::reject(&js_sys::Error::new(&msg).into());
         }
-        self.open(
-            Box::new(FetchSource::new(url)),
-            camera,
-            first_window(from, dt),
-        )
+        // A server that ignores Range still works for small files (read whole, kept in memory).
+        let source =
+            FetchSource::new(url).with_whole_file_limit(crate::source::SUGGESTED_WHOLE_FILE_LIMIT);
+        self.open(Box::new(source), camera, first_window(from, dt))
     }
 
     /// Opens a local file (or any Blob): only the byte ranges needed are read, nothing is
@@ -140,9 +155,11 @@ impl Viewer {
                 return Promise::reject(&js_sys::Error::new(&msg).into())
             }
         };
+        let (stop_tx, stop) = oneshot::channel();
         let (generation, session) = {
             let mut shared = self.shared.borrow_mut();
             shared.generation += 1;
+            shared.stop = Some(stop_tx);
             shared.frame.clear(window.from);
             (shared.generation, shared.session.clone())
         };
@@ -150,11 +167,12 @@ impl Viewer {
             return Promise::reject(&js_sys::Error::new("no recording is open").into());
         };
         let shared = self.shared.clone();
-        future_to_promise(async move {
+        let read = async move {
             read_window(shared, generation, session, window, progress)
                 .await
                 .map_err(|msg| js_sys::Error::new(&msg).into())
-        })
+        };
+        future_to_promise(unless_stopped(read, stop))
     }
 
     /// The event-rate curve from sampled timestamps, for recordings without a millisecond
@@ -230,7 +248,9 @@ impl Viewer {
 
     /// Stops whatever is being read (its promise resolves to `null`).
     pub fn cancel(&self) {
-        self.shared.borrow_mut().generation += 1;
+        let mut shared = self.shared.borrow_mut();
+        shared.generation += 1;
+        shared.stop = None;
     }
 
     /// Network accounting since the recording was opened, as JSON: requests, bytes, rounds,
@@ -305,27 +325,32 @@ impl Viewer {
         camera: Option<String>,
         first: Option<FirstWindow>,
     ) -> Promise {
+        let (stop_tx, stop) = oneshot::channel();
         let generation = {
             let mut shared = self.shared.borrow_mut();
             shared.generation += 1;
+            shared.stop = Some(stop_tx);
             shared.session = None;
             shared.frame = Frame::default();
             shared.generation
         };
         let shared = self.shared.clone();
-        future_to_promise(async move {
-            let session = open_session(source, camera, first)
-                .await
-                .map_err(|msg| JsValue::from(js_sys::Error::new(&msg)))?;
-            let mut shared = shared.borrow_mut();
-            if shared.generation != generation {
-                return Ok(JsValue::NULL);
-            }
-            let info = session.info.to_string();
-            shared.frame = Frame::new(session.summary.width, session.summary.height);
-            shared.session = Some(Rc::new(session));
-            Ok(JsValue::from_str(&info))
-        })
+        future_to_promise(unless_stopped(
+            async move {
+                let session = open_session(source, camera, first)
+                    .await
+                    .map_err(|msg| JsValue::from(js_sys::Error::new(&msg)))?;
+                let mut shared = shared.borrow_mut();
+                if shared.generation != generation {
+                    return Ok(JsValue::NULL);
+                }
+                let info = session.info.to_string();
+                shared.frame = Frame::new(session.summary.width, session.summary.height);
+                shared.session = Some(Rc::new(session));
+                Ok(JsValue::from_str(&info))
+            },
+            stop,
+        ))
     }
 }
 

@@ -87,7 +87,8 @@ pub async fn first_rows_at_or_after(
         }
         probes.sort_unstable();
         probes.dedup();
-        let pieces = read_pieces_i64(&rec.file, &rec.columns.t, &probes).await?;
+        let t = &rec.columns.t;
+        let pieces = read_pieces_i64(&rec.file, &t.ds, t.field, &probes).await?;
         for s in searches.iter_mut().filter(|s| s.found.is_none()) {
             for (first, values) in &pieces {
                 let (Some(&head), Some(&tail)) = (values.first(), values.last()) else {
@@ -116,7 +117,7 @@ pub async fn first_rows_at_or_after(
         .map(|s| {
             s.found.ok_or_else(|| EventsError::BadColumn {
                 what: rec.what().to_string(),
-                path: rec.columns.t.path.clone(),
+                path: rec.paths.t.clone(),
                 reason: "timestamps are not sorted; cannot search them".into(),
             })
         })

@@ -35,25 +35,21 @@ pub struct Columns {
 }
 
 impl Columns {
-    /// The columns' datasets (MVSEC and Prophesee name one dataset four times).
-    pub fn all(&self) -> [&DatasetInfo; 4] {
-        [&self.x.ds, &self.y.ds, &self.t.ds, &self.p.ds]
-    }
-
-    /// Each column's dataset and field, in the order x, y, t, p.
-    pub fn fields(&self) -> [(&DatasetInfo, Field); 4] {
-        [&self.x, &self.y, &self.t, &self.p].map(|c| (&c.ds, c.field))
-    }
-
-    /// The distinct datasets behind the columns, in column order.
-    pub fn datasets(&self) -> Vec<&DatasetInfo> {
+    /// The distinct datasets behind the columns, in column order (MVSEC and Prophesee keep
+    /// all four columns in one dataset).
+    pub fn all(&self) -> Vec<&DatasetInfo> {
         let mut out: Vec<&DatasetInfo> = Vec::new();
-        for d in self.all() {
+        for d in [&self.x.ds, &self.y.ds, &self.t.ds, &self.p.ds] {
             if !out.iter().any(|o| o.path == d.path) {
                 out.push(d);
             }
         }
         out
+    }
+
+    /// Each column's dataset and field, in the order x, y, t, p.
+    pub fn fields(&self) -> [(&DatasetInfo, Field); 4] {
+        [&self.x, &self.y, &self.t, &self.p].map(|c| (&c.ds, c.field))
     }
 }
 
@@ -142,7 +138,7 @@ impl Recording {
         let ms_index = opt(&paths.ms_index);
         // One warm-up, two rounds: index roots, then the level below and the whole ms table.
         let small_table = ms_index.as_ref().filter(|d| d.rows() <= MS_TABLE_READ_ROWS);
-        prefetch_top(&file, &columns.datasets(), small_table.as_slice()).await?;
+        prefetch_top(&file, &columns.all(), small_table.as_slice()).await?;
         let ms_table = match small_table {
             Some(d) => Some(read_rows_i64(&file, &[(d, 0..d.rows())]).await?.remove(0)),
             None => None,
@@ -192,7 +188,7 @@ impl Recording {
     /// The event columns and the time-index table, as `info` shows them.
     pub fn datasets(&self) -> Vec<crate::hdf5::DatasetSummary> {
         self.columns
-            .datasets()
+            .all()
             .into_iter()
             .chain(self.ms_index.iter())
             .map(DatasetInfo::summary)

@@ -55,39 +55,40 @@ impl Field {
             return;
         }
         out.reserve(bytes.len() / row_bytes);
-        let values = bytes
-            .chunks_exact(row_bytes)
-            .filter_map(|row| row.get(offset..offset + size));
         match self.dtype {
             ElementType::Int {
                 size,
                 signed,
-                big_endian,
+                big_endian: false,
             } => {
-                if !big_endian {
-                    // Hot path: little-endian integers, the type of nearly every event column.
-                    match (size, signed) {
-                        (1, false) => out.extend(values.map(|e| i64::from(e[0]))),
-                        (1, true) => out.extend(values.map(|e| i64::from(e[0] as i8))),
-                        (2, false) => {
-                            out.extend(values.map(|e| i64::from(u16::from_le_bytes([e[0], e[1]]))))
-                        }
-                        (2, true) => {
-                            out.extend(values.map(|e| i64::from(i16::from_le_bytes([e[0], e[1]]))))
-                        }
-                        (4, false) => out.extend(
-                            values.map(|e| i64::from(u32::from_le_bytes([e[0], e[1], e[2], e[3]]))),
-                        ),
-                        (4, true) => out.extend(
-                            values.map(|e| i64::from(i32::from_le_bytes([e[0], e[1], e[2], e[3]]))),
-                        ),
-                        // u8 values above i64::MAX do not occur in event data; they wrap.
-                        (8, _) => out.extend(values.map(|e| i64::from_le_bytes(array8(e)))),
-                        _ => {}
-                    }
-                    return;
+                // Hot path: little-endian integers, the type of nearly every event column.
+                match (size, signed) {
+                    (1, false) => push(bytes, row_bytes, offset, out, |e: [u8; 1]| i64::from(e[0])),
+                    (1, true) => push(bytes, row_bytes, offset, out, |e: [u8; 1]| {
+                        i64::from(e[0] as i8)
+                    }),
+                    (2, false) => push(bytes, row_bytes, offset, out, |e| {
+                        i64::from(u16::from_le_bytes(e))
+                    }),
+                    (2, true) => push(bytes, row_bytes, offset, out, |e| {
+                        i64::from(i16::from_le_bytes(e))
+                    }),
+                    (4, false) => push(bytes, row_bytes, offset, out, |e| {
+                        i64::from(u32::from_le_bytes(e))
+                    }),
+                    (4, true) => push(bytes, row_bytes, offset, out, |e| {
+                        i64::from(i32::from_le_bytes(e))
+                    }),
+                    // u8 values above i64::MAX do not occur in event data; they wrap.
+                    (8, _) => push(bytes, row_bytes, offset, out, i64::from_le_bytes),
+                    _ => {}
                 }
+            }
+            ElementType::Int { size, signed, .. } => {
                 let shift = 64 - 8 * u32::from(size);
+                let values = bytes
+                    .chunks_exact(row_bytes)
+                    .filter_map(|row| row.get(offset..offset + usize::from(size)));
                 out.extend(values.map(|e| {
                     let v = e.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b));
                     if signed {
@@ -99,6 +100,9 @@ impl Field {
             }
             ElementType::Float { size, big_endian } => {
                 let scale = self.scale;
+                let values = bytes
+                    .chunks_exact(row_bytes)
+                    .filter_map(|row| row.get(offset..offset + usize::from(size)));
                 out.extend(values.map(|e| {
                     let v = match (size, big_endian) {
                         (4, false) => f64::from(f32::from_le_bytes([e[0], e[1], e[2], e[3]])),
@@ -110,6 +114,28 @@ impl Field {
                 }));
             }
         }
+    }
+}
+
+/// Appends the `N`-byte value at `offset` of each row, converted by `conv`. Whole-row values
+/// (1-D columns, the common case) take a loop the compiler vectorises.
+fn push<const N: usize>(
+    bytes: &[u8],
+    row_bytes: usize,
+    offset: usize,
+    out: &mut Vec<i64>,
+    conv: impl Fn([u8; N]) -> i64,
+) {
+    let take = |e: &[u8]| <[u8; N]>::try_from(e).unwrap_or([0; N]);
+    if row_bytes == N && offset == 0 {
+        out.extend(bytes.chunks_exact(N).map(|e| conv(take(e))));
+    } else {
+        out.extend(
+            bytes
+                .chunks_exact(row_bytes)
+                .filter_map(|row| row.get(offset..offset + N))
+                .map(|e| conv(take(e))),
+        );
     }
 }
 

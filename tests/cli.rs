@@ -220,3 +220,16 @@ async fn bad_servers_fail_with_one_clear_line() {
     .await
     .expect("checks ran");
 }
+
+#[test]
+fn mvsec_opens_its_left_camera_unless_told_otherwise() {
+    let left = fixture("mvsec_gzip_left");
+    let (ok, out, err) = strobe(&["info", &path_of(&left), "--json"]);
+    assert!(ok, "{err}");
+    let got: Value = serde_json::from_str(&out).expect("JSON output");
+    assert_eq!(got["layout"], "mvsec");
+    assert_eq!(got["paths"]["t"], "/davis/left/events[:,2]");
+    assert_eq!(got["events"], left["info"]["events"]);
+    assert_eq!(got["t_first"], left["info"]["t_first"]);
+    assert_eq!(got["cameras"], serde_json::json!(["left", "right"]));
+}

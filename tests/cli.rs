@@ -25,7 +25,13 @@ fn path_of(fx: &Value) -> String {
 #[test]
 fn window_json_matches_h5py_for_every_window() {
     let mut checked = 0;
-    for id in ["dsec_append_byteshuffle", "m3ed_right", "generic"] {
+    for id in [
+        "dsec_append_byteshuffle",
+        "m3ed_right",
+        "generic",
+        "mvsec_gzip_right",
+        "prophesee_gzip",
+    ] {
         let fx = fixture(id);
         let path = path_of(&fx);
         let camera = fx["camera"]
@@ -68,6 +74,10 @@ fn info_json_matches_h5py() {
         "m3ed_left",
         "rvt",
         "generic",
+        "mvsec_gzip_left",
+        "mvsec_contiguous_right",
+        "prophesee_plain",
+        "prophesee_vlen_geometry",
     ] {
         let fx = fixture(id);
         let path = path_of(&fx);
@@ -82,10 +92,22 @@ fn info_json_matches_h5py() {
             assert_eq!(got[k], fx["info"][k], "{id} info.{k}");
         }
         assert_eq!(got["layout"], fx["layout"], "{id} layout");
-        assert!(
-            got["datasets"].as_array().map(Vec::len).unwrap_or(0) >= 4,
-            "{id}: {out}"
-        );
+        // Every column's dataset is listed (MVSEC and Prophesee keep all four in one).
+        let listed: Vec<&str> = got["datasets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["path"].as_str())
+            .collect();
+        for k in ["x", "y", "t", "p"] {
+            let column = got["paths"][k].as_str().unwrap_or_default();
+            let dataset = column.split('[').next().unwrap_or_default();
+            assert!(
+                !dataset.is_empty() && listed.contains(&dataset),
+                "{id}: {column} not in {listed:?}"
+            );
+            assert_eq!(got["paths"][k], fx["paths"][k], "{id} paths.{k}");
+        }
     }
 }
 
@@ -133,6 +155,27 @@ fn bad_local_inputs_fail_with_one_clear_line() {
     assert_one_line_error(
         &["info", &p("m3ed.h5"), "--camera", "middle"],
         "no camera middle",
+    );
+    assert_one_line_error(
+        &["info", &p("mvsec_gzip.h5"), "--camera", "middle"],
+        "this file has left, right",
+    );
+    assert_one_line_error(
+        &["info", &p("prophesee_ecf.h5")],
+        "unsupported filter 36559 (Prophesee ECF): Strobe cannot decode Prophesee's ECF codec — re-save",
+    );
+    assert_one_line_error(
+        &[
+            "window",
+            &p("mvsec_gzip.h5"),
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--t",
+            "/davis/left/events[:,4]",
+        ],
+        "has 4 columns, not 5",
     );
 }
 
@@ -202,4 +245,17 @@ async fn bad_servers_fail_with_one_clear_line() {
     })
     .await
     .expect("checks ran");
+}
+
+#[test]
+fn mvsec_opens_its_left_camera_unless_told_otherwise() {
+    let left = fixture("mvsec_gzip_left");
+    let (ok, out, err) = strobe(&["info", &path_of(&left), "--json"]);
+    assert!(ok, "{err}");
+    let got: Value = serde_json::from_str(&out).expect("JSON output");
+    assert_eq!(got["layout"], "mvsec");
+    assert_eq!(got["paths"]["t"], "/davis/left/events[:,2]");
+    assert_eq!(got["events"], left["info"]["events"]);
+    assert_eq!(got["t_first"], left["info"]["t_first"]);
+    assert_eq!(got["cameras"], serde_json::json!(["left", "right"]));
 }

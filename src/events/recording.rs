@@ -4,11 +4,12 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use super::layout::{self, LayoutKind, LayoutOverrides, LayoutPaths};
+use super::layout::{self, LayoutKind, LayoutOverrides, LayoutPaths, Part};
 use super::EventsError;
 use crate::hdf5::chunk_index::prefetch_top;
-use crate::hdf5::read::{column_type, read_rows_i64};
-use crate::hdf5::{DatasetInfo, H5File};
+use crate::hdf5::file::Object;
+use crate::hdf5::read::{check_type, column_type, read_fields_i64, read_rows_i64};
+use crate::hdf5::{DatasetInfo, Field, H5File};
 use crate::source::RangeSource;
 
 /// Millisecond tables up to this many rows (~17 minutes) are read whole at open.
@@ -17,18 +18,38 @@ const MS_TABLE_READ_ROWS: u64 = 1 << 20;
 /// Rows scanned for the sensor size when neither the file nor the layout gives it.
 const SIZE_SCAN_ROWS: u64 = 8 << 20;
 
+/// One event column: a dataset and the value of each row it holds.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub ds: DatasetInfo,
+    pub field: Field,
+}
+
 /// The four event columns.
 #[derive(Debug, Clone)]
 pub struct Columns {
-    pub x: DatasetInfo,
-    pub y: DatasetInfo,
-    pub t: DatasetInfo,
-    pub p: DatasetInfo,
+    pub x: Column,
+    pub y: Column,
+    pub t: Column,
+    pub p: Column,
 }
 
 impl Columns {
-    pub fn all(&self) -> [&DatasetInfo; 4] {
-        [&self.x, &self.y, &self.t, &self.p]
+    /// The distinct datasets behind the columns, in column order (MVSEC and Prophesee keep
+    /// all four columns in one dataset).
+    pub fn all(&self) -> Vec<&DatasetInfo> {
+        let mut out: Vec<&DatasetInfo> = Vec::new();
+        for d in [&self.x.ds, &self.y.ds, &self.t.ds, &self.p.ds] {
+            if !out.iter().any(|o| o.path == d.path) {
+                out.push(d);
+            }
+        }
+        out
+    }
+
+    /// Each column's dataset and field, in the order x, y, t, p.
+    pub fn fields(&self) -> [(&DatasetInfo, Field); 4] {
+        [&self.x, &self.y, &self.t, &self.p].map(|c| (&c.ds, c.field))
     }
 }
 
@@ -86,10 +107,16 @@ impl Recording {
         let held = file.objects_held().await;
         let early: Vec<DatasetInfo> = layout::detect(&file, &held, overrides)
             .map(|(_, p)| {
-                [&p.x, &p.y, &p.t, &p.p]
-                    .iter()
-                    .filter_map(|path| layout::dataset_at(&held, path).cloned())
-                    .collect()
+                let mut found: Vec<DatasetInfo> = Vec::new();
+                for path in [&p.x, &p.y, &p.t, &p.p] {
+                    let at = layout::split_part(path).0;
+                    if let Some(d) = layout::dataset_at(&held, at) {
+                        if !found.iter().any(|f| f.path == d.path) {
+                            found.push(d.clone());
+                        }
+                    }
+                }
+                found
             })
             .unwrap_or_default();
         let early_refs: Vec<&DatasetInfo> = early.iter().collect();
@@ -99,29 +126,13 @@ impl Recording {
         warmed?;
         let (layout, paths) = layout::detect(&file, &objects, overrides)?;
         let get = |p: &str| layout::dataset_at(&objects, p).cloned();
-        let need = |p: &str| {
-            get(p).ok_or_else(|| EventsError::BadColumn {
-                what: file.what().to_string(),
-                path: p.to_string(),
-                reason: "no such dataset".into(),
-            })
-        };
+        let t_scale = layout.float_t_scale();
         let columns = Columns {
-            x: need(&paths.x)?,
-            y: need(&paths.y)?,
-            t: need(&paths.t)?,
-            p: need(&paths.p)?,
+            x: column(&file, &objects, &paths.x, 1.0)?,
+            y: column(&file, &objects, &paths.y, 1.0)?,
+            t: column(&file, &objects, &paths.t, t_scale)?,
+            p: column(&file, &objects, &paths.p, 1.0)?,
         };
-        for ds in columns.all() {
-            column_type(&file, ds)?;
-            if ds.shape.is_empty() {
-                return Err(EventsError::BadColumn {
-                    what: file.what().to_string(),
-                    path: ds.path.clone(),
-                    reason: "is a scalar, not an event column".into(),
-                });
-            }
-        }
         let events = columns.all().iter().map(|d| d.rows()).min().unwrap_or(0);
         let opt = |p: &Option<String>| p.as_deref().and_then(get);
         let ms_index = opt(&paths.ms_index);
@@ -157,7 +168,8 @@ impl Recording {
         if self.layout != LayoutKind::M3ed || self.events == 0 {
             return Ok(0);
         }
-        let first = read_rows_i64(&self.file, &[(&self.columns.t, 0..1)]).await?;
+        let t = &self.columns.t;
+        let first = read_fields_i64(&self.file, &[(&t.ds, t.field, 0..1)]).await?;
         Ok(first[0].first().copied().unwrap_or(0))
     }
 
@@ -177,8 +189,7 @@ impl Recording {
     pub fn datasets(&self) -> Vec<crate::hdf5::DatasetSummary> {
         self.columns
             .all()
-            .iter()
-            .copied()
+            .into_iter()
             .chain(self.ms_index.iter())
             .map(DatasetInfo::summary)
             .collect()
@@ -188,16 +199,19 @@ impl Recording {
     pub async fn summary(&self) -> Result<Summary, EventsError> {
         let n = self.events;
         let t = &self.columns.t;
-        let mut requests: Vec<(&DatasetInfo, std::ops::Range<u64>)> = Vec::new();
+        let mut requests: Vec<(&DatasetInfo, Field, std::ops::Range<u64>)> = Vec::new();
         if n > 0 {
-            requests.push((t, 0..1));
-            requests.push((t, n - 1..n));
+            requests.push((&t.ds, t.field, 0..1));
+            requests.push((&t.ds, t.field, n - 1..n));
         }
         let scalars = [&self.t_offset_ds, &self.width_ds, &self.height_ds];
         for ds in scalars.iter().copied().flatten() {
-            requests.push((ds, 0..1));
+            column_type(&self.file, ds)?;
+            if let Some(f) = Field::first(ds) {
+                requests.push((ds, f, 0..1));
+            }
         }
-        let values = read_rows_i64(&self.file, &requests).await?;
+        let values = read_fields_i64(&self.file, &requests).await?;
         let mut it = values.into_iter().map(|v| v.first().copied());
         let (t_first, t_last) = if n > 0 {
             (it.next().flatten(), it.next().flatten())
@@ -212,7 +226,10 @@ impl Recording {
             (Some(w), Some(h)) if w > 0 && h > 0 => (w as u32, h as u32),
             _ => match self.layout.known_sensor() {
                 Some(size) => size,
-                None => self.scan_sensor_size().await?,
+                None => match self.geometry_attribute().await? {
+                    Some(size) => size,
+                    None => self.scan_sensor_size().await?,
+                },
             },
         };
         Ok(Summary {
@@ -225,12 +242,22 @@ impl Recording {
         })
     }
 
+    /// Sensor size from Prophesee's root attribute `geometry` ("1280x720"), if present.
+    async fn geometry_attribute(&self) -> Result<Option<(u32, u32)>, EventsError> {
+        if self.layout != LayoutKind::Prophesee {
+            return Ok(None);
+        }
+        let text = self.file.root_attribute_text("geometry").await?;
+        Ok(text.as_deref().and_then(parse_geometry))
+    }
+
     /// Sensor size from the data: largest x and y plus one, over the first rows.
     async fn scan_sensor_size(&self) -> Result<(u32, u32), EventsError> {
         let rows = 0..self.events.min(SIZE_SCAN_ROWS);
-        let values = read_rows_i64(
+        let (x, y) = (&self.columns.x, &self.columns.y);
+        let values = read_fields_i64(
             &self.file,
-            &[(&self.columns.x, rows.clone()), (&self.columns.y, rows)],
+            &[(&x.ds, x.field, rows.clone()), (&y.ds, y.field, rows)],
         )
         .await?;
         let max = |v: &Vec<i64>| {
@@ -240,5 +267,88 @@ impl Recording {
                 .map_or(0, |m| (m + 1).clamp(0, u32::MAX as i64) as u32)
         };
         Ok((max(&values[0]), max(&values[1])))
+    }
+}
+
+/// Resolves a column path (`/events/x`, `/davis/left/events[:,2]`, `/CD/events[t]`) to its
+/// dataset and field, with a clear error for anything that is not one value per event.
+fn column(
+    file: &H5File,
+    objects: &[Object],
+    path: &str,
+    float_scale: f64,
+) -> Result<Column, EventsError> {
+    let bad = |reason: String| EventsError::BadColumn {
+        what: file.what().to_string(),
+        path: path.to_string(),
+        reason,
+    };
+    let (at, part) = layout::split_part(path);
+    let ds = layout::dataset_at(objects, at)
+        .cloned()
+        .ok_or_else(|| bad("no such dataset".into()))?;
+    if ds.shape.is_empty() {
+        return Err(bad("is a scalar, not an event column".into()));
+    }
+    let (column, member_offset, dtype) = match &part {
+        Part::Whole => (0, 0, column_type(file, &ds)?),
+        Part::Column(k) => {
+            let columns = match ds.shape.as_slice() {
+                [_, c] => *c,
+                _ => return Err(bad(format!("is not a 2-D table (shape {:?})", ds.shape))),
+            };
+            if *k >= columns {
+                return Err(bad(format!("has {columns} columns, not {}", k + 1)));
+            }
+            (*k, 0, column_type(file, &ds)?)
+        }
+        Part::Member(name) => {
+            let member = ds
+                .members
+                .iter()
+                .find(|m| &m.name == name)
+                .ok_or_else(|| bad(format!("has no numeric member {name}")))?;
+            if ds.shape.len() != 1 {
+                return Err(bad(format!(
+                    "compound records must be 1-D (shape {:?})",
+                    ds.shape
+                )));
+            }
+            let dtype = check_type(Some(member.dtype)).ok_or_else(|| {
+                bad(format!(
+                    "member {name} is not an integer or float of 1, 2, 4 or 8 bytes"
+                ))
+            })?;
+            (0, member.offset, dtype)
+        }
+    };
+    Ok(Column {
+        field: Field {
+            column,
+            member_offset,
+            dtype,
+            scale: float_scale,
+        },
+        ds,
+    })
+}
+
+/// "WIDTHxHEIGHT" (both positive) as numbers.
+fn parse_geometry(text: &str) -> Option<(u32, u32)> {
+    let (w, h) = text.trim().split_once(['x', 'X'])?;
+    let (w, h) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    (w > 0 && h > 0).then_some((w, h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_geometry;
+
+    #[test]
+    fn geometry_attribute_text() {
+        assert_eq!(parse_geometry("1280x720"), Some((1280, 720)));
+        assert_eq!(parse_geometry(" 640X480 "), Some((640, 480)));
+        assert_eq!(parse_geometry("0x720"), None);
+        assert_eq!(parse_geometry("1280"), None);
     }
 }

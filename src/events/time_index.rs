@@ -69,7 +69,8 @@ pub async fn sample_times(rec: &Recording, rows: &[u64]) -> Result<Vec<(u64, i64
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let pieces = read_pieces_i64(&rec.file, &rec.columns.t, &rows).await?;
+    let t = &rec.columns.t;
+    let pieces = read_pieces_i64(&rec.file, &t.ds, t.field, &rows).await?;
     let mut samples = Vec::new();
     for (first, values) in &pieces {
         let (Some(&head), Some(&tail)) = (values.first(), values.last()) else {
@@ -123,7 +124,8 @@ pub async fn first_rows_at_or_after(
         }
         probes.sort_unstable();
         probes.dedup();
-        let pieces = read_pieces_i64(&rec.file, &rec.columns.t, &probes).await?;
+        let t = &rec.columns.t;
+        let pieces = read_pieces_i64(&rec.file, &t.ds, t.field, &probes).await?;
         for s in searches.iter_mut().filter(|s| s.found.is_none()) {
             for (first, values) in &pieces {
                 let (Some(&head), Some(&tail)) = (values.first(), values.last()) else {
@@ -152,7 +154,7 @@ pub async fn first_rows_at_or_after(
         .map(|s| {
             s.found.ok_or_else(|| EventsError::BadColumn {
                 what: rec.what().to_string(),
-                path: rec.columns.t.path.clone(),
+                path: rec.paths.t.clone(),
                 reason: "timestamps are not sorted; cannot search them".into(),
             })
         })

@@ -6,7 +6,7 @@ use super::recording::Recording;
 use super::time_index::{candidate_rows, first_rows_at_or_after};
 use super::EventsError;
 use crate::hdf5::chunk_index::locate;
-use crate::hdf5::read::{fetch_pieces, read_rows_i64};
+use crate::hdf5::read::{fetch_pieces, read_fields_i64};
 use crate::hdf5::DatasetInfo;
 
 /// Rows read per batch: ~9 MB of decoded events, whatever the window's length.
@@ -49,11 +49,25 @@ pub struct WindowDigest {
     pub to: i64,
     pub events: u64,
     pub first_index: u64,
+    #[serde(serialize_with = "exact_int")]
     pub sum_x: i128,
+    #[serde(serialize_with = "exact_int")]
     pub sum_y: i128,
+    #[serde(serialize_with = "exact_int")]
     pub sum_t: i128,
+    #[serde(serialize_with = "exact_int")]
     pub sum_p: i128,
     pub positive: u64,
+}
+
+/// A sum as a JSON number while it fits in `i64`, else as its decimal string: MVSEC's `t`
+/// (µs since 1970) summed over a few thousand events already exceeds it, and JSON readers
+/// (serde_json's `Value`, JavaScript) cannot hold such numbers exactly.
+fn exact_int<S: serde::Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+    match i64::try_from(*v) {
+        Ok(n) => s.serialize_i64(n),
+        Err(_) => s.collect_str(v),
+    }
 }
 
 impl WindowDigest {
@@ -249,11 +263,17 @@ async fn prefetch_rows(rec: &Recording, start: u64, end: u64) -> Result<(), Even
     if start >= end {
         return Ok(());
     }
-    let requests: Vec<(&DatasetInfo, std::ops::Range<u64>)> =
-        rec.columns.all().iter().map(|d| (*d, start..end)).collect();
+    let requests: Vec<(&DatasetInfo, u64, std::ops::Range<u64>)> = rec
+        .columns
+        .fields()
+        .iter()
+        .map(|(d, f)| (*d, f.column, start..end))
+        .collect();
     let located = locate(&rec.file, &requests).await?;
     let mut pieces: Vec<&crate::hdf5::chunk_index::Piece> = located.iter().flatten().collect();
-    pieces.sort_by_key(|p| p.first_row);
+    pieces.sort_by_key(|p| (p.first_row, p.disk_range()));
+    // Columns of one dataset (compound records, a row-chunked table) share their pieces.
+    pieces.dedup_by_key(|p| (p.first_row, p.disk_range()));
     let mut budget = 0;
     pieces.retain(|p| {
         budget += p.disk_range().map_or(0, |r| r.len());
@@ -267,9 +287,13 @@ type ColumnRows = (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
 
 /// Rows `[start, end)` of the four columns: one index walk and one fetch round for all.
 async fn read_columns(rec: &Recording, start: u64, end: u64) -> Result<ColumnRows, EventsError> {
-    let requests: Vec<(&DatasetInfo, std::ops::Range<u64>)> =
-        rec.columns.all().iter().map(|d| (*d, start..end)).collect();
-    let mut out = read_rows_i64(&rec.file, &requests).await?;
+    let requests: Vec<(&DatasetInfo, crate::hdf5::Field, std::ops::Range<u64>)> = rec
+        .columns
+        .fields()
+        .iter()
+        .map(|(d, f)| (*d, *f, start..end))
+        .collect();
+    let mut out = read_fields_i64(&rec.file, &requests).await?;
     let p = out.pop().unwrap_or_default();
     let t = out.pop().unwrap_or_default();
     let y = out.pop().unwrap_or_default();

@@ -60,15 +60,17 @@ impl Piece {
     }
 }
 
-/// Pieces overlapping each request's rows, in row order.
+/// Pieces overlapping each request's rows, in row order. A request is (dataset, column,
+/// rows): the column matters only for a 2-D table chunked across its columns (h5py's
+/// `chunks=True` does that to MVSEC's N×4 table), where it picks the chunks holding it.
 pub async fn locate(
     file: &H5File,
-    requests: &[(&DatasetInfo, Range<u64>)],
+    requests: &[(&DatasetInfo, u64, Range<u64>)],
 ) -> Result<Vec<Vec<Piece>>, Hdf5Error> {
     let mut out: Vec<Option<Vec<Piece>>> = vec![None; requests.len()];
     let mut btree_v1 = Vec::new();
     let mut by_reader = Vec::new();
-    for (i, (ds, rows)) in requests.iter().enumerate() {
+    for (i, (ds, column, rows)) in requests.iter().enumerate() {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
         if rows.is_empty() {
             out[i] = Some(Vec::new());
@@ -92,7 +94,7 @@ pub async fn locate(
                 chunk,
                 index,
             } => {
-                check_whole_rows(file, ds, chunk)?;
+                let col0 = chunk_column_start(file, ds, chunk, *column)?;
                 if Cursor::is_undefined_offset(*index_address, file.geometry().offset_size) {
                     out[i] = Some(vec![Piece {
                         first_row: 0,
@@ -103,7 +105,7 @@ pub async fn locate(
                 }
                 match index {
                     ChunkIndexKind::BTreeV1 => {
-                        btree_v1.push((i, *ds, rows, *index_address, chunk[0]))
+                        btree_v1.push((i, *ds, rows, *index_address, chunk[0], col0))
                     }
                     ChunkIndexKind::SingleChunk {
                         filtered_size,
@@ -125,9 +127,15 @@ pub async fn locate(
                             stored,
                         }]);
                     }
-                    _ => {
-                        by_reader.push((i, *ds, rows, *index_address, chunk.clone(), index.clone()))
-                    }
+                    _ => by_reader.push((
+                        i,
+                        *ds,
+                        rows,
+                        *index_address,
+                        chunk.clone(),
+                        index.clone(),
+                        col0,
+                    )),
                 }
             }
         }
@@ -142,14 +150,15 @@ pub async fn locate(
     let storage_len = file.len();
     let ops = by_reader
         .iter()
-        .map(|(_, ds, rows, address, chunk, index)| {
+        .map(|(_, ds, rows, address, chunk, index, col0)| {
             let (ds, rows, address, index) = (*ds, rows.clone(), *address, index.clone());
+            let col0 = *col0;
             let chunk = chunk.clone();
             Box::new(move |_: &Hdf5File, meta: &MetaStorage| {
                 reader_index_entries(
                     meta,
                     ds,
-                    &rows,
+                    (&rows, col0),
                     address,
                     &chunk,
                     &index,
@@ -163,9 +172,10 @@ pub async fn locate(
         })
         .collect();
     let entries = file.resolve(ops).await;
-    for ((i, ds, _, _, chunk, index), entries) in by_reader.iter().zip(entries) {
+    for ((i, ds, _, _, chunk, index, col0), entries) in by_reader.iter().zip(entries) {
         let mut pieces: Vec<Piece> = entries?
             .into_iter()
+            .filter(|e| e.offsets.get(1).copied().unwrap_or(0) == *col0)
             .map(|e| entry_piece(file, ds, chunk, index, e))
             .collect();
         pieces.sort_by_key(|p| p.first_row);
@@ -174,22 +184,36 @@ pub async fn locate(
     Ok(out.into_iter().map(Option::unwrap_or_default).collect())
 }
 
-fn check_whole_rows(file: &H5File, ds: &DatasetInfo, chunk: &[u64]) -> Result<(), Hdf5Error> {
-    let whole = chunk.len() == ds.shape.len()
-        && !chunk.is_empty()
-        && chunk[0] > 0
-        && chunk.iter().zip(&ds.shape).skip(1).all(|(c, s)| c >= s);
-    if whole {
-        Ok(())
-    } else {
-        Err(Hdf5Error::Unsupported {
-            what: file.what().to_string(),
-            dataset: ds.path.clone(),
-            reason: format!(
-                "chunks of shape {chunk:?} split the rows of a {:?} dataset; Strobe reads row-chunked datasets only",
-                ds.shape
-            ),
-        })
+/// First column of the chunks that hold `column`: 0 for 1-D datasets and row-chunked
+/// tables; tables of higher rank must keep every dimension past the second whole.
+fn chunk_column_start(
+    file: &H5File,
+    ds: &DatasetInfo,
+    chunk: &[u64],
+    column: u64,
+) -> Result<u64, Hdf5Error> {
+    let unsupported = |reason: String| Hdf5Error::Unsupported {
+        what: file.what().to_string(),
+        dataset: ds.path.clone(),
+        reason,
+    };
+    let readable = chunk.len() == ds.shape.len()
+        && chunk.first().is_some_and(|&c| c > 0)
+        && chunk.get(1).is_none_or(|&c| c > 0)
+        && chunk.iter().zip(&ds.shape).skip(2).all(|(c, s)| c >= s);
+    if !readable {
+        return Err(unsupported(format!(
+            "chunks of shape {chunk:?} split the rows of a {:?} dataset; Strobe reads datasets chunked by rows (and by columns of a 2-D table) only",
+            ds.shape
+        )));
+    }
+    match (chunk.get(1), ds.shape.get(1)) {
+        (Some(&width), Some(&columns)) if column < columns => Ok(column / width * width),
+        (None, _) if column == 0 => Ok(0),
+        _ => Err(unsupported(format!(
+            "has no column {column} (shape {:?})",
+            ds.shape
+        ))),
     }
 }
 
@@ -232,7 +256,7 @@ fn contiguous_pieces(
 fn reader_index_entries(
     meta: &MetaStorage,
     ds: &DatasetInfo,
-    rows: &Range<u64>,
+    (rows, col0): (&Range<u64>, u64),
     address: u64,
     chunk: &[u64],
     index: &ChunkIndexKind,
@@ -250,6 +274,11 @@ fn reader_index_entries(
     let mut last = vec![0u64; chunk.len()];
     first[0] = rows.start / chunk[0];
     last[0] = rows.end.saturating_sub(1) / chunk[0];
+    if let (Some(f), Some(l), Some(&width)) = (first.get_mut(1), last.get_mut(1), chunk.get(1)) {
+        // Chunk coordinates: the one chunk column holding the requested column.
+        *f = col0 / width.max(1);
+        *l = *f;
+    }
     let bounds = Some((first.as_slice(), last.as_slice()));
     let (o, l) = (geometry.offset_size, geometry.length_size);
     match index {
@@ -318,7 +347,8 @@ fn entry_piece(
     }
 }
 
-type V1Request<'a> = (usize, &'a DatasetInfo, Range<u64>, u64, u64);
+/// (request, dataset, rows, index root, chunk rows, first column of the wanted chunks).
+type V1Request<'a> = (usize, &'a DatasetInfo, Range<u64>, u64, u64, u64);
 
 /// A node to visit: which request, where, and the level its parent says it has.
 #[derive(Clone, Copy)]
@@ -340,7 +370,7 @@ async fn walk_btree_v1(
     let mut frontier: Vec<Visit> = requests
         .iter()
         .enumerate()
-        .map(|(r, (_, _, _, root, _))| Visit {
+        .map(|(r, (_, _, _, root, _, _))| Visit {
             request: r,
             at: *root,
             level: None,
@@ -384,7 +414,7 @@ async fn walk_btree_v1(
                     reason: format!("a chunk index walk visited more than {MAX_BTREE_NODES} nodes"),
                 });
             }
-            let (_, ds, rows, _, chunk_rows) = &requests[visit.request];
+            let (_, ds, rows, _, chunk_rows, col0) = &requests[visit.request];
             let node = parse_node(file, ds, visit.at, bytes).await?;
             if visit.level.is_some_and(|l| l != node.level)
                 || usize::from(node.level) > MAX_BTREE_DEPTH
@@ -397,7 +427,7 @@ async fn walk_btree_v1(
                     ),
                 });
             }
-            let starts: Vec<(u64, u32, u32)> = node
+            let starts: Vec<(u64, u64, u32, u32)> = node
                 .keys
                 .iter()
                 .map(|k| match k {
@@ -407,17 +437,23 @@ async fn walk_btree_v1(
                         offsets,
                     } => (
                         offsets.first().copied().unwrap_or(0),
+                        // Rank-1 keys hold (row, 0); tables hold (row, column, .., 0).
+                        if offsets.len() > 2 {
+                            offsets.get(1).copied().unwrap_or(0)
+                        } else {
+                            0
+                        },
                         *chunk_size,
                         *filter_mask,
                     ),
-                    BTreeV1Key::Group { .. } => (0, 0, 0),
+                    BTreeV1Key::Group { .. } => (0, 0, 0, 0),
                 })
                 .collect();
             for (c, child) in node.children.iter().enumerate() {
-                let (lo, size, mask) = starts.get(c).copied().unwrap_or((0, 0, 0));
+                let (lo, column, size, mask) = starts.get(c).copied().unwrap_or((0, 0, 0, 0));
                 let hi = starts.get(c + 1).map_or(u64::MAX, |s| s.0);
                 if node.level == 0 {
-                    if lo < rows.end && lo + chunk_rows > rows.start {
+                    if lo < rows.end && lo + chunk_rows > rows.start && column == *col0 {
                         let bytes = ByteRange::at(*child, u64::from(size));
                         out[visit.request].push(Piece {
                             first_row: lo,

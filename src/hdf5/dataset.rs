@@ -58,9 +58,20 @@ pub struct DatasetSummary {
     pub path: String,
     pub dtype: Option<String>,
     pub shape: Vec<u64>,
+    /// Members of a compound record (Prophesee's `{x, y, p, t}`), empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
     pub layout: String,
     pub chunks: Option<Vec<u64>>,
     pub filters: Vec<String>,
+}
+
+/// A numeric member of a compound record: its name, byte offset in the record and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    pub offset: usize,
+    pub dtype: ElementType,
 }
 
 /// A dataset as the read path sees it.
@@ -69,8 +80,10 @@ pub struct DatasetInfo {
     pub path: String,
     pub shape: Vec<u64>,
     pub max_shape: Option<Vec<u64>>,
-    /// `None` for types events are never stored as (strings, compounds, ...).
+    /// `None` for types events are never stored as whole (strings, compounds, ...).
     pub dtype: Option<ElementType>,
+    /// Numeric members of a compound record type, empty for other types.
+    pub members: Vec<Member>,
     pub element_size: usize,
     pub layout: DataLayout,
     pub filters: Vec<FilterStep>,
@@ -83,6 +96,7 @@ impl DatasetInfo {
         let mut shape = None;
         let mut max_shape = None;
         let mut dtype = None;
+        let mut members = Vec::new();
         let mut element_size = 0;
         let mut layout = None;
         let mut filters = Vec::new();
@@ -95,6 +109,7 @@ impl DatasetInfo {
                 HdfMessage::Datatype(t) => {
                     element_size = t.size as usize;
                     dtype = element_type(&t.datatype);
+                    members = compound_members(&t.datatype);
                 }
                 HdfMessage::DataLayout(l) => layout = Some(l.layout.clone()),
                 HdfMessage::FilterPipeline(p) => {
@@ -125,6 +140,7 @@ impl DatasetInfo {
             shape,
             max_shape,
             dtype,
+            members,
             element_size,
             layout,
             filters,
@@ -142,6 +158,18 @@ impl DatasetInfo {
         self.element_size * per_row.max(1) as usize
     }
 
+    /// Bytes of one row of a decoded piece: a chunk of a table chunked across its columns
+    /// holds only the chunk's columns of each row.
+    pub fn piece_row_bytes(&self) -> usize {
+        match &self.layout {
+            DataLayout::Chunked { chunk, .. } => {
+                let per_row: u64 = chunk.iter().skip(1).product();
+                self.element_size * per_row.max(1) as usize
+            }
+            _ => self.row_bytes(),
+        }
+    }
+
     pub fn is_scalar(&self) -> bool {
         self.shape.is_empty()
     }
@@ -151,6 +179,11 @@ impl DatasetInfo {
             path: self.path.clone(),
             dtype: self.dtype.map(|t| t.numpy()),
             shape: self.shape.clone(),
+            members: self
+                .members
+                .iter()
+                .map(|m| format!("{}: {}", m.name, m.dtype.numpy()))
+                .collect(),
             layout: self.layout.describe(),
             chunks: match &self.layout {
                 DataLayout::Chunked { chunk, .. } => Some(chunk.clone()),
@@ -190,6 +223,24 @@ fn element_type(datatype: &Datatype) -> Option<ElementType> {
     }
 }
 
+/// Numeric members of a compound type (members of other types are left out: events never
+/// need them).
+fn compound_members(datatype: &Datatype) -> Vec<Member> {
+    match datatype {
+        Datatype::Compound { fields, .. } => fields
+            .iter()
+            .filter_map(|f| {
+                Some(Member {
+                    name: f.name.clone(),
+                    offset: f.byte_offset as usize,
+                    dtype: element_type(&f.datatype)?,
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Common names of registered HDF5 filters, for messages and `info`.
 pub fn filter_name(id: u16) -> &'static str {
     match id {
@@ -208,7 +259,7 @@ pub fn filter_name(id: u16) -> &'static str {
         32015 => "zstd",
         32017 => "sz",
         32026 => "blosc2",
-        36559 => "ecf (Prophesee)",
+        36559 => "Prophesee ECF",
         _ => "unknown",
     }
 }

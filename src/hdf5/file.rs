@@ -282,6 +282,23 @@ impl H5File {
         Ok(objects)
     }
 
+    /// The text of a string attribute of the root group (Prophesee's `geometry` =
+    /// "1280x720"), fixed or variable length; `None` when absent or not a string.
+    pub async fn root_attribute_text(&self, name: &str) -> Result<Option<String>, Hdf5Error> {
+        let offset_size = self.geometry.offset_size;
+        let op = Box::new(move |r: &Hdf5File, _: &MetaStorage| {
+            // Missing bytes are retried by `resolve`; any other failure means "no such text".
+            let text = r
+                .root_group()
+                .and_then(|g| g.attribute(name))
+                .and_then(|a| a.read_vlen_string(&[], offset_size))
+                .ok()
+                .map(|t| t.trim_end_matches(['\0', ' ']).to_string());
+            Ok(text)
+        }) as Op<'_, Option<String>>;
+        self.resolve(vec![op]).await.pop().unwrap_or(Ok(None))
+    }
+
     /// Bytes of a range (HDF5 address) if the cache holds them: no I/O.
     pub fn cached(&self, range: ByteRange) -> Option<bytes::Bytes> {
         let base = self.geometry.base;

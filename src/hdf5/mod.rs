@@ -6,13 +6,15 @@
 pub mod chunk_index;
 pub mod dataset;
 mod error;
+pub mod field;
 pub mod file;
 pub mod filters;
 pub mod layout;
 mod meta_storage;
 pub mod read;
 
-pub use dataset::{DatasetInfo, DatasetSummary, ElementType};
+pub use dataset::{DatasetInfo, DatasetSummary, ElementType, Member};
 pub use error::Hdf5Error;
+pub use field::Field;
 pub use file::H5File;
 pub use layout::{ChunkIndexKind, DataLayout};

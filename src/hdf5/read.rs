@@ -4,8 +4,11 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
+use std::collections::HashMap;
+
 use super::chunk_index::{locate, Piece, Stored};
 use super::dataset::{DatasetInfo, ElementType};
+use super::field::Field;
 use super::file::H5File;
 use super::filters::decode_chunk;
 use super::Hdf5Error;
@@ -38,7 +41,7 @@ pub fn decode_piece(
     piece: &Piece,
     stored: Option<Bytes>,
 ) -> Result<Vec<u8>, Hdf5Error> {
-    let row_bytes = ds.row_bytes() as u64;
+    let row_bytes = ds.piece_row_bytes() as u64;
     let rows_inside = piece.rows.min(ds.rows().saturating_sub(piece.first_row));
     let want = rows_inside * row_bytes;
     let full = piece.rows * row_bytes;
@@ -97,17 +100,72 @@ pub async fn read_rows_i64(
     file: &H5File,
     requests: &[(&DatasetInfo, Range<u64>)],
 ) -> Result<Vec<Vec<i64>>, Hdf5Error> {
-    let located = locate(file, requests).await?;
-    let all: Vec<&Piece> = located.iter().flatten().collect();
-    let mut stored = fetch_pieces(file, &all).await?.into_iter();
+    let fields = requests
+        .iter()
+        .map(|(ds, rows)| Ok((*ds, first_field(file, ds)?, rows.clone())))
+        .collect::<Result<Vec<_>, Hdf5Error>>()?;
+    read_fields_i64(file, &fields).await
+}
+
+/// Reads one field of rows of several datasets: one index walk and one fetch round for all.
+/// A piece that several requests need (the four members of Prophesee's compound records, say)
+/// is fetched and decoded once.
+pub async fn read_fields_i64(
+    file: &H5File,
+    requests: &[(&DatasetInfo, Field, Range<u64>)],
+) -> Result<Vec<Vec<i64>>, Hdf5Error> {
+    let spans: Vec<_> = requests
+        .iter()
+        .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
+        .collect();
+    let located = locate(file, &spans).await?;
+    // Each distinct piece once, with how many requests use it.
+    let key = |ds: &DatasetInfo, p: &Piece| (ds.path.clone(), p.first_row, p.disk_range());
+    let mut uses: HashMap<_, usize> = HashMap::new();
+    let mut distinct: Vec<(_, &Piece)> = Vec::new();
+    for ((ds, ..), pieces) in requests.iter().zip(&located) {
+        for p in pieces {
+            let k = key(ds, p);
+            let n = uses.entry(k.clone()).or_insert(0);
+            if *n == 0 {
+                distinct.push((k, p));
+            }
+            *n += 1;
+        }
+    }
+    let to_fetch: Vec<&Piece> = distinct.iter().map(|(_, p)| *p).collect();
+    let fetched = fetch_pieces(file, &to_fetch).await?;
+    let mut stored: HashMap<_, Option<Bytes>> =
+        distinct.into_iter().map(|(k, _)| k).zip(fetched).collect();
+    // Decoded pieces kept only while another request still needs them.
+    let mut decoded: HashMap<_, std::rc::Rc<Vec<u8>>> = HashMap::new();
     let mut out = Vec::with_capacity(requests.len());
-    for ((ds, rows), pieces) in requests.iter().zip(&located) {
+    for ((ds, field, rows), pieces) in requests.iter().zip(&located) {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
-        let dtype = column_type(file, ds)?;
+        let (row_bytes, offset) = field.placement(ds);
         let mut values = Vec::with_capacity((rows.end - rows.start) as usize);
         for piece in pieces {
-            let bytes = decode_piece(file, ds, piece, stored.next().flatten())?;
-            let row_bytes = ds.row_bytes();
+            let k = key(ds, piece);
+            let left = uses.get_mut(&k).map_or(0, |n| {
+                *n = n.saturating_sub(1);
+                *n
+            });
+            let bytes = match decoded.get(&k) {
+                Some(b) => b.clone(),
+                None => {
+                    let raw = if left > 0 {
+                        stored.get(&k).cloned().flatten()
+                    } else {
+                        stored.remove(&k).flatten()
+                    };
+                    std::rc::Rc::new(decode_piece(file, ds, piece, raw)?)
+                }
+            };
+            if left > 0 {
+                decoded.insert(k, bytes.clone());
+            } else {
+                decoded.remove(&k);
+            }
             let held = (bytes.len() / row_bytes.max(1)) as u64;
             let lo = rows.start.max(piece.first_row) - piece.first_row;
             let hi = rows
@@ -116,8 +174,10 @@ pub async fn read_rows_i64(
                 .saturating_sub(piece.first_row);
             if lo < hi {
                 // Convert only the rows asked for, straight into the column.
-                let span = &bytes[lo as usize * row_bytes..hi as usize * row_bytes];
-                extend_i64(dtype, span, row_bytes, &mut values);
+                let span = bytes
+                    .get(lo as usize * row_bytes..hi as usize * row_bytes)
+                    .unwrap_or_default();
+                field.extend(span, row_bytes, offset, &mut values);
             }
         }
         if values.len() as u64 != rows.end - rows.start {
@@ -128,139 +188,63 @@ pub async fn read_rows_i64(
     Ok(out)
 }
 
+/// The first element of each row of `ds`, or a clear error for types events never use.
+fn first_field(file: &H5File, ds: &DatasetInfo) -> Result<Field, Hdf5Error> {
+    column_type(file, ds)?;
+    Field::first(ds).ok_or_else(|| unsupported_type(file, ds))
+}
+
 /// The element type of a column, or a clear error for types events never use.
 pub fn column_type(file: &H5File, ds: &DatasetInfo) -> Result<ElementType, Hdf5Error> {
-    match ds.dtype {
+    check_type(ds.dtype).ok_or_else(|| unsupported_type(file, ds))
+}
+
+/// `Some` for the integer and float types an event column may have.
+pub fn check_type(dtype: Option<ElementType>) -> Option<ElementType> {
+    match dtype {
         Some(
             t @ ElementType::Int {
                 size: 1 | 2 | 4 | 8,
                 ..
             },
-        ) => Ok(t),
-        Some(t @ ElementType::Float { size: 4 | 8, .. }) => Ok(t),
-        _ => Err(Hdf5Error::Unsupported {
-            what: file.what().to_string(),
-            dataset: ds.path.clone(),
-            reason: "element type is not an integer or float of 1, 2, 4 or 8 bytes".into(),
-        }),
+        ) => Some(t),
+        Some(t @ ElementType::Float { size: 4 | 8, .. }) => Some(t),
+        _ => None,
     }
 }
 
-/// First element of each row as `i64` (floats truncated toward zero).
-pub fn to_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize) -> Vec<i64> {
-    let mut out = Vec::new();
-    extend_i64(dtype, bytes, row_bytes, &mut out);
-    out
-}
-
-/// Appends the first element of each row, as `i64`, to `out`.
-pub fn extend_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize, out: &mut Vec<i64>) {
-    let size = dtype.size();
-    if row_bytes == 0 || size == 0 {
-        return;
-    }
-    let rows = bytes.len() / row_bytes;
-    out.reserve(rows);
-    match dtype {
-        ElementType::Int {
-            size,
-            signed,
-            big_endian,
-        } => {
-            let size = size as usize;
-            if row_bytes == size && !big_endian {
-                // Hot path: plain little-endian columns.
-                match (size, signed) {
-                    (1, false) => out.extend(bytes.iter().map(|&b| i64::from(b))),
-                    (1, true) => out.extend(bytes.iter().map(|&b| i64::from(b as i8))),
-                    (2, false) => out.extend(
-                        bytes
-                            .chunks_exact(2)
-                            .map(|c| i64::from(u16::from_le_bytes([c[0], c[1]]))),
-                    ),
-                    (2, true) => out.extend(
-                        bytes
-                            .chunks_exact(2)
-                            .map(|c| i64::from(i16::from_le_bytes([c[0], c[1]]))),
-                    ),
-                    (4, false) => out.extend(
-                        bytes
-                            .chunks_exact(4)
-                            .map(|c| i64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
-                    ),
-                    (4, true) => out.extend(
-                        bytes
-                            .chunks_exact(4)
-                            .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
-                    ),
-                    (8, _) => out.extend(bytes.chunks_exact(8).map(|c| {
-                        let mut a = [0u8; 8];
-                        a.copy_from_slice(c);
-                        // u8 values above i64::MAX do not occur in event data; they wrap.
-                        i64::from_le_bytes(a)
-                    })),
-                    _ => {}
-                }
-                return;
-            }
-            for row in bytes.chunks_exact(row_bytes) {
-                let e = &row[..size];
-                let mut v: u64 = 0;
-                for i in 0..size {
-                    let b = if big_endian { e[i] } else { e[size - 1 - i] };
-                    v = (v << 8) | u64::from(b);
-                }
-                let shift = 64 - 8 * size as u32;
-                out.push(if signed {
-                    ((v << shift) as i64) >> shift
-                } else {
-                    v as i64
-                });
-            }
-        }
-        ElementType::Float { size, big_endian } => {
-            for row in bytes.chunks_exact(row_bytes) {
-                let e = &row[..size as usize];
-                let v = match (size, big_endian) {
-                    (4, false) => f64::from(f32::from_le_bytes([e[0], e[1], e[2], e[3]])),
-                    (4, true) => f64::from(f32::from_be_bytes([e[0], e[1], e[2], e[3]])),
-                    (_, be) => {
-                        let mut a = [0u8; 8];
-                        a.copy_from_slice(&e[..8]);
-                        if be {
-                            f64::from_be_bytes(a)
-                        } else {
-                            f64::from_le_bytes(a)
-                        }
-                    }
-                };
-                out.push(v as i64);
-            }
-        }
+fn unsupported_type(file: &H5File, ds: &DatasetInfo) -> Hdf5Error {
+    Hdf5Error::Unsupported {
+        what: file.what().to_string(),
+        dataset: ds.path.clone(),
+        reason: "element type is not an integer or float of 1, 2, 4 or 8 bytes".into(),
     }
 }
 
-/// Decodes whole pieces of one column around the given rows: each result is the first row of
-/// a piece and the first element of each of its rows. Used by searches, which learn most from
-/// every value a fetched chunk holds.
+/// Decodes whole pieces of one field around the given rows: each result is the first row of
+/// a piece and the field's value for each of its rows. Used by searches, which learn most
+/// from every value a fetched chunk holds.
 pub async fn read_pieces_i64(
     file: &H5File,
     ds: &DatasetInfo,
+    field: Field,
     rows: &[u64],
 ) -> Result<Vec<(u64, Vec<i64>)>, Hdf5Error> {
-    let requests: Vec<_> = rows.iter().map(|&r| (ds, r..r + 1)).collect();
+    let requests: Vec<_> = rows.iter().map(|&r| (ds, field.column, r..r + 1)).collect();
     let located = locate(file, &requests).await?;
     let mut pieces: Vec<&Piece> = located.iter().flatten().collect();
     pieces.sort_by_key(|p| p.first_row);
     pieces.dedup_by_key(|p| p.first_row);
     let stored = fetch_pieces(file, &pieces).await?;
-    let dtype = column_type(file, ds)?;
+    let (row_bytes, offset) = field.placement(ds);
     pieces
         .iter()
         .zip(stored)
         .map(|(piece, bytes)| {
             let data = decode_piece(file, ds, piece, bytes)?;
-            Ok((piece.first_row, to_i64(dtype, &data, ds.row_bytes())))
+            let mut values = Vec::new();
+            field.extend(&data, row_bytes, offset, &mut values);
+            Ok((piece.first_row, values))
         })
         .collect()
 }

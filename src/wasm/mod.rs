@@ -574,13 +574,10 @@ fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
     info
 }
 
-/// The camera a multi-camera recording was opened at (`/prophesee/<camera>/…`), else null.
+/// The camera a multi-camera recording (M3ED, MVSEC) was opened at, else null.
 fn opened_camera(rec: &Recording) -> Option<String> {
     if rec.cameras.len() < 2 {
         return None;
     }
-    rec.cameras
-        .iter()
-        .find(|c| rec.paths.t.starts_with(&format!("/prophesee/{c}/")))
-        .cloned()
+    crate::events::layout::camera_of(&rec.paths)
 }

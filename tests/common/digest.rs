@@ -14,10 +14,30 @@ pub const DIGEST_FIELDS: [&str; 7] = [
 ];
 
 /// Each field where `got` differs from h5py's `want`, as "field: h5py A vs strobe B".
+/// Integers are compared exactly by their decimal digits: sums beyond `i64` travel as
+/// strings (both in the manifest and in Strobe's JSON); a value that is neither an exact
+/// integer nor such a string never matches.
 pub fn digest_mismatches(got: &Value, want: &Value) -> Vec<String> {
     DIGEST_FIELDS
         .iter()
-        .filter(|k| got[**k].is_null() || got[**k].as_i64() != want[**k].as_i64())
+        .filter(
+            |k| match (exact_integer(&got[**k]), exact_integer(&want[**k])) {
+                (Some(g), Some(w)) => g != w,
+                _ => true,
+            },
+        )
         .map(|k| format!("{k}: h5py {} vs strobe {}", want[*k], got[*k]))
         .collect()
+}
+
+/// The decimal digits of an exact integer: a JSON integer, or a string of digits.
+fn exact_integer(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .map(|i| i.to_string())
+            .or_else(|| n.as_u64().map(|u| u.to_string())),
+        Value::String(s) => s.parse::<i128>().ok().map(|i| i.to_string()),
+        _ => None,
+    }
 }

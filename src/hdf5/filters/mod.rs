@@ -32,6 +32,8 @@ pub mod ids {
     pub const LZ4: u16 = 32004;
     pub const BITSHUFFLE: u16 = 32008;
     pub const ZSTD: u16 = 32015;
+    /// Prophesee's Event Compression Format (self-assigned id 0x8ECF).
+    pub const ECF: u16 = 36559;
 }
 
 /// One step of a dataset's filter pipeline, as stored in its filter-pipeline message.
@@ -52,7 +54,7 @@ pub struct FilterStep {
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum FilterError {
     /// The pipeline uses a filter Strobe has no decoder for.
-    #[error("unsupported filter {id} ({name}): Strobe cannot decode it — re-save the data with Blosc, Zstd, LZ4, LZF or gzip")]
+    #[error("unsupported filter {id} ({name}): {}", unsupported_hint(*.id))]
     Unsupported { id: u16, name: String },
     /// A supported filter was used with an option Strobe cannot decode (e.g. a Blosc codec
     /// from a newer Blosc).
@@ -67,6 +69,15 @@ pub enum FilterError {
         filter: &'static str,
         reason: String,
     },
+}
+
+/// What to do about a filter Strobe cannot decode.
+fn unsupported_hint(id: u16) -> &'static str {
+    match id {
+        // Prophesee's codec has no published format and no encoder in any package registry.
+        ids::ECF => "Strobe cannot decode Prophesee's ECF codec — re-save the events without it (read them with Metavision or h5py + Prophesee's hdf5_ecf plugin, write /CD/events with compression='gzip' or hdf5plugin.Blosc())",
+        _ => "Strobe cannot decode it — re-save the data with Blosc, Zstd, LZ4, LZF or gzip",
+    }
 }
 
 pub(crate) fn corrupt(filter: &'static str, reason: impl Into<String>) -> FilterError {
@@ -98,7 +109,7 @@ pub fn filter_name(id: u16) -> &'static str {
         32026 => "blosc2",
         32028 => "sperr",
         32029 => "htj2k",
-        36559 => "ecf (Prophesee)",
+        ids::ECF => "Prophesee ECF",
         _ => "unknown",
     }
 }

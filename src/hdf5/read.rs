@@ -4,21 +4,38 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
+use super::caps::Caps;
 use super::chunk_index::{locate, Piece, Stored};
 use super::dataset::{DatasetInfo, ElementType};
 use super::file::H5File;
 use super::filters::decode_chunk;
 use super::Hdf5Error;
 
-/// Largest decoded piece accepted (a chunk claiming more is refused before allocation).
-pub const MAX_PIECE_BYTES: u64 = 256 << 20;
-
-/// Fetches the stored bytes of many pieces — of any datasets — in one round.
+/// Fetches the stored bytes of many pieces — of any datasets — in one round. Each piece's
+/// stored size is held to the chunk cap and their sum to the memory budget before any fetch.
 pub async fn fetch_pieces(
     file: &H5File,
     pieces: &[&Piece],
 ) -> Result<Vec<Option<Bytes>>, Hdf5Error> {
     let ranges: Vec<_> = pieces.iter().filter_map(|p| p.disk_range()).collect();
+    let caps = file.caps();
+    let mut total = 0u64;
+    for r in &ranges {
+        if r.len() > caps.chunk_bytes {
+            return Err(file.over_cap(
+                Caps::CHUNK_BYTES,
+                format!(
+                    "a stored chunk of {} bytes exceeds {} bytes",
+                    r.len(),
+                    caps.chunk_bytes
+                ),
+            ));
+        }
+        total = total.saturating_add(r.len());
+    }
+    if total > caps.memory_budget {
+        return Err(over_budget(file, "the chunks of one read", total));
+    }
     let mut fetched = if ranges.is_empty() {
         Vec::new()
     } else {
@@ -38,25 +55,27 @@ pub fn decode_piece(
     piece: &Piece,
     stored: Option<Bytes>,
 ) -> Result<Vec<u8>, Hdf5Error> {
-    let row_bytes = ds.row_bytes() as u64;
+    let row_bytes = ds.row_bytes();
     let rows_inside = piece.rows.min(ds.rows().saturating_sub(piece.first_row));
-    let want = rows_inside * row_bytes;
-    let full = piece.rows * row_bytes;
-    if full > MAX_PIECE_BYTES {
-        return Err(Hdf5Error::Limit {
-            what: file.what().to_string(),
-            reason: format!(
-                "{}: a chunk of {full} bytes exceeds the {MAX_PIECE_BYTES}-byte cap",
-                ds.path
-            ),
-        });
+    let cap = file.caps().chunk_bytes;
+    // Within the cap, every size below fits a usize and no product overflows.
+    let full = piece.rows.saturating_mul(row_bytes);
+    if full > cap || usize::try_from(full).is_err() {
+        return Err(file.over_cap(
+            Caps::CHUNK_BYTES,
+            format!("{}: a chunk of {full} bytes exceeds {cap} bytes", ds.path),
+        ));
     }
+    let want = rows_inside * row_bytes;
     let mut data = match &piece.stored {
         Stored::Fill => vec![0u8; want as usize],
         Stored::Inline { data } => {
-            let start = (piece.first_row * row_bytes) as usize;
-            data.get(start..start + want as usize)
-                .ok_or_else(|| short(file, ds, "compact data"))?
+            let span = piece
+                .first_row
+                .checked_mul(row_bytes)
+                .and_then(|start| Some((usize::try_from(start).ok()?, want as usize)))
+                .and_then(|(start, len)| data.get(start..start.checked_add(len)?));
+            span.ok_or_else(|| short(file, ds, "compact data"))?
                 .to_vec()
         }
         Stored::Raw { .. } => stored.ok_or_else(|| short(file, ds, "raw piece"))?.to_vec(),
@@ -83,6 +102,19 @@ pub fn decode_piece(
     Ok(data)
 }
 
+fn over_budget(file: &H5File, what: &str, bytes: u64) -> Hdf5Error {
+    let budget = file.caps().memory_budget;
+    file.over_cap(
+        Caps::MEMORY_BUDGET,
+        format!("{what} would hold {bytes} bytes, more than the {budget}-byte memory budget"),
+    )
+}
+
+/// Bytes a read of `rows` rows converted to `i64` holds.
+fn values_bytes(rows: u64) -> u64 {
+    rows.saturating_mul(std::mem::size_of::<i64>() as u64)
+}
+
 fn short(file: &H5File, ds: &DatasetInfo, what: &str) -> Hdf5Error {
     Hdf5Error::Malformed {
         what: file.what().to_string(),
@@ -97,6 +129,13 @@ pub async fn read_rows_i64(
     file: &H5File,
     requests: &[(&DatasetInfo, Range<u64>)],
 ) -> Result<Vec<Vec<i64>>, Hdf5Error> {
+    let values: u64 = requests
+        .iter()
+        .map(|(ds, rows)| values_bytes(rows.end.min(ds.rows()).saturating_sub(rows.start)))
+        .fold(0, u64::saturating_add);
+    if values > file.caps().memory_budget {
+        return Err(over_budget(file, "the values of one read", values));
+    }
     let located = locate(file, requests).await?;
     let all: Vec<&Piece> = located.iter().flatten().collect();
     let mut stored = fetch_pieces(file, &all).await?.into_iter();
@@ -104,11 +143,12 @@ pub async fn read_rows_i64(
     for ((ds, rows), pieces) in requests.iter().zip(&located) {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
         let dtype = column_type(file, ds)?;
-        let mut values = Vec::with_capacity((rows.end - rows.start) as usize);
+        let mut values = Vec::with_capacity(rows.end.saturating_sub(rows.start) as usize);
         for piece in pieces {
             let bytes = decode_piece(file, ds, piece, stored.next().flatten())?;
-            let row_bytes = ds.row_bytes();
-            let held = (bytes.len() / row_bytes.max(1)) as u64;
+            // A decoded piece is within the chunk cap, so its rows' size fits a usize.
+            let row_bytes = ds.row_bytes().max(1) as usize;
+            let held = (bytes.len() / row_bytes) as u64;
             let lo = rows.start.max(piece.first_row) - piece.first_row;
             let hi = rows
                 .end
@@ -156,7 +196,7 @@ pub fn to_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize) -> Vec<i64> {
 /// Appends the first element of each row, as `i64`, to `out`.
 pub fn extend_i64(dtype: ElementType, bytes: &[u8], row_bytes: usize, out: &mut Vec<i64>) {
     let size = dtype.size();
-    if row_bytes == 0 || size == 0 {
+    if size == 0 || row_bytes < size {
         return;
     }
     let rows = bytes.len() / row_bytes;
@@ -253,14 +293,26 @@ pub async fn read_pieces_i64(
     let mut pieces: Vec<&Piece> = located.iter().flatten().collect();
     pieces.sort_by_key(|p| p.first_row);
     pieces.dedup_by_key(|p| p.first_row);
+    // Every piece is held decoded and as values at once: bound the whole, not just each.
+    let held = pieces
+        .iter()
+        .map(|p| {
+            let rows = p.rows.min(ds.rows().saturating_sub(p.first_row));
+            values_bytes(rows).saturating_add(rows.saturating_mul(ds.row_bytes()))
+        })
+        .fold(0, u64::saturating_add);
+    if held > file.caps().memory_budget {
+        return Err(over_budget(file, "the chunks one search step reads", held));
+    }
     let stored = fetch_pieces(file, &pieces).await?;
     let dtype = column_type(file, ds)?;
+    let row_bytes = ds.row_bytes().max(1) as usize;
     pieces
         .iter()
         .zip(stored)
         .map(|(piece, bytes)| {
             let data = decode_piece(file, ds, piece, bytes)?;
-            Ok((piece.first_row, to_i64(dtype, &data, ds.row_bytes())))
+            Ok((piece.first_row, to_i64(dtype, &data, row_bytes)))
         })
         .collect()
 }

@@ -18,8 +18,10 @@ pub mod fetch;
 pub mod file;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod http;
+pub mod memory;
 
 pub use cache::{NetStats, RangeCache};
+pub use memory::MemorySource;
 
 /// A half-open byte range `[start, end)` of a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

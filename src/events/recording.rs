@@ -9,7 +9,7 @@ use super::EventsError;
 use crate::hdf5::chunk_index::prefetch_top;
 use crate::hdf5::file::Object;
 use crate::hdf5::read::{check_type, column_type, read_fields_i64, read_rows_i64};
-use crate::hdf5::{DatasetInfo, Field, H5File};
+use crate::hdf5::{Caps, DatasetInfo, Field, H5File};
 use crate::source::RangeSource;
 
 /// Millisecond tables up to this many rows (~17 minutes) are read whole at open.
@@ -101,7 +101,16 @@ impl Recording {
         source: Rc<dyn RangeSource>,
         overrides: &LayoutOverrides,
     ) -> Result<Self, EventsError> {
-        let file = H5File::open(source).await?;
+        Self::open_with(source, overrides, Caps::default()).await
+    }
+
+    /// [`Self::open`] with every size the file claims held to `caps`.
+    pub async fn open_with(
+        source: Rc<dyn RangeSource>,
+        overrides: &LayoutOverrides,
+        caps: Caps,
+    ) -> Result<Self, EventsError> {
+        let file = H5File::open_with(source, caps).await?;
         // The event columns are often known from the head of the file alone: warm their
         // indexes in the same round as the rest of the metadata (found at the file's end).
         let held = file.objects_held().await;

@@ -24,10 +24,12 @@ pub async fn candidate_rows(rec: &Recording, t0: i64, t1: i64) -> Result<(u64, u
         return Ok((found[0], found[1]));
     }
     let base = rec.ms_base().await?;
-    let ms0 = (t0 - base).div_euclid(1000);
-    let ms1 = (t1 - base + 999).div_euclid(1000);
-    let row0 = ms0.clamp(0, m as i64 - 1) as u64;
-    let row1 = ms1.clamp(0, m as i64 - 1) as u64;
+    // Row counts and times come from the file: keep every step inside i64.
+    let last_ms = i64::try_from(m - 1).unwrap_or(i64::MAX);
+    let ms0 = t0.saturating_sub(base).div_euclid(1000);
+    let ms1 = t1.saturating_sub(base).saturating_add(999).div_euclid(1000);
+    let row0 = ms0.clamp(0, last_ms) as u64;
+    let row1 = ms1.clamp(0, last_ms) as u64;
     let values = match &rec.ms_table {
         Some(all) => vec![
             all.get(row0 as usize).copied().into_iter().collect(),
@@ -41,9 +43,10 @@ pub async fn candidate_rows(rec: &Recording, t0: i64, t1: i64) -> Result<(u64, u
             .await?
         }
     };
-    let at = |v: &Vec<i64>| v.first().copied().unwrap_or(0).clamp(0, n as i64) as u64;
+    let n_max = i64::try_from(n).unwrap_or(i64::MAX);
+    let at = |v: &Vec<i64>| v.first().copied().unwrap_or(0).clamp(0, n_max) as u64;
     let lo = if ms0 < 0 { 0 } else { at(&values[0]) };
-    let hi = if ms1 >= m as i64 { n } else { at(&values[1]) };
+    let hi = if ms1 > last_ms { n } else { at(&values[1]) };
     Ok((lo.min(n), hi.clamp(lo.min(n), n)))
 }
 
@@ -115,7 +118,9 @@ pub async fn first_rows_at_or_after(
             }
             let span = s.hi - s.lo;
             for k in 0..=PROBES {
-                probes.push(s.lo + span * k / (PROBES + 1));
+                // In u128: `span * k` overflows u64 for row counts a file may claim.
+                let step = u128::from(span) * u128::from(k) / u128::from(PROBES + 1);
+                probes.push(s.lo + step as u64);
             }
             probes.push(s.hi - 1);
         }

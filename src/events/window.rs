@@ -137,14 +137,17 @@ impl<'r> WindowReader<'r> {
             .filter_map(|d| chunk_rows(d))
             .fold(1u64, lcm)
             .clamp(1, BATCH_ROWS / 4);
-        let prefetched_to = (hi + 1).min(rec.events).min(lo + SLAB_ROWS);
+        let prefetched_to = hi
+            .saturating_add(1)
+            .min(rec.events)
+            .min(lo.saturating_add(SLAB_ROWS));
         prefetch_rows(rec, lo, prefetched_to).await?;
         Ok(Self {
             rec,
             window,
             next_row: lo,
             // One row past the estimate proves where the window ends in the same batch.
-            hint_end: (hi + 1).max(lo + 1),
+            hint_end: hi.saturating_add(1).max(lo.saturating_add(1)),
             align,
             before_start: true,
             first_index: None,
@@ -177,14 +180,17 @@ impl<'r> WindowReader<'r> {
             } else {
                 TAIL_BATCH_ROWS
             };
-            let mut end = (start + want).min(n);
+            let mut end = start.saturating_add(want).min(n);
             if want == BATCH_ROWS && end < n && end - start > self.align {
                 end -= end % self.align;
             }
             if end > self.prefetched_to && start < self.hint_end {
                 // The next slab of a long window: one index walk and one fetch round for
                 // millions of rows, instead of two rounds per batch.
-                let slab_end = (self.hint_end).min(n).min(start + SLAB_ROWS).max(end);
+                let slab_end = (self.hint_end)
+                    .min(n)
+                    .min(start.saturating_add(SLAB_ROWS))
+                    .max(end);
                 prefetch_rows(self.rec, start, slab_end).await?;
                 self.prefetched_to = slab_end;
             }
@@ -199,7 +205,7 @@ impl<'r> WindowReader<'r> {
                     // search `t` itself and start again.
                     let exact = first_rows_at_or_after(self.rec, &[self.window.from]).await?;
                     self.next_row = exact[0];
-                    self.hint_end = self.hint_end.max(exact[0] + 1);
+                    self.hint_end = self.hint_end.max(exact[0].saturating_add(1));
                     if self.next_row == start {
                         self.before_start = false;
                         self.first_index = Some(start);

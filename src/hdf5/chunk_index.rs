@@ -14,6 +14,7 @@ use hdf5_reader::chunk_index::ChunkEntry;
 use hdf5_reader::io::Cursor;
 use hdf5_reader::Hdf5File;
 
+use super::caps::{self, Caps};
 use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::layout::{ChunkIndexKind, DataLayout};
@@ -23,10 +24,6 @@ use crate::source::ByteRange;
 
 /// Rows of a contiguous dataset read as one piece (bounds memory for huge windows).
 const CONTIGUOUS_PIECE_BYTES: u64 = 4 << 20;
-/// Deepest chunk B-tree followed.
-const MAX_BTREE_DEPTH: usize = 24;
-/// Most index nodes one walk visits (a crafted index cannot make it run forever).
-const MAX_BTREE_NODES: usize = 1 << 20;
 
 /// A unit of stored data: decoded on its own, it yields `rows` consecutive rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +73,7 @@ pub async fn locate(
             out[i] = Some(Vec::new());
             continue;
         }
+        check_shape(file, ds)?;
         match &ds.layout {
             DataLayout::Compact { data } => {
                 out[i] = Some(vec![Piece {
@@ -87,7 +85,7 @@ pub async fn locate(
                 }]);
             }
             DataLayout::Contiguous { address, .. } => {
-                out[i] = Some(contiguous_pieces(file, ds, *address, rows));
+                out[i] = Some(contiguous_pieces(file, ds, *address, rows)?);
             }
             DataLayout::Chunked {
                 index_address,
@@ -96,11 +94,9 @@ pub async fn locate(
             } => {
                 let col0 = chunk_column_start(file, ds, chunk, *column)?;
                 if Cursor::is_undefined_offset(*index_address, file.geometry().offset_size) {
-                    out[i] = Some(vec![Piece {
-                        first_row: 0,
-                        rows: ds.rows(),
-                        stored: Stored::Fill,
-                    }]);
+                    // No chunk written: zeros, a chunk at a time like written data.
+                    let first = rows.start - rows.start % chunk[0];
+                    out[i] = Some(pieces_of(first..rows.end, chunk[0], |_, _| Stored::Fill));
                     continue;
                 }
                 match index {
@@ -113,7 +109,7 @@ pub async fn locate(
                     } => {
                         let stored = if ds.filters.is_empty() {
                             Stored::Raw {
-                                bytes: ByteRange::at(*index_address, chunk_bytes(ds, chunk)),
+                                bytes: ByteRange::at(*index_address, chunk_bytes(file, ds, chunk)?),
                             }
                         } else {
                             Stored::Chunk {
@@ -177,7 +173,7 @@ pub async fn locate(
             .into_iter()
             .filter(|e| e.offsets.get(1).copied().unwrap_or(0) == *col0)
             .map(|e| entry_piece(file, ds, chunk, index, e))
-            .collect();
+            .collect::<Result<_, _>>()?;
         pieces.sort_by_key(|p| p.first_row);
         out[*i] = Some(pieces);
     }
@@ -217,8 +213,41 @@ fn chunk_column_start(
     }
 }
 
-fn chunk_bytes(ds: &DatasetInfo, chunk: &[u64]) -> u64 {
-    chunk.iter().product::<u64>() * ds.element_size as u64
+fn check_shape(file: &H5File, ds: &DatasetInfo) -> Result<(), Hdf5Error> {
+    let Caps { rank, rows, .. } = *file.caps();
+    if ds.rows() > rows {
+        return Err(file.over_cap(
+            Caps::ROWS,
+            format!("{} claims {} rows, more than {rows}", ds.path, ds.rows()),
+        ));
+    }
+    if ds.shape.len() > rank {
+        return Err(file.over_cap(
+            Caps::RANK,
+            format!(
+                "{} has {} dimensions, more than {rank}",
+                ds.path,
+                ds.shape.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes of one full chunk, refused past the chunk cap (so also never overflowing).
+fn chunk_bytes(file: &H5File, ds: &DatasetInfo, chunk: &[u64]) -> Result<u64, Hdf5Error> {
+    let cap = file.caps().chunk_bytes;
+    caps::product(chunk.iter().copied().chain([ds.element_size as u64]))
+        .filter(|&b| b <= cap)
+        .ok_or_else(|| {
+            file.over_cap(
+                Caps::CHUNK_BYTES,
+                format!(
+                    "{}: chunks of {chunk:?} elements exceed {cap} bytes",
+                    ds.path
+                ),
+            )
+        })
 }
 
 fn contiguous_pieces(
@@ -226,16 +255,30 @@ fn contiguous_pieces(
     ds: &DatasetInfo,
     address: u64,
     rows: Range<u64>,
-) -> Vec<Piece> {
-    if Cursor::is_undefined_offset(address, file.geometry().offset_size) {
-        return vec![Piece {
-            first_row: rows.start,
-            rows: rows.end - rows.start,
-            stored: Stored::Fill,
-        }];
+) -> Result<Vec<Piece>, Hdf5Error> {
+    let row_bytes = ds.row_bytes().max(1);
+    let cap = file.caps().chunk_bytes;
+    if row_bytes > cap {
+        return Err(file.over_cap(
+            Caps::CHUNK_BYTES,
+            format!("{}: rows of {row_bytes} bytes exceed {cap} bytes", ds.path),
+        ));
     }
-    let row_bytes = ds.row_bytes().max(1) as u64;
-    let per_piece = (CONTIGUOUS_PIECE_BYTES / row_bytes).max(1);
+    let per_piece = (CONTIGUOUS_PIECE_BYTES.min(cap) / row_bytes).max(1);
+    if Cursor::is_undefined_offset(address, file.geometry().offset_size) {
+        // Never written: zeros, in pieces no larger than stored ones would be.
+        return Ok(pieces_of(rows, per_piece, |_, _| Stored::Fill));
+    }
+    Ok(pieces_of(rows, per_piece, |row, n| Stored::Raw {
+        bytes: ByteRange::at(
+            address.saturating_add(row.saturating_mul(row_bytes)),
+            n * row_bytes,
+        ),
+    }))
+}
+
+/// Splits `rows` into pieces of at most `per_piece` rows.
+fn pieces_of(rows: Range<u64>, per_piece: u64, stored: impl Fn(u64, u64) -> Stored) -> Vec<Piece> {
     let mut pieces = Vec::new();
     let mut row = rows.start;
     while row < rows.end {
@@ -243,9 +286,7 @@ fn contiguous_pieces(
         pieces.push(Piece {
             first_row: row,
             rows: n,
-            stored: Stored::Raw {
-                bytes: ByteRange::at(address + row * row_bytes, n * row_bytes),
-            },
+            stored: stored(row, n),
         });
         row += n;
     }
@@ -326,13 +367,13 @@ fn entry_piece(
     chunk: &[u64],
     index: &ChunkIndexKind,
     e: ChunkEntry,
-) -> Piece {
+) -> Result<Piece, Hdf5Error> {
     let first_row = e.offsets.first().copied().unwrap_or(0);
     let stored = if Cursor::is_undefined_offset(e.address, file.geometry().offset_size) {
         Stored::Fill
     } else if ds.filters.is_empty() || matches!(index, ChunkIndexKind::Implicit) {
         Stored::Raw {
-            bytes: ByteRange::at(e.address, chunk_bytes(ds, chunk)),
+            bytes: ByteRange::at(e.address, chunk_bytes(file, ds, chunk)?),
         }
     } else {
         Stored::Chunk {
@@ -340,11 +381,11 @@ fn entry_piece(
             filter_mask: e.filter_mask,
         }
     };
-    Piece {
+    Ok(Piece {
         first_row,
         rows: chunk[0],
         stored,
-    }
+    })
 }
 
 /// (request, dataset, rows, index root, chunk rows, first column of the wanted chunks).
@@ -376,6 +417,7 @@ async fn walk_btree_v1(
             level: None,
         })
         .collect();
+    let caps = *file.caps();
     let mut visited = 0usize;
     while !frontier.is_empty() {
         let ranges: Vec<ByteRange> = frontier
@@ -408,16 +450,19 @@ async fn walk_btree_v1(
         frontier = later;
         for (visit, bytes) in now {
             visited += 1;
-            if visited > MAX_BTREE_NODES {
-                return Err(Hdf5Error::Limit {
-                    what: file.what().to_string(),
-                    reason: format!("a chunk index walk visited more than {MAX_BTREE_NODES} nodes"),
-                });
+            if visited > caps.index_nodes {
+                return Err(file.over_cap(
+                    Caps::INDEX_NODES,
+                    format!(
+                        "a chunk index walk visited more than {} nodes",
+                        caps.index_nodes
+                    ),
+                ));
             }
             let (_, ds, rows, _, chunk_rows, col0) = &requests[visit.request];
             let node = parse_node(file, ds, visit.at, bytes).await?;
             if visit.level.is_some_and(|l| l != node.level)
-                || usize::from(node.level) > MAX_BTREE_DEPTH
+                || usize::from(node.level) > caps.index_depth
             {
                 return Err(Hdf5Error::Malformed {
                     what: file.what().to_string(),
@@ -453,7 +498,22 @@ async fn walk_btree_v1(
                 let (lo, column, size, mask) = starts.get(c).copied().unwrap_or((0, 0, 0, 0));
                 let hi = starts.get(c + 1).map_or(u64::MAX, |s| s.0);
                 if node.level == 0 {
-                    if lo < rows.end && lo + chunk_rows > rows.start && column == *col0 {
+                    if lo < rows.end
+                        && lo.saturating_add(*chunk_rows) > rows.start
+                        && column == *col0
+                    {
+                        // Distinct chunks overlapping the rows number at most this; more
+                        // means nodes shared between branches (a crafted index).
+                        let most = (rows.end - rows.start).div_ceil(*chunk_rows) + 1;
+                        if out[visit.request].len() as u64 >= most {
+                            return Err(Hdf5Error::Malformed {
+                                what: file.what().to_string(),
+                                reason: format!(
+                                    "chunk index of {} lists more chunks than its rows hold (shared nodes?)",
+                                    ds.path
+                                ),
+                            });
+                        }
                         let bytes = ByteRange::at(*child, u64::from(size));
                         out[visit.request].push(Piece {
                             first_row: lo,

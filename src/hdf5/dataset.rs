@@ -152,19 +152,27 @@ impl DatasetInfo {
         self.shape.first().copied().unwrap_or(1)
     }
 
-    /// Bytes of one row (a row of an (N, k) table holds k elements).
-    pub fn row_bytes(&self) -> usize {
-        let per_row: u64 = self.shape.iter().skip(1).product();
-        self.element_size * per_row.max(1) as usize
+    /// Bytes of one row (a row of an (N, k) table holds k elements); saturates rather than
+    /// overflow, so a file claiming absurd dimensions fails the chunk-size cap instead.
+    pub fn row_bytes(&self) -> u64 {
+        let per_row = self
+            .shape
+            .iter()
+            .skip(1)
+            .fold(1u64, |acc, &d| acc.saturating_mul(d));
+        (self.element_size as u64).saturating_mul(per_row.max(1))
     }
 
     /// Bytes of one row of a decoded piece: a chunk of a table chunked across its columns
     /// holds only the chunk's columns of each row.
-    pub fn piece_row_bytes(&self) -> usize {
+    pub fn piece_row_bytes(&self) -> u64 {
         match &self.layout {
             DataLayout::Chunked { chunk, .. } => {
-                let per_row: u64 = chunk.iter().skip(1).product();
-                self.element_size * per_row.max(1) as usize
+                let per_row = chunk
+                    .iter()
+                    .skip(1)
+                    .fold(1u64, |acc, &d| acc.saturating_mul(d));
+                (self.element_size as u64).saturating_mul(per_row.max(1))
             }
             _ => self.row_bytes(),
         }

@@ -37,21 +37,26 @@ impl Field {
             _ => &ds.shape,
         };
         let elem = ds.element_size as u64;
-        let row = elem.saturating_mul(dims.iter().skip(1).product::<u64>());
+        let per_row = dims.iter().skip(1).fold(1u64, |a, &d| a.saturating_mul(d));
+        let row = elem.saturating_mul(per_row);
         let column = match dims.get(1) {
             Some(&width) if width > 0 => self.column % width,
             _ => 0,
         };
-        let inner: u64 = dims.iter().skip(2).product();
-        let offset = column.saturating_mul(inner).saturating_mul(elem) + self.member_offset as u64;
-        (row as usize, offset as usize)
+        let inner = dims.iter().skip(2).fold(1u64, |a, &d| a.saturating_mul(d));
+        let offset = column
+            .saturating_mul(inner)
+            .saturating_mul(elem)
+            .saturating_add(self.member_offset as u64);
+        let fit = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        (fit(row), fit(offset))
     }
 
     /// Appends the value of each whole row in `bytes` (rows of `row_bytes`, the value at
     /// `offset`) to `out`. Rows too short to hold the value are skipped.
     pub fn extend(&self, bytes: &[u8], row_bytes: usize, offset: usize, out: &mut Vec<i64>) {
         let size = self.dtype.size();
-        if row_bytes == 0 || size == 0 || offset + size > row_bytes {
+        if row_bytes == 0 || size == 0 || offset.saturating_add(size) > row_bytes {
             return;
         }
         out.reserve(bytes.len() / row_bytes);

@@ -16,6 +16,7 @@ use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::symbol_table::SymbolTableNode;
 use hdf5_reader::{Hdf5File, Storage};
 
+use super::caps::Caps;
 use super::dataset::DatasetInfo;
 use super::meta_storage::MetaStorage;
 use super::Hdf5Error;
@@ -26,12 +27,6 @@ use crate::source::{ByteRange, RangeSource};
 pub const HEAD_BYTES: u64 = 64 * 1024;
 /// Smallest read made for a metadata miss: object headers and heaps sit close together.
 const MIN_META_FETCH: u64 = 64 * 1024;
-/// A parse that still misses bytes after this many rounds is malformed (a loop or a chain).
-const MAX_RESOLVE_ROUNDS: usize = 48;
-/// Deepest group nesting walked when looking for event datasets.
-const MAX_GROUP_DEPTH: usize = 4;
-/// Most objects listed in one file (hostile files may claim millions).
-const MAX_OBJECTS: usize = 4096;
 
 type Op<'a, T> = Box<dyn Fn(&Hdf5File, &MetaStorage) -> hdf5_reader::error::Result<T> + 'a>;
 
@@ -63,11 +58,18 @@ pub struct H5File {
     meta: Arc<MetaStorage>,
     reader: Hdf5File,
     geometry: Geometry,
+    caps: Caps,
 }
 
 impl H5File {
-    /// Reads the head of the file and its superblock.
+    /// Reads the head of the file and its superblock, under the default [`Caps`].
     pub async fn open(source: Rc<dyn RangeSource>) -> Result<Self, Hdf5Error> {
+        Self::open_with(source, Caps::default()).await
+    }
+
+    /// Reads the head of the file and its superblock; every size the file claims from here
+    /// on is checked against `caps`.
+    pub async fn open_with(source: Rc<dyn RangeSource>, caps: Caps) -> Result<Self, Hdf5Error> {
         let what = source.describe();
         let (head, len) = source.read_head(HEAD_BYTES).await?;
         let meta = MetaStorage::new(len);
@@ -86,7 +88,7 @@ impl H5File {
             return Err(Hdf5Error::NotHdf5 { what });
         }
         let mut reader = None;
-        for _ in 0..MAX_RESOLVE_ROUNDS {
+        for _ in 0..caps.metadata_rounds {
             match Hdf5File::from_storage(meta.clone() as Arc<dyn Storage>) {
                 Ok(r) => {
                     meta.take_misses();
@@ -98,7 +100,7 @@ impl H5File {
                     if misses.is_empty() {
                         return Err(malformed(&what, e));
                     }
-                    fetch_into(&*source, &meta, misses).await?;
+                    fetch_into(&*source, &meta, misses, &what, &caps).await?;
                 }
             }
         }
@@ -124,7 +126,21 @@ impl H5File {
             meta,
             reader,
             geometry,
+            caps,
         })
+    }
+
+    /// The caps this file is read under.
+    pub fn caps(&self) -> &Caps {
+        &self.caps
+    }
+
+    /// The error for a size from the file that exceeds cap `cap`.
+    pub fn over_cap(&self, cap: &str, reason: String) -> Hdf5Error {
+        Hdf5Error::Limit {
+            what: self.what.clone(),
+            reason: format!("{reason} (cap {cap})"),
+        }
     }
 
     pub fn source(&self) -> &Rc<dyn RangeSource> {
@@ -160,7 +176,7 @@ impl H5File {
         fetch: bool,
     ) -> Vec<Result<T, Hdf5Error>> {
         let mut results: Vec<Option<Result<T, Hdf5Error>>> = ops.iter().map(|_| None).collect();
-        for _ in 0..MAX_RESOLVE_ROUNDS {
+        for _ in 0..self.caps.metadata_rounds {
             let mut misses = Vec::new();
             for (op, slot) in ops.iter().zip(results.iter_mut()) {
                 if slot.is_some() {
@@ -178,7 +194,9 @@ impl H5File {
             if misses.is_empty() || !fetch {
                 break;
             }
-            if let Err(e) = fetch_into(&*self.source, &self.meta, misses).await {
+            if let Err(e) =
+                fetch_into(&*self.source, &self.meta, misses, &self.what, &self.caps).await
+            {
                 for slot in results.iter_mut().filter(|s| s.is_none()) {
                     *slot = Some(Err(e.clone()));
                 }
@@ -214,7 +232,8 @@ impl H5File {
         let mut objects = Vec::new();
         let mut seen = HashSet::new();
         let mut frontier: Vec<(String, GroupAt)> = vec![("".into(), GroupAt::Root)];
-        for _depth in 0..MAX_GROUP_DEPTH {
+        let caps = self.caps;
+        for _depth in 0..caps.group_depth {
             if frontier.is_empty() {
                 break;
             }
@@ -226,7 +245,7 @@ impl H5File {
                         .map(|(_, at)| {
                             let at = *at;
                             Box::new(move |r: &Hdf5File, m: &MetaStorage| {
-                                group_children(r, m, at, geometry)
+                                group_children(r, m, at, geometry, &caps)
                             }) as Op<'_, Vec<(String, u64)>>
                         })
                         .collect(),
@@ -241,7 +260,7 @@ impl H5File {
                     Err(e) => return Err(e),
                 };
                 for (name, address) in listing {
-                    if seen.insert(address) && objects.len() + children.len() < MAX_OBJECTS {
+                    if seen.insert(address) && objects.len() + children.len() < caps.objects {
                         children.push((format!("{parent}/{name}"), address));
                     }
                 }
@@ -302,8 +321,10 @@ impl H5File {
     /// Bytes of a range (HDF5 address) if the cache holds them: no I/O.
     pub fn cached(&self, range: ByteRange) -> Option<bytes::Bytes> {
         let base = self.geometry.base;
-        self.source
-            .cached(ByteRange::new(range.start + base, range.end + base))
+        self.source.cached(ByteRange::new(
+            range.start.checked_add(base)?,
+            range.end.checked_add(base)?,
+        ))
     }
 
     /// Reads raw bytes of several ranges (HDF5 addresses) in one round.
@@ -311,10 +332,10 @@ impl H5File {
         let base = self.geometry.base;
         let shifted: Vec<ByteRange> = ranges
             .iter()
-            .map(|r| ByteRange::new(r.start + base, r.end + base))
+            .map(|r| ByteRange::new(r.start.saturating_add(base), r.end.saturating_add(base)))
             .collect();
         for r in &shifted {
-            if r.end > self.len {
+            if r.end > self.len || r.start > r.end {
                 return Err(Hdf5Error::Malformed {
                     what: self.what.clone(),
                     reason: format!("{r} lies past the end of the file ({} bytes)", self.len),
@@ -338,6 +359,7 @@ fn group_children(
     meta: &MetaStorage,
     at: GroupAt,
     geometry: Geometry,
+    caps: &Caps,
 ) -> hdf5_reader::error::Result<Vec<(String, u64)>> {
     use hdf5_reader::error::Error;
     let sb = reader.superblock();
@@ -347,7 +369,7 @@ fn group_children(
                 if let (Some(btree), Some(heap)) =
                     (entry.btree_address(), entry.local_heap_address())
                 {
-                    return symbol_table_children(reader, meta, btree, heap, geometry);
+                    return symbol_table_children(reader, meta, btree, heap, geometry, caps);
                 }
             }
             sb.root_object_header_address()?
@@ -365,6 +387,7 @@ fn group_children(
                     st.btree_address,
                     st.heap_address,
                     geometry,
+                    caps,
                 );
             }
             HdfMessage::Link(link) => {
@@ -395,6 +418,7 @@ fn symbol_table_children(
     btree: u64,
     heap: u64,
     geometry: Geometry,
+    caps: &Caps,
 ) -> hdf5_reader::error::Result<Vec<(String, u64)>> {
     use hdf5_reader::error::Error;
     let sb = reader.superblock();
@@ -409,7 +433,7 @@ fn symbol_table_children(
     let mut stack = vec![(btree, 0usize)];
     let mut visited = HashSet::new();
     while let Some((address, depth)) = stack.pop() {
-        if depth > 32 || !visited.insert(address) || visited.len() > MAX_OBJECTS {
+        if depth > caps.index_depth || !visited.insert(address) || visited.len() > caps.objects {
             return Err(Error::InvalidData(
                 "group B-tree loops or is too deep".into(),
             ));
@@ -444,12 +468,19 @@ async fn fetch_into(
     source: &dyn RangeSource,
     meta: &MetaStorage,
     misses: Vec<ByteRange>,
+    what: &str,
+    caps: &Caps,
 ) -> Result<(), Hdf5Error> {
     let len = meta.len();
     let mut wanted: Vec<ByteRange> = misses
         .into_iter()
         .filter(|m| !meta.holds(*m))
-        .map(|m| ByteRange::new(m.start, m.end.max(m.start + MIN_META_FETCH).min(len)))
+        .map(|m| {
+            ByteRange::new(
+                m.start,
+                m.end.max(m.start.saturating_add(MIN_META_FETCH)).min(len),
+            )
+        })
         .collect();
     wanted.sort();
     let mut merged: Vec<ByteRange> = Vec::new();
@@ -461,6 +492,17 @@ async fn fetch_into(
     }
     if merged.is_empty() {
         return Ok(());
+    }
+    let wanted: u64 = merged.iter().map(ByteRange::len).sum();
+    if meta.held().saturating_add(wanted) > caps.metadata_bytes {
+        return Err(Hdf5Error::Limit {
+            what: what.to_string(),
+            reason: format!(
+                "its metadata (headers, heaps, group indexes) needs more than {} bytes (cap {})",
+                caps.metadata_bytes,
+                Caps::METADATA_BYTES
+            ),
+        });
     }
     let bytes = source.read_ranges(&merged).await?;
     for (range, b) in merged.iter().zip(bytes) {

@@ -71,6 +71,14 @@ impl MetaStorage {
         (to <= bytes.len()).then(|| bytes.slice(from..to))
     }
 
+    /// Bytes held in all spans.
+    pub fn held(&self) -> u64 {
+        self.spans
+            .lock()
+            .map(|s| s.values().map(|b| b.len() as u64).sum())
+            .unwrap_or(0)
+    }
+
     /// Whether every byte of `range` is held.
     pub fn holds(&self, range: ByteRange) -> bool {
         range.is_empty() || self.get(range).is_some()

@@ -3,6 +3,7 @@
 //! `hdf5-reader` parses the format's structures; this layer decides which index nodes and
 //! chunks to fetch, fetches them together, and decodes them.
 
+pub mod caps;
 pub mod chunk_index;
 pub mod dataset;
 mod error;
@@ -13,6 +14,7 @@ pub mod layout;
 mod meta_storage;
 pub mod read;
 
+pub use caps::Caps;
 pub use dataset::{DatasetInfo, DatasetSummary, ElementType, Member};
 pub use error::Hdf5Error;
 pub use field::Field;

@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use std::collections::HashMap;
 
+use super::caps::Caps;
 use super::chunk_index::{locate, Piece, Stored};
 use super::dataset::{DatasetInfo, ElementType};
 use super::field::Field;
@@ -13,15 +14,31 @@ use super::file::H5File;
 use super::filters::decode_chunk;
 use super::Hdf5Error;
 
-/// Largest decoded piece accepted (a chunk claiming more is refused before allocation).
-pub const MAX_PIECE_BYTES: u64 = 256 << 20;
-
-/// Fetches the stored bytes of many pieces — of any datasets — in one round.
+/// Fetches the stored bytes of many pieces — of any datasets — in one round. Each piece's
+/// stored size is held to the chunk cap and their sum to the memory budget before any fetch.
 pub async fn fetch_pieces(
     file: &H5File,
     pieces: &[&Piece],
 ) -> Result<Vec<Option<Bytes>>, Hdf5Error> {
     let ranges: Vec<_> = pieces.iter().filter_map(|p| p.disk_range()).collect();
+    let caps = file.caps();
+    let mut total = 0u64;
+    for r in &ranges {
+        if r.len() > caps.chunk_bytes {
+            return Err(file.over_cap(
+                Caps::CHUNK_BYTES,
+                format!(
+                    "a stored chunk of {} bytes exceeds {} bytes",
+                    r.len(),
+                    caps.chunk_bytes
+                ),
+            ));
+        }
+        total = total.saturating_add(r.len());
+    }
+    if total > caps.memory_budget {
+        return Err(over_budget(file, "the chunks of one read", total));
+    }
     let mut fetched = if ranges.is_empty() {
         Vec::new()
     } else {
@@ -41,25 +58,27 @@ pub fn decode_piece(
     piece: &Piece,
     stored: Option<Bytes>,
 ) -> Result<Vec<u8>, Hdf5Error> {
-    let row_bytes = ds.piece_row_bytes() as u64;
+    let row_bytes = ds.piece_row_bytes();
     let rows_inside = piece.rows.min(ds.rows().saturating_sub(piece.first_row));
-    let want = rows_inside * row_bytes;
-    let full = piece.rows * row_bytes;
-    if full > MAX_PIECE_BYTES {
-        return Err(Hdf5Error::Limit {
-            what: file.what().to_string(),
-            reason: format!(
-                "{}: a chunk of {full} bytes exceeds the {MAX_PIECE_BYTES}-byte cap",
-                ds.path
-            ),
-        });
+    let cap = file.caps().chunk_bytes;
+    // Within the cap, every size below fits a usize and no product overflows.
+    let full = piece.rows.saturating_mul(row_bytes);
+    if full > cap || usize::try_from(full).is_err() {
+        return Err(file.over_cap(
+            Caps::CHUNK_BYTES,
+            format!("{}: a chunk of {full} bytes exceeds {cap} bytes", ds.path),
+        ));
     }
+    let want = rows_inside * row_bytes;
     let mut data = match &piece.stored {
         Stored::Fill => vec![0u8; want as usize],
         Stored::Inline { data } => {
-            let start = (piece.first_row * row_bytes) as usize;
-            data.get(start..start + want as usize)
-                .ok_or_else(|| short(file, ds, "compact data"))?
+            let span = piece
+                .first_row
+                .checked_mul(row_bytes)
+                .and_then(|start| Some((usize::try_from(start).ok()?, want as usize)))
+                .and_then(|(start, len)| data.get(start..start.checked_add(len)?));
+            span.ok_or_else(|| short(file, ds, "compact data"))?
                 .to_vec()
         }
         Stored::Raw { .. } => stored.ok_or_else(|| short(file, ds, "raw piece"))?.to_vec(),
@@ -84,6 +103,19 @@ pub fn decode_piece(
     }
     data.truncate(want as usize);
     Ok(data)
+}
+
+fn over_budget(file: &H5File, what: &str, bytes: u64) -> Hdf5Error {
+    let budget = file.caps().memory_budget;
+    file.over_cap(
+        Caps::MEMORY_BUDGET,
+        format!("{what} would hold {bytes} bytes, more than the {budget}-byte memory budget"),
+    )
+}
+
+/// Bytes a read of `rows` rows converted to `i64` holds.
+fn values_bytes(rows: u64) -> u64 {
+    rows.saturating_mul(std::mem::size_of::<i64>() as u64)
 }
 
 fn short(file: &H5File, ds: &DatasetInfo, what: &str) -> Hdf5Error {
@@ -114,6 +146,13 @@ pub async fn read_fields_i64(
     file: &H5File,
     requests: &[(&DatasetInfo, Field, Range<u64>)],
 ) -> Result<Vec<Vec<i64>>, Hdf5Error> {
+    let values: u64 = requests
+        .iter()
+        .map(|(ds, _, rows)| values_bytes(rows.end.min(ds.rows()).saturating_sub(rows.start)))
+        .fold(0, u64::saturating_add);
+    if values > file.caps().memory_budget {
+        return Err(over_budget(file, "the values of one read", values));
+    }
     let spans: Vec<_> = requests
         .iter()
         .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
@@ -235,6 +274,17 @@ pub async fn read_pieces_i64(
     let mut pieces: Vec<&Piece> = located.iter().flatten().collect();
     pieces.sort_by_key(|p| p.first_row);
     pieces.dedup_by_key(|p| p.first_row);
+    // Every piece is held decoded and as values at once: bound the whole, not just each.
+    let held = pieces
+        .iter()
+        .map(|p| {
+            let rows = p.rows.min(ds.rows().saturating_sub(p.first_row));
+            values_bytes(rows).saturating_add(rows.saturating_mul(ds.row_bytes()))
+        })
+        .fold(0, u64::saturating_add);
+    if held > file.caps().memory_budget {
+        return Err(over_budget(file, "the chunks one search step reads", held));
+    }
     let stored = fetch_pieces(file, &pieces).await?;
     let (row_bytes, offset) = field.placement(ds);
     pieces

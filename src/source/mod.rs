@@ -18,10 +18,12 @@ pub mod fetch;
 pub mod file;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod http;
+pub mod memory;
 pub mod received;
 pub mod retry;
 
 pub use cache::{NetStats, RangeCache};
+pub use memory::MemorySource;
 pub use received::Received;
 pub use retry::RetryPolicy;
 

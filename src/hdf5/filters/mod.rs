@@ -18,6 +18,14 @@ mod shuffle;
 mod tests;
 mod zstd;
 
+/// Raw codecs that only run inside another filter, reachable on their own for fuzzing.
+pub mod codecs {
+    /// Decodes one BloscLZ stream into `dst`, returning the bytes written.
+    pub fn blosclz(src: &[u8], dst: &mut [u8]) -> Result<usize, &'static str> {
+        super::blosclz::decompress(src, dst)
+    }
+}
+
 /// HDF5 filter ids Strobe decodes or names.
 pub mod ids {
     pub const DEFLATE: u16 = 1;

@@ -52,7 +52,9 @@ impl Table {
                 next[s] = c as u16;
             }
         }
-        let high = high as usize;
+        // Slots left for the other symbols; none when "less than 1" symbols took them all
+        // (`high` is then -1), which the format allows.
+        let slots = (high + 1) as usize;
         let step = (size >> 1) + (size >> 3) + 3;
         let mask = size - 1;
         let mut pos = 0usize;
@@ -60,19 +62,19 @@ impl Table {
         for (s, &c) in counts.iter().enumerate() {
             for _ in 0..c.max(0) {
                 placed += 1;
-                if placed > high + 1 {
+                if placed > slots {
                     return Err("FSE distribution overflows its table");
                 }
                 self.entries[pos].symbol = s as u8;
                 loop {
                     pos = (pos + step) & mask;
-                    if pos <= high {
+                    if pos < slots {
                         break;
                     }
                 }
             }
         }
-        if pos != 0 || placed != high + 1 {
+        if pos != 0 || placed != slots {
             return Err("FSE distribution does not fill its table");
         }
         for e in self.entries.iter_mut() {
@@ -154,6 +156,22 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_of_only_low_probability_symbols_builds() {
+        // Found by fuzzing (tests/data/fuzz/blosc/crash-zstd-fse-all-slots-low-probability):
+        // 32 "less than 1" symbols fill a 32-slot table, leaving no slot for the spread.
+        let mut table = Table::default();
+        table.build(&[-1; 32], 5).unwrap();
+        assert!(table
+            .entries
+            .iter()
+            .all(|e| e.nb_bits == 5 && e.baseline == 0));
+        let symbols: Vec<u8> = table.entries.iter().map(|e| e.symbol).collect();
+        assert_eq!(symbols, (0..32).rev().collect::<Vec<u8>>());
+        // One more such symbol than slots is refused.
+        assert!(table.build(&[-1; 33], 5).is_err());
+    }
 
     #[test]
     fn predefined_offset_table_matches_the_format_document() {

@@ -4,12 +4,14 @@
 //! - [`source`]: bytes — files, HTTP, browser fetch/Blob, and the range cache in front of them.
 //! - [`hdf5`]: format — which index nodes and chunks to fetch, fetched together, then decoded.
 //! - [`events`]: meaning — recording layouts, the time index, windows streamed chunk by chunk.
+//! - [`render`]: pixels — a window's events counted per pixel, for the page and PNG export.
 //! - [`export`]: a window's events written out as `.npz`, `.csv`, `.h5` or a `.png` picture.
 //! - `serve`/`cli` (native) and `wasm` (browser) sit on top.
 
 pub mod events;
 pub mod export;
 pub mod hdf5;
+pub mod render;
 pub mod source;
 
 #[cfg(not(target_arch = "wasm32"))]

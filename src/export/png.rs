@@ -17,6 +17,7 @@ use std::io::Write;
 
 use super::ExportError;
 use crate::events::EventBatch;
+use crate::render::Frame;
 
 /// What the picture shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,80 +55,38 @@ impl Default for Style {
     }
 }
 
-/// Per-pixel event counts and latest times of one window.
+/// One window's picture: the same per-pixel counts the page draws ([`Frame`]), coloured here.
 #[derive(Debug, Clone)]
 pub struct Picture {
-    width: u32,
-    height: u32,
-    /// Positive, negative per pixel.
-    counts: Vec<[u32; 2]>,
-    /// `t - from + 1` of the pixel's latest event (saturating), 0 for none.
-    last: Vec<u32>,
+    frame: Frame,
     from: i64,
     to: i64,
-    /// Events outside the sensor (not drawn).
-    pub outside: u64,
 }
 
 impl Picture {
     /// An empty picture of the window `[from, to)` on a `width × height` sensor.
     pub fn new(width: u32, height: u32, from: i64, to: i64) -> Self {
-        let cells = width as usize * height as usize;
-        Self {
-            width,
-            height,
-            counts: vec![[0; 2]; cells],
-            last: vec![0; cells],
-            from,
-            to,
-            outside: 0,
-        }
+        let mut frame = Frame::counts_only(width, height);
+        frame.clear(from);
+        Self { frame, from, to }
     }
 
     /// Counts every event of `batch`.
     pub fn add(&mut self, batch: &EventBatch) {
-        let (w, h) = (i64::from(self.width), i64::from(self.height));
-        for (((&x, &y), &t), &p) in batch.x.iter().zip(&batch.y).zip(&batch.t).zip(&batch.p) {
-            let (x, y) = (i64::from(x), i64::from(y));
-            if x < 0 || y < 0 || x >= w || y >= h {
-                self.outside += 1;
-                continue;
-            }
-            let cell = (y * w + x) as usize;
-            let since = t
-                .saturating_sub(self.from)
-                .saturating_add(1)
-                .clamp(1, i64::from(u32::MAX)) as u32;
-            if let (Some(c), Some(l)) = (self.counts.get_mut(cell), self.last.get_mut(cell)) {
-                let slot = usize::from(p <= 0);
-                c[slot] = c[slot].saturating_add(1);
-                *l = (*l).max(since);
-            }
-        }
+        self.frame.add(batch);
     }
 
-    /// The heatmap's full-scale count: the 99th percentile of lit pixels' totals, at least 1.
-    pub fn scale(&self) -> u32 {
-        let mut totals: Vec<u32> = self
-            .counts
-            .iter()
-            .map(|c| c[0].saturating_add(c[1]))
-            .filter(|&t| t > 0)
-            .collect();
-        if totals.is_empty() {
-            return 1;
-        }
-        let k = (totals.len() - 1) * 99 / 100;
-        let (_, v, _) = totals.select_nth_unstable(k);
-        (*v).max(1)
+    /// Events outside the sensor (not drawn).
+    pub fn outside(&self) -> u64 {
+        self.frame.outside
     }
 
     /// RGB bytes, row by row.
     pub fn rgb(&self, style: &Style) -> Vec<u8> {
-        let scale = self.scale() as f32;
+        let scale = self.frame.scale() as f32;
         let dt = (self.to - self.from).clamp(0, i64::from(u32::MAX)) as u32;
-        let mut out = Vec::with_capacity(self.counts.len() * 3);
-        for (c, &last) in self.counts.iter().zip(&self.last) {
+        let mut out = Vec::with_capacity(self.frame.last.len() * 3);
+        for (c, &last) in self.frame.counts.chunks_exact(2).zip(&self.frame.last) {
             let total = c[0].saturating_add(c[1]);
             let rgb = match style.mode {
                 Mode::Polarity => polarity(c[0], c[1], style.palette),
@@ -160,15 +119,15 @@ impl Picture {
     /// Encodes the picture as an 8-bit RGB PNG.
     pub fn write_png<W: Write>(&self, mut out: W, style: &Style) -> Result<W, ExportError> {
         let rgb = self.rgb(style);
-        let row = self.width as usize * 3;
-        let mut raw = Vec::with_capacity((row + 1) * self.height as usize);
+        let row = self.frame.width as usize * 3;
+        let mut raw = Vec::with_capacity((row + 1) * self.frame.height as usize);
         for line in rgb.chunks_exact(row.max(1)) {
             raw.push(0); // filter: none
             raw.extend_from_slice(line);
         }
         let mut ihdr = Vec::with_capacity(13);
-        ihdr.extend_from_slice(&self.width.to_be_bytes());
-        ihdr.extend_from_slice(&self.height.to_be_bytes());
+        ihdr.extend_from_slice(&self.frame.width.to_be_bytes());
+        ihdr.extend_from_slice(&self.frame.height.to_be_bytes());
         ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8 bits, RGB, deflate, no filter, no interlace
         out.write_all(b"\x89PNG\r\n\x1a\n")?;
         chunk(&mut out, b"IHDR", &ihdr)?;
@@ -244,7 +203,7 @@ mod tests {
             t: vec![1, 2, 3, 4, 5],
             p: vec![1, 0, 0, 1, 1],
         });
-        assert_eq!(pic.outside, 1);
+        assert_eq!(pic.outside(), 1);
         let rgb = pic.rgb(&Style::default());
         assert_eq!(rgb, vec![0, 0, 255, 255, 0, 0, 255, 255, 255]);
         let dark = pic.rgb(&Style {

@@ -6,8 +6,6 @@
 //! number; work of an older generation stops at its next await and resolves to `null`, so a
 //! newer request always supersedes an older one and never mixes its events into the frame.
 
-mod frame;
-
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -25,7 +23,7 @@ use crate::source::fetch::FetchSource;
 use crate::source::{RangeCache, RangeSource};
 
 pub use crate::events::rate::{rate_curve, sampled_rate_curve, RateCurve};
-pub use frame::Frame;
+pub use crate::render::Frame;
 
 type Cache = RangeCache<Box<dyn RangeSource>>;
 
@@ -280,7 +278,7 @@ impl Viewer {
     }
 
     /// A copy of the frame's point sample for the x-y-t cloud: `x, y, t - from, positive`
-    /// (u32 each) per event, at most `frame::MAX_POINTS` events.
+    /// (u32 each) per event, at most `render::MAX_POINTS` events.
     pub fn frame_points(&self) -> Uint32Array {
         let shared = self.shared.borrow();
         Uint32Array::from(shared.frame.points.as_slice())

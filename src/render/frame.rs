@@ -34,6 +34,8 @@ pub struct Frame {
     pub seen: u64,
     /// `seen % stride`: the next event is sampled when it is 0.
     pub phase: u64,
+    /// Whether `points` is kept (the page's cloud); PNG export only needs the counts.
+    pub sample_points: bool,
 }
 
 impl Frame {
@@ -45,7 +47,16 @@ impl Frame {
             counts: vec![0; cells],
             last: vec![0; cells / 2],
             stride: 1,
+            sample_points: true,
             ..Default::default()
+        }
+    }
+
+    /// A frame that counts but keeps no point sample.
+    pub fn counts_only(width: u32, height: u32) -> Self {
+        Self {
+            sample_points: false,
+            ..Self::new(width, height)
         }
     }
 
@@ -137,7 +148,9 @@ impl Frame {
             if let Some(last) = self.last.get_mut(pixel) {
                 *last = (*last).max(since);
             }
-            self.sample(ux, uy, since, is_positive);
+            if self.sample_points {
+                self.sample(ux, uy, since, is_positive);
+            }
         }
         self.max_total = max;
         self.positive += positive;
@@ -177,5 +190,70 @@ impl Frame {
         let k = (totals.len() - 1) * 99 / 100;
         let (_, v, _) = totals.select_nth_unstable(k);
         (*v).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(events: &[(i32, i32, i64, i8)]) -> EventBatch {
+        EventBatch {
+            first_index: 0,
+            x: events.iter().map(|e| e.0).collect(),
+            y: events.iter().map(|e| e.1).collect(),
+            t: events.iter().map(|e| e.2).collect(),
+            p: events.iter().map(|e| e.3).collect(),
+        }
+    }
+
+    #[test]
+    fn counts_polarity_latest_time_and_outside() {
+        let mut f = Frame::new(4, 3);
+        f.clear(1000);
+        f.add(&batch(&[
+            (1, 2, 1000, 1),
+            (1, 2, 1005, 0),
+            (1, 2, 1003, -1),
+            (3, 0, 1010, 1),
+            (4, 0, 1, 1),
+            (-1, 1, 1, 0),
+        ]));
+        let cell = 2 * (2 * 4 + 1);
+        assert_eq!(&f.counts[cell..cell + 2], &[1, 2]);
+        assert_eq!(f.last[2 * 4 + 1], 6, "t - from + 1 of the latest event");
+        assert_eq!(f.counts[2 * 3], 1);
+        assert_eq!((f.positive, f.negative, f.outside), (2, 2, 2));
+        assert_eq!(f.max_total, 3);
+        assert_eq!(f.pixels(), (2, 1, 1));
+        assert_eq!(
+            f.points.len(),
+            4 * 4,
+            "every on-sensor event sampled while there is room"
+        );
+    }
+
+    #[test]
+    fn point_sample_stays_bounded_and_even() {
+        let mut f = Frame::new(10, 10);
+        f.clear(0);
+        let n = MAX_POINTS * 5 + 3;
+        let events: Vec<_> = (0..n).map(|i| ((i % 10) as i32, 0, i as i64, 1)).collect();
+        f.add(&batch(&events));
+        let kept = f.points.len() / 4;
+        assert!(kept <= MAX_POINTS && kept > MAX_POINTS / 4, "{kept} points");
+        // Kept events are exactly every stride-th: their times are multiples of the stride.
+        let times: Vec<u32> = f.points.chunks_exact(4).map(|p| p[2]).collect();
+        assert!(
+            times.iter().all(|&t| u64::from(t) % f.stride == 0),
+            "stride {}",
+            f.stride
+        );
+        assert_eq!(times.len() as u64, (n as u64).div_ceil(f.stride));
+        let mut counts_only = Frame::counts_only(10, 10);
+        counts_only.clear(0);
+        counts_only.add(&batch(&events));
+        assert!(counts_only.points.is_empty());
+        assert_eq!(counts_only.counts, f.counts);
     }
 }

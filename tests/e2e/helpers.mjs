@@ -4,6 +4,7 @@
 // the data comes from a different origin, the fixture server scripts/test.sh runs
 // (STROBE_TEST_DATA_URL, default http://127.0.0.1:8765/data/).
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -193,3 +194,26 @@ export function siteAndBrowser() {
   });
   return ctx;
 }
+
+/**
+ * Opens each DSEC fixture by link, with `t` (its 50 ms middle window) and without (from the
+ * first event), and checks the window against h5py's and the rounds it cost (2 … 4).
+ */
+export async function checkFirstPictures(ctx, ids) {
+  for (const id of ids) {
+    const fx = fixture(id);
+    const w = manifestWindow(fx.id, '50ms_unaligned_middle');
+    for (const t of [w.from, undefined]) {
+      const page = await newPage(ctx.browser);
+      const hook = await open(page, viewerUrl(ctx.site.origin,
+        { url: DATA_URL + fx.file, t, dt: w.to - w.from }));
+      assert.equal(hook.status, 'ready', hook.error);
+      if (t === undefined) assert.equal(hook.window.from, fx.info.t_first, 'starts at the first event');
+      else assert.deepEqual(digestOf(hook.window), digestOf(w));
+      assert.ok(hook.net.rounds >= 2 && hook.net.rounds <= 4, `${id} t=${t}: ${hook.net.rounds} rounds`);
+      assert.deepEqual(page.problems, [], 'console/page errors');
+      await page.close();
+    }
+  }
+}
+

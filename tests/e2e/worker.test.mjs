@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
-  DATA_URL, FIXTURES, ROOT, canvasCensus, digestOf, fixture, manifestWindow, newPage, open, viewerUrl,
+  DATA_URL, FIXTURES, ROOT, canvasCensus, checkFirstPictures, digestOf, fixture, manifestWindow, newPage, open, viewerUrl,
   siteAndBrowser,
 } from './helpers.mjs';
 
@@ -54,21 +54,7 @@ describe('engine in a worker', () => {
   });
 
   test('first picture of a DSEC recording costs at most 4 rounds, with or without t', async () => {
-    for (const id of ['dsec_full_bitshuffle', 'dsec_append_byteshuffle']) {
-      const fx = fixture(id);
-      const w = manifestWindow(fx.id, '50ms_unaligned_middle');
-      for (const t of [w.from, undefined]) {
-        const page = await newPage(ctx.browser);
-        const hook = await open(page, viewerUrl(ctx.site.origin,
-          { url: DATA_URL + fx.file, t, dt: 50000 }));
-        assert.equal(hook.status, 'ready', hook.error);
-        if (t === undefined) assert.equal(hook.window.from, fx.info.t_first, 'starts at the first event');
-        else assert.deepEqual(digestOf(hook.window), digestOf(w));
-        assert.ok(hook.net.rounds <= 4, `${id} t=${t}: ${hook.net.rounds} rounds`);
-        assert.ok(hook.net.rounds >= 2, `${id}: rounds are counted (${hook.net.rounds})`);
-        await page.close();
-      }
-    }
+    await checkFirstPictures(ctx, ['dsec_full_bitshuffle', 'dsec_append_byteshuffle']);
   });
 
   test('cloud orbit and playback speed are in the link and reopen the same view', async () => {

@@ -6,28 +6,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  DATA_URL, after, digestOf, fixture, manifestWindow, newPage, open, viewerUrl, siteAndBrowser,
+  DATA_URL, after, checkFirstPictures, digestOf, fixture, manifestWindow, newPage, open, viewerUrl,
+  siteAndBrowser,
 } from '../helpers.mjs';
 
 const ctx = siteAndBrowser();
 
 describe('behind nginx', () => {
   test('a link opens h5py\'s window after at most 4 rounds, with and without t', async () => {
-    for (const id of ['dsec_full_bitshuffle', 'dsec_append_byteshuffle']) {
-      const fx = fixture(id);
-      const w = manifestWindow(fx.id, '50ms_unaligned_middle');
-      for (const t of [w.from, undefined]) {
-        const page = await newPage(ctx.browser);
-        const hook = await open(page, viewerUrl(ctx.site.origin,
-          { url: DATA_URL + fx.file, t, dt: w.to - w.from }));
-        assert.equal(hook.status, 'ready', hook.error);
-        if (t === undefined) assert.equal(hook.window.from, fx.info.t_first);
-        else assert.deepEqual(digestOf(hook.window), digestOf(w));
-        assert.ok(hook.net.rounds >= 2 && hook.net.rounds <= 4, `${id} t=${t}: ${hook.net.rounds} rounds`);
-        assert.deepEqual(page.problems, [], 'console/page errors');
-        await page.close();
-      }
-    }
+    await checkFirstPictures(ctx, ['dsec_full_bitshuffle', 'dsec_append_byteshuffle']);
   });
 
   test('→ and ← step windows; the stepped link reopens the same window', async () => {

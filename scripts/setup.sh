@@ -104,8 +104,7 @@ if [ "${STROBE_SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/sbin/nginx ]; then
     say "installing Debian nginx (the e2e stage also serves the fixtures with it)"
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -qq >&2 || die "apt-get update failed"
-    as_root apt-get install -y -qq --no-install-recommends nginx-light >/dev/null 2>&1 \
-        || as_root apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+    as_root apt-get install -y -qq --no-install-recommends nginx >/dev/null \
         || die "apt-get install nginx failed"
     [ -x /usr/sbin/nginx ] || die "nginx installed but /usr/sbin/nginx is missing"
 fi

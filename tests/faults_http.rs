@@ -7,15 +7,17 @@
 
 mod common;
 
+use common::checked::{checked_window, open_cache, windows_of};
+
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use serde_json::Value;
-use strobe::events::{Recording, Window, WindowReader};
+use strobe::events::Recording;
 use strobe::serve::{spawn_for_tests, ServeOptions};
 use strobe::source::http::HttpSource;
-use strobe::source::{RangeCache, RangeSource, RetryPolicy, SUGGESTED_WHOLE_FILE_LIMIT};
+use strobe::source::{RangeSource, RetryPolicy, SUGGESTED_WHOLE_FILE_LIMIT};
 
 /// A small fixture with many windows, and one with other events for "the file changed".
 const FIXTURE: &str = "blosc_lz4_bit";
@@ -60,45 +62,6 @@ fn file_of(id: &str) -> String {
 /// The URL of fixture `id` through fault `spec`, counted under its own `key`.
 fn fault_url(base: &str, key: &str, spec: &str, id: &str) -> String {
     format!("{base}/faults/key={key},{spec}/data/{}", file_of(id))
-}
-
-fn windows_of(fx: &Value) -> Vec<(Window, Value)> {
-    fx["windows"]
-        .as_array()
-        .expect("windows")
-        .iter()
-        .map(|w| {
-            let window = Window {
-                from: w["from"].as_i64().expect("from"),
-                to: w["to"].as_i64().expect("to"),
-            };
-            (window, w.clone())
-        })
-        .collect()
-}
-
-/// Reads one window; panics if it yields a digest other than h5py's.
-async fn checked_window(rec: &Recording, window: Window, want: &Value) -> Result<(), String> {
-    let reader = WindowReader::open(rec, window)
-        .await
-        .map_err(|e| e.to_string())?;
-    let digest = reader.digest().await.map_err(|e| e.to_string())?;
-    let got = serde_json::to_value(&digest).expect("digest serialises");
-    let wrong = common::digest::digest_mismatches(&got, want);
-    assert!(
-        wrong.is_empty(),
-        "WRONG EVENTS [{}, {}): {wrong:?}",
-        window.from,
-        window.to
-    );
-    Ok(())
-}
-
-fn open_cache(src: HttpSource) -> Rc<RangeCache<Box<dyn RangeSource>>> {
-    Rc::new(RangeCache::new(
-        Box::new(src) as Box<dyn RangeSource>,
-        64 << 20,
-    ))
 }
 
 /// Opens `src` as fixture `id` and reads all its manifest windows: the number read, or the

@@ -12,14 +12,18 @@ use std::time::Duration;
 
 use futures::future::{select, Either};
 use serde_json::Value;
-use strobe::events::{Recording, Window, WindowReader};
+use strobe::events::Recording;
 use strobe::source::fetch::FetchSource;
-use strobe::source::{RangeCache, RangeSource, RetryPolicy, SUGGESTED_WHOLE_FILE_LIMIT};
+use strobe::source::{RangeSource, RetryPolicy, SUGGESTED_WHOLE_FILE_LIMIT};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
+#[path = "common/checked.rs"]
+mod checked;
 #[path = "common/digest.rs"]
 mod digest;
+
+use checked::{checked_window, open_cache, windows_of};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -85,44 +89,6 @@ async fn sleep(ms: i32) {
             .expect("setTimeout");
     });
     let _ = JsFuture::from(promise).await;
-}
-
-fn windows_of(fx: &Value) -> Vec<(Window, Value)> {
-    fx["windows"]
-        .as_array()
-        .expect("windows")
-        .iter()
-        .map(|w| {
-            let window = Window {
-                from: w["from"].as_i64().expect("from"),
-                to: w["to"].as_i64().expect("to"),
-            };
-            (window, w.clone())
-        })
-        .collect()
-}
-
-async fn checked_window(rec: &Recording, window: Window, want: &Value) -> Result<(), String> {
-    let reader = WindowReader::open(rec, window)
-        .await
-        .map_err(|e| e.to_string())?;
-    let digest = reader.digest().await.map_err(|e| e.to_string())?;
-    let got = serde_json::to_value(&digest).expect("digest");
-    let wrong = digest::digest_mismatches(&got, want);
-    assert!(
-        wrong.is_empty(),
-        "WRONG EVENTS [{}, {}): {wrong:?}",
-        window.from,
-        window.to
-    );
-    Ok(())
-}
-
-fn open_cache(src: FetchSource) -> Rc<RangeCache<Box<dyn RangeSource>>> {
-    Rc::new(RangeCache::new(
-        Box::new(src) as Box<dyn RangeSource>,
-        64 << 20,
-    ))
 }
 
 fn overrides(fx: &Value) -> strobe::events::LayoutOverrides {

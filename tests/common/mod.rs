@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod checked;
 pub mod digest;
 
 use std::path::{Path, PathBuf};

@@ -85,8 +85,9 @@ impl Picture {
     pub fn rgb(&self, style: &Style) -> Vec<u8> {
         let scale = self.frame.scale() as f32;
         let dt = (self.to - self.from).clamp(0, i64::from(u32::MAX)) as u32;
-        let mut out = Vec::with_capacity(self.frame.last.len() * 3);
-        for (c, &last) in self.frame.counts.chunks_exact(2).zip(&self.frame.last) {
+        let mut out = Vec::with_capacity(self.frame.cells.len() * 3);
+        for c in &self.frame.cells {
+            let last = c[2];
             let total = c[0].saturating_add(c[1]);
             let rgb = match style.mode {
                 Mode::Polarity => polarity(c[0], c[1], style.palette),

@@ -6,24 +6,23 @@ use crate::events::EventBatch;
 /// doubles, so a long window keeps an even sample across its length.
 pub const MAX_POINTS: usize = 1 << 16;
 
-/// Positive and negative event counts per pixel of a `width × height` sensor, interleaved
-/// (`counts[2 * (y * width + x)]` positive, `+ 1` negative) so that one `RG32UI` texture holds
-/// both.
+/// Per pixel of a `width × height` sensor (rows from y = 0): positive count, negative count,
+/// and the latest event time of the window as `t - origin + 1` (0: no event, saturating at
+/// `u32::MAX`; the time surface is drawn from it). The three sit together so that counting
+/// an event touches one place in memory ([`Frame::counts`] and [`Frame::last_times`] split
+/// them for the page's textures).
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
     pub width: u32,
     pub height: u32,
-    pub counts: Vec<u32>,
+    pub cells: Vec<[u32; 3]>,
     /// Largest per-pixel total (positive + negative), for scaling the heatmap.
     pub max_total: u32,
     /// Events that fell outside the sensor (x or y out of range); not drawn.
     pub outside: u64,
     pub positive: u64,
     pub negative: u64,
-    /// Per pixel, the latest event time of the window as `t - origin + 1` (0: no event),
-    /// saturating at `u32::MAX`; the time surface is drawn from it.
-    pub last: Vec<u32>,
-    /// The window's start (µs of the stored t): `last` counts from here.
+    /// The window's start (µs of the stored t): the cells' times count from here.
     pub origin: i64,
     /// A sample of the window's on-sensor events for the x-y-t point cloud: `x, y,
     /// t - origin (saturating u32), polarity (1 positive, 0 negative)` per event.
@@ -40,12 +39,11 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(width: u32, height: u32) -> Self {
-        let cells = (width as usize) * (height as usize) * 2;
+        let cells = (width as usize) * (height as usize);
         Self {
             width,
             height,
-            counts: vec![0; cells],
-            last: vec![0; cells / 2],
+            cells: vec![[0; 3]; cells],
             stride: 1,
             sample_points: true,
             ..Default::default()
@@ -55,7 +53,7 @@ impl Frame {
     /// A frame that counts but keeps no point sample.
     pub fn counts_only(width: u32, height: u32) -> Self {
         Self {
-            sample_points: false,
+            sample_points: true,
             ..Self::new(width, height)
         }
     }
@@ -63,8 +61,7 @@ impl Frame {
     /// Starts over for a window beginning at `origin`, every count and time at zero (keeps
     /// the allocation).
     pub fn clear(&mut self, origin: i64) {
-        self.counts.fill(0);
-        self.last.fill(0);
+        self.cells.fill([0; 3]);
         self.origin = origin;
         self.max_total = 0;
         self.outside = 0;
@@ -125,29 +122,21 @@ impl Frame {
                 continue;
             }
             let pixel = uy as usize * w as usize + ux as usize;
-            let cell = pixel * 2;
             let is_positive = p > 0;
             positive += u64::from(is_positive);
             negative += u64::from(!is_positive);
-            let (Some(&a), Some(&b)) = (self.counts.get(cell), self.counts.get(cell + 1)) else {
-                continue;
-            };
-            let (a, b) = if is_positive {
-                (a.saturating_add(1), b)
-            } else {
-                (a, b.saturating_add(1))
-            };
-            self.counts[cell] = a;
-            self.counts[cell + 1] = b;
-            max = max.max(a.saturating_add(b));
             // µs since the window's start, plus one (0 means "no event here").
             let since = t
                 .saturating_sub(origin)
                 .saturating_add(1)
                 .clamp(1, i64::from(u32::MAX)) as u32;
-            if let Some(last) = self.last.get_mut(pixel) {
-                *last = (*last).max(since);
-            }
+            let Some(cell) = self.cells.get_mut(pixel) else {
+                continue;
+            };
+            let slot = usize::from(!is_positive);
+            cell[slot] = cell[slot].saturating_add(1);
+            cell[2] = cell[2].max(since);
+            max = max.max(cell[0].saturating_add(cell[1]));
             if self.sample_points {
                 self.sample(ux, uy, since, is_positive);
             }
@@ -158,11 +147,22 @@ impl Frame {
         self.outside += outside;
     }
 
+    /// Positive and negative counts per pixel, interleaved (`[2 * pixel]` positive, `+ 1`
+    /// negative): one `RG32UI` texture holds both.
+    pub fn counts(&self) -> Vec<u32> {
+        self.cells.iter().flat_map(|c| [c[0], c[1]]).collect()
+    }
+
+    /// Each pixel's latest event time, `t - origin + 1` (0: none): the time surface's texture.
+    pub fn last_times(&self) -> Vec<u32> {
+        self.cells.iter().map(|c| c[2]).collect()
+    }
+
     /// Pixels with events: `(all, positive-majority, negative-majority)`. Polarity mode
     /// draws the second blue and the third red (a tie counts as positive).
     pub fn pixels(&self) -> (u64, u64, u64) {
         let (mut pos, mut neg) = (0, 0);
-        for c in self.counts.chunks_exact(2) {
+        for c in &self.cells {
             if c[0] == 0 && c[1] == 0 {
                 continue;
             }
@@ -179,8 +179,8 @@ impl Frame {
     /// least 1), so that a few hot pixels do not leave everything else dark.
     pub fn scale(&self) -> u32 {
         let mut totals: Vec<u32> = self
-            .counts
-            .chunks_exact(2)
+            .cells
+            .iter()
             .map(|c| c[0].saturating_add(c[1]))
             .filter(|&t| t > 0)
             .collect();
@@ -219,10 +219,15 @@ mod tests {
             (4, 0, 1, 1),
             (-1, 1, 1, 0),
         ]));
+        let counts = f.counts();
         let cell = 2 * (2 * 4 + 1);
-        assert_eq!(&f.counts[cell..cell + 2], &[1, 2]);
-        assert_eq!(f.last[2 * 4 + 1], 6, "t - from + 1 of the latest event");
-        assert_eq!(f.counts[2 * 3], 1);
+        assert_eq!(&counts[cell..cell + 2], &[1, 2]);
+        assert_eq!(
+            f.last_times()[2 * 4 + 1],
+            6,
+            "t - from + 1 of the latest event"
+        );
+        assert_eq!(counts[2 * 3], 1);
         assert_eq!((f.positive, f.negative, f.outside), (2, 2, 2));
         assert_eq!(f.max_total, 3);
         assert_eq!(f.pixels(), (2, 1, 1));
@@ -254,6 +259,6 @@ mod tests {
         counts_only.clear(0);
         counts_only.add(&batch(&events));
         assert!(counts_only.points.is_empty());
-        assert_eq!(counts_only.counts, f.counts);
+        assert_eq!(counts_only.cells, f.cells);
     }
 }

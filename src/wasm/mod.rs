@@ -267,14 +267,14 @@ impl Viewer {
     /// pixel, rows from y = 0.
     pub fn frame_counts(&self) -> Uint32Array {
         let shared = self.shared.borrow();
-        Uint32Array::from(shared.frame.counts.as_slice())
+        Uint32Array::from(shared.frame.counts().as_slice())
     }
 
     /// A copy of the frame's latest event time per pixel (`width * height` u32, rows from
     /// y = 0): `t - from + 1` of the window's last event there, 0 where there was none.
     pub fn frame_last(&self) -> Uint32Array {
         let shared = self.shared.borrow();
-        Uint32Array::from(shared.frame.last.as_slice())
+        Uint32Array::from(shared.frame.last_times().as_slice())
     }
 
     /// A copy of the frame's point sample for the x-y-t cloud: `x, y, t - from, positive`

@@ -53,7 +53,7 @@ impl Frame {
     /// A frame that counts but keeps no point sample.
     pub fn counts_only(width: u32, height: u32) -> Self {
         Self {
-            sample_points: true,
+            sample_points: false,
             ..Self::new(width, height)
         }
     }

@@ -218,15 +218,19 @@ function renderNet() {
   ]);
 }
 
-function renderTau() {
-  const select = $('tau-select');
-  if (![...select.options].some((o) => Number(o.value) === state.tau)) {
+/** Selects duration `us` in `select`, adding it first if a link brought a value not offered. */
+function selectDuration(select, us) {
+  if (![...select.options].some((o) => Number(o.value) === us)) {
     const o = document.createElement('option');
-    o.value = String(state.tau);
-    o.textContent = formatDuration(state.tau);
+    o.value = String(us);
+    o.textContent = formatDuration(us);
     select.append(o);
   }
-  select.value = String(state.tau);
+  select.value = String(us);
+}
+
+function renderTau() {
+  selectDuration($('tau-select'), state.tau);
   $('tau-pick').hidden = state.mode !== 'timesurface';
 }
 
@@ -239,14 +243,7 @@ function renderControls() {
   } else {
     $('t-label').textContent = '';
   }
-  const select = $('dt-select');
-  if (![...select.options].some((o) => Number(o.value) === state.dt)) {
-    const o = document.createElement('option');
-    o.value = String(state.dt);
-    o.textContent = formatDuration(state.dt);
-    select.append(o);
-  }
-  select.value = String(state.dt);
+  selectDuration($('dt-select'), state.dt);
   $('mode-select').value = state.mode;
   $('palette-select').value = state.palette;
   renderTau();

@@ -6,7 +6,7 @@ use super::recording::Recording;
 use super::time_index::{candidate_rows, first_rows_at_or_after};
 use super::EventsError;
 use crate::hdf5::chunk_index::locate;
-use crate::hdf5::read::{fetch_pieces, read_fields_i64};
+use crate::hdf5::read::{fetch_pieces, read_fields_into, DecodedCarry, ValueSink};
 use crate::hdf5::DatasetInfo;
 
 /// Rows read per batch: ~9 MB of decoded events, whatever the window's length.
@@ -39,6 +39,19 @@ impl EventBatch {
 
     pub fn is_empty(&self) -> bool {
         self.t.is_empty()
+    }
+
+    /// Keeps only the events at positions `range` (in place: the window's first and last
+    /// batches drop the rows before its start and after its end).
+    fn keep(&mut self, range: std::ops::Range<usize>) {
+        fn cut<T>(v: &mut Vec<T>, r: &std::ops::Range<usize>) {
+            v.truncate(r.end);
+            v.drain(..r.start.min(v.len()));
+        }
+        cut(&mut self.x, &range);
+        cut(&mut self.y, &range);
+        cut(&mut self.t, &range);
+        cut(&mut self.p, &range);
     }
 }
 
@@ -81,12 +94,17 @@ impl WindowDigest {
     }
 }
 
-/// Exact sum of any integer column: runs of 4096 values are added in `i64` (vectorised),
+/// Exact sum of any integer column: types of up to 4 bytes are added in `i64` directly;
+/// wider ones in runs of 4096 values in `i64` (vectorised),
 /// which cannot overflow while every value is below 2^51 in magnitude; a run holding a larger
 /// value is added in `i128`.
 fn exact_sum<T: Copy + Into<i64>>(values: &[T]) -> i128 {
     const RUN: usize = 4096;
     const SAFE: u64 = 1 << 51;
+    if std::mem::size_of::<T>() <= 4 && values.len() < 1 << 32 {
+        // Values below 2^31 in magnitude: fewer than 2^32 of them cannot overflow an i64.
+        return i128::from(values.iter().map(|&v| v.into()).sum::<i64>());
+    }
     values
         .chunks(RUN)
         .map(|run| {
@@ -116,6 +134,8 @@ pub struct WindowReader<'r> {
     done: bool,
     /// Rows up to here have their chunks fetched (or being held) in the cache.
     prefetched_to: u64,
+    /// Chunks the last batch decoded that reach into the next one.
+    carry: DecodedCarry,
 }
 
 impl<'r> WindowReader<'r> {
@@ -153,6 +173,7 @@ impl<'r> WindowReader<'r> {
             first_index: None,
             done: false,
             prefetched_to,
+            carry: DecodedCarry::default(),
         })
     }
 
@@ -194,9 +215,9 @@ impl<'r> WindowReader<'r> {
                 prefetch_rows(self.rec, start, slab_end).await?;
                 self.prefetched_to = slab_end;
             }
-            let cols = read_columns(self.rec, start, end).await?;
+            let mut batch = read_columns(self.rec, start, end, &mut self.carry).await?;
             self.next_row = end;
-            let (x, y, t, p) = cols;
+            let t = &batch.t;
             let mut from_i = 0;
             if self.before_start {
                 from_i = t.partition_point(|&v| v < self.window.from);
@@ -206,6 +227,7 @@ impl<'r> WindowReader<'r> {
                     let exact = first_rows_at_or_after(self.rec, &[self.window.from]).await?;
                     self.next_row = exact[0];
                     self.hint_end = self.hint_end.max(exact[0].saturating_add(1));
+                    self.carry = DecodedCarry::default();
                     if self.next_row == start {
                         self.before_start = false;
                         self.first_index = Some(start);
@@ -222,13 +244,8 @@ impl<'r> WindowReader<'r> {
             if to_i < t.len() {
                 self.done = true;
             }
-            let batch = EventBatch {
-                first_index: start + from_i as u64,
-                x: x[from_i..to_i].iter().map(|&v| v as i32).collect(),
-                y: y[from_i..to_i].iter().map(|&v| v as i32).collect(),
-                t: t[from_i..to_i].to_vec(),
-                p: p[from_i..to_i].iter().map(|&v| v as i8).collect(),
-            };
+            batch.keep(from_i..to_i);
+            batch.first_index = start + from_i as u64;
             if !batch.is_empty() || self.done {
                 return Ok(Some(batch));
             }
@@ -289,22 +306,32 @@ async fn prefetch_rows(rec: &Recording, start: u64, end: u64) -> Result<(), Even
     Ok(())
 }
 
-type ColumnRows = (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
-
-/// Rows `[start, end)` of the four columns: one index walk and one fetch round for all.
-async fn read_columns(rec: &Recording, start: u64, end: u64) -> Result<ColumnRows, EventsError> {
+/// Rows `[start, end)` of the four columns, decoded straight into a batch: one index walk
+/// and one fetch round for all.
+async fn read_columns(
+    rec: &Recording,
+    start: u64,
+    end: u64,
+    carry: &mut DecodedCarry,
+) -> Result<EventBatch, EventsError> {
     let requests: Vec<(&DatasetInfo, crate::hdf5::Field, std::ops::Range<u64>)> = rec
         .columns
         .fields()
         .iter()
         .map(|(d, f)| (*d, *f, start..end))
         .collect();
-    let mut out = read_fields_i64(&rec.file, &requests).await?;
-    let p = out.pop().unwrap_or_default();
-    let t = out.pop().unwrap_or_default();
-    let y = out.pop().unwrap_or_default();
-    let x = out.pop().unwrap_or_default();
-    Ok((x, y, t, p))
+    let rows = usize::try_from(end.saturating_sub(start)).unwrap_or(0);
+    let mut batch = EventBatch {
+        first_index: start,
+        x: Vec::with_capacity(rows),
+        y: Vec::with_capacity(rows),
+        t: Vec::with_capacity(rows),
+        p: Vec::with_capacity(rows),
+    };
+    let mut sinks: [&mut dyn ValueSink; 4] =
+        [&mut batch.x, &mut batch.y, &mut batch.t, &mut batch.p];
+    read_fields_into(&rec.file, &requests, &mut sinks, carry).await?;
+    Ok(batch)
 }
 
 fn chunk_rows(ds: &DatasetInfo) -> Option<u64> {

@@ -1,5 +1,5 @@
-//! One value per row of a dataset, as `i64`: a whole 1-D column, one column of a 2-D table
-//! (MVSEC's N×4 float64), or one member of a compound record (Prophesee's `{x, y, p, t}`).
+//! One value per row of a dataset, as an integer: a whole 1-D column, one column of a 2-D
+//! table (MVSEC's N×4 float64), or one member of a compound record (Prophesee's `{x, y, p, t}`).
 
 use super::dataset::{DatasetInfo, ElementType};
 use super::layout::DataLayout;
@@ -53,8 +53,16 @@ impl Field {
     }
 
     /// Appends the value of each whole row in `bytes` (rows of `row_bytes`, the value at
-    /// `offset`) to `out`. Rows too short to hold the value are skipped.
-    pub fn extend(&self, bytes: &[u8], row_bytes: usize, offset: usize, out: &mut Vec<i64>) {
+    /// `offset`) to `out`. Rows too short to hold the value are skipped. Values are taken as
+    /// `i64` and narrowed to `T` as `as` does, in the same pass: event columns go straight
+    /// into their batch types without an `i64` copy in between.
+    pub fn extend<T: FromI64>(
+        &self,
+        bytes: &[u8],
+        row_bytes: usize,
+        offset: usize,
+        out: &mut Vec<T>,
+    ) {
         let size = self.dtype.size();
         if row_bytes == 0 || size == 0 || offset.saturating_add(size) > row_bytes {
             return;
@@ -96,11 +104,11 @@ impl Field {
                     .filter_map(|row| row.get(offset..offset + usize::from(size)));
                 out.extend(values.map(|e| {
                     let v = e.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b));
-                    if signed {
+                    T::from_i64(if signed {
                         ((v << shift) as i64) >> shift
                     } else {
                         v as i64
-                    }
+                    })
                 }));
             }
             ElementType::Float { size, big_endian } => {
@@ -115,7 +123,7 @@ impl Field {
                         (_, false) => f64::from_le_bytes(array8(e)),
                         (_, true) => f64::from_be_bytes(array8(e)),
                     };
-                    float_to_i64(v, scale)
+                    T::from_i64(float_to_i64(v, scale))
                 }));
             }
         }
@@ -124,25 +132,43 @@ impl Field {
 
 /// Appends the `N`-byte value at `offset` of each row, converted by `conv`. Whole-row values
 /// (1-D columns, the common case) take a loop the compiler vectorises.
-fn push<const N: usize>(
+fn push<const N: usize, T: FromI64>(
     bytes: &[u8],
     row_bytes: usize,
     offset: usize,
-    out: &mut Vec<i64>,
+    out: &mut Vec<T>,
     conv: impl Fn([u8; N]) -> i64,
 ) {
     let take = |e: &[u8]| <[u8; N]>::try_from(e).unwrap_or([0; N]);
     if row_bytes == N && offset == 0 {
-        out.extend(bytes.chunks_exact(N).map(|e| conv(take(e))));
+        out.extend(bytes.chunks_exact(N).map(|e| T::from_i64(conv(take(e)))));
     } else {
         out.extend(
             bytes
                 .chunks_exact(row_bytes)
                 .filter_map(|row| row.get(offset..offset + N))
-                .map(|e| conv(take(e))),
+                .map(|e| T::from_i64(conv(take(e)))),
         );
     }
 }
+
+/// The integer types a column is read into. `from_i64` narrows as `as` does (wrapping): event
+/// coordinates and polarities fit their batch types in every layout Strobe reads.
+pub trait FromI64: Copy {
+    fn from_i64(v: i64) -> Self;
+}
+
+macro_rules! from_i64 {
+    ($($t:ty),*) => {$(
+        impl FromI64 for $t {
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+from_i64!(i8, i16, i32, i64);
 
 /// The documented float rule: `floor(v × scale + 0.5)`, saturating at the `i64` range (NaN
 /// gives 0). MVSEC's `t` in seconds becomes microseconds with `scale` = 1e6.

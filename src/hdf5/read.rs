@@ -1,15 +1,17 @@
 //! Fetching pieces together and decoding them into rows.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::rc::Rc;
 
 use bytes::Bytes;
 
-use std::collections::HashMap;
+use crate::source::ByteRange;
 
 use super::caps::Caps;
 use super::chunk_index::{locate, Piece, Stored};
 use super::dataset::{DatasetInfo, ElementType};
-use super::field::Field;
+use super::field::{Field, FromI64};
 use super::file::H5File;
 use super::filters::decode_chunk;
 use super::Hdf5Error;
@@ -146,6 +148,55 @@ pub async fn read_fields_i64(
     file: &H5File,
     requests: &[(&DatasetInfo, Field, Range<u64>)],
 ) -> Result<Vec<Vec<i64>>, Hdf5Error> {
+    let mut out: Vec<Vec<i64>> = vec![Vec::new(); requests.len()];
+    let mut sinks: Vec<&mut dyn ValueSink> =
+        out.iter_mut().map(|v| v as &mut dyn ValueSink).collect();
+    read_fields_into(file, requests, &mut sinks, &mut DecodedCarry::default()).await?;
+    Ok(out)
+}
+
+/// Where the values of one request of [`read_fields_into`] go.
+pub trait ValueSink {
+    /// Appends the field's value of each row in `bytes`.
+    fn extend_rows(&mut self, field: &Field, bytes: &[u8], row_bytes: usize, offset: usize);
+    /// Values held so far.
+    fn held(&self) -> usize;
+}
+
+impl<T: FromI64> ValueSink for Vec<T> {
+    fn extend_rows(&mut self, field: &Field, bytes: &[u8], row_bytes: usize, offset: usize) {
+        field.extend(bytes, row_bytes, offset, self);
+    }
+
+    fn held(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Which stored piece of which dataset: pieces are shared by requests (compound members,
+/// table columns) and by consecutive reads (a chunk straddling two batches).
+type PieceKey = (String, u64, Option<ByteRange>);
+
+fn piece_key(ds: &DatasetInfo, p: &Piece) -> PieceKey {
+    (ds.path.clone(), p.first_row, p.disk_range())
+}
+
+/// Decoded pieces one read leaves for the next: a window read batch by batch would otherwise
+/// decode every chunk that straddles two batches twice. Holds at most the pieces that reach
+/// past the last read's rows (one per column).
+#[derive(Default)]
+pub struct DecodedCarry {
+    pieces: Vec<(PieceKey, Rc<Vec<u8>>)>,
+}
+
+/// [`read_fields_i64`] into any integer columns (`sinks[i]` takes request `i`'s values,
+/// appended), decoding pieces left in `carry` by the previous read only once.
+pub async fn read_fields_into(
+    file: &H5File,
+    requests: &[(&DatasetInfo, Field, Range<u64>)],
+    sinks: &mut [&mut dyn ValueSink],
+    carry: &mut DecodedCarry,
+) -> Result<(), Hdf5Error> {
     let values: u64 = requests
         .iter()
         .map(|(ds, _, rows)| values_bytes(rows.end.min(ds.rows()).saturating_sub(rows.start)))
@@ -158,15 +209,17 @@ pub async fn read_fields_i64(
         .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
         .collect();
     let located = locate(file, &spans).await?;
+    // Decoded pieces at hand: what the last read left, then what this one decodes while
+    // another request still needs it.
+    let mut decoded: HashMap<PieceKey, Rc<Vec<u8>>> = carry.pieces.drain(..).collect();
     // Each distinct piece once, with how many requests use it.
-    let key = |ds: &DatasetInfo, p: &Piece| (ds.path.clone(), p.first_row, p.disk_range());
-    let mut uses: HashMap<_, usize> = HashMap::new();
-    let mut distinct: Vec<(_, &Piece)> = Vec::new();
+    let mut uses: HashMap<PieceKey, usize> = HashMap::new();
+    let mut distinct: Vec<(PieceKey, &Piece)> = Vec::new();
     for ((ds, ..), pieces) in requests.iter().zip(&located) {
         for p in pieces {
-            let k = key(ds, p);
+            let k = piece_key(ds, p);
             let n = uses.entry(k.clone()).or_insert(0);
-            if *n == 0 {
+            if *n == 0 && !decoded.contains_key(&k) {
                 distinct.push((k, p));
             }
             *n += 1;
@@ -174,17 +227,14 @@ pub async fn read_fields_i64(
     }
     let to_fetch: Vec<&Piece> = distinct.iter().map(|(_, p)| *p).collect();
     let fetched = fetch_pieces(file, &to_fetch).await?;
-    let mut stored: HashMap<_, Option<Bytes>> =
+    let mut stored: HashMap<PieceKey, Option<Bytes>> =
         distinct.into_iter().map(|(k, _)| k).zip(fetched).collect();
-    // Decoded pieces kept only while another request still needs them.
-    let mut decoded: HashMap<_, std::rc::Rc<Vec<u8>>> = HashMap::new();
-    let mut out = Vec::with_capacity(requests.len());
-    for ((ds, field, rows), pieces) in requests.iter().zip(&located) {
+    for (((ds, field, rows), pieces), sink) in requests.iter().zip(&located).zip(sinks.iter_mut()) {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
         let (row_bytes, offset) = field.placement(ds);
-        let mut values = Vec::with_capacity((rows.end - rows.start) as usize);
+        let before = sink.held();
         for piece in pieces {
-            let k = key(ds, piece);
+            let k = piece_key(ds, piece);
             let left = uses.get_mut(&k).map_or(0, |n| {
                 *n = n.saturating_sub(1);
                 *n
@@ -192,20 +242,20 @@ pub async fn read_fields_i64(
             let bytes = match decoded.get(&k) {
                 Some(b) => b.clone(),
                 None => {
-                    let raw = if left > 0 {
-                        stored.get(&k).cloned().flatten()
-                    } else {
-                        stored.remove(&k).flatten()
-                    };
-                    std::rc::Rc::new(decode_piece(file, ds, piece, raw)?)
+                    let raw = stored.remove(&k).flatten();
+                    Rc::new(decode_piece(file, ds, piece, raw)?)
                 }
             };
+            let held = (bytes.len() / row_bytes.max(1)) as u64;
             if left > 0 {
                 decoded.insert(k, bytes.clone());
             } else {
                 decoded.remove(&k);
+                if piece.first_row.saturating_add(held) > rows.end {
+                    // Reaches past these rows: the next read along the column starts here.
+                    carry.pieces.push((k, bytes.clone()));
+                }
             }
-            let held = (bytes.len() / row_bytes.max(1)) as u64;
             let lo = rows.start.max(piece.first_row) - piece.first_row;
             let hi = rows
                 .end
@@ -216,15 +266,14 @@ pub async fn read_fields_i64(
                 let span = bytes
                     .get(lo as usize * row_bytes..hi as usize * row_bytes)
                     .unwrap_or_default();
-                field.extend(span, row_bytes, offset, &mut values);
+                sink.extend_rows(field, span, row_bytes, offset);
             }
         }
-        if values.len() as u64 != rows.end - rows.start {
+        if (sink.held() - before) as u64 != rows.end - rows.start {
             return Err(short(file, ds, "row range"));
         }
-        out.push(values);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The first element of each row of `ds`, or a clear error for types events never use.

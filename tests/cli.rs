@@ -111,6 +111,40 @@ fn info_json_matches_h5py() {
     }
 }
 
+#[test]
+fn repeated_window_reads_report_each_run_and_agree_with_h5py() {
+    let fx = fixture("dsec_append_byteshuffle");
+    let path = path_of(&fx);
+    let w = fx["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .max_by_key(|w| w["events"].as_u64())
+        .expect("a window");
+    let (from, to) = (w["from"].to_string(), w["to"].to_string());
+    let args = [
+        "window", &path, "--from", &from, "--to", &to, "--json", "--repeat", "3",
+    ];
+    let (ok, out, err) = strobe(&args);
+    assert!(ok, "{err}");
+    let got: Value = serde_json::from_str(&out).expect("JSON output");
+    let wrong = common::digest::digest_mismatches(&got, w);
+    assert!(wrong.is_empty(), "[{from}, {to}): {wrong:?}");
+    let runs = got["runs_ms"].as_array().expect("runs_ms with --repeat");
+    assert_eq!(runs.len(), 3, "{out}");
+    assert!(
+        runs.iter().all(|r| r.as_f64().is_some_and(|ms| ms > 0.0)),
+        "{out}"
+    );
+    // One read: no runs_ms, the JSON stays as it was.
+    let (ok, out, _) = strobe(&args[..7]);
+    assert!(ok);
+    let one: Value = serde_json::from_str(&out).expect("JSON output");
+    assert!(one.get("runs_ms").is_none(), "{out}");
+    let (ok, _, err) = strobe(&[&args[..7], &["--repeat", "0"]].concat());
+    assert!(!ok && err.contains("--repeat"), "{err}");
+}
+
 fn assert_one_line_error(args: &[&str], needle: &str) {
     let (ok, out, err) = strobe(args);
     assert!(!ok, "{args:?} should fail, printed {out}");

@@ -6,6 +6,8 @@
 import init, { Viewer } from './pkg/strobe.js';
 
 const SNAPSHOT_MS = 100;
+/** Progress counts alone are posted at most this often (a window reads ~100 batches). */
+const PROGRESS_MS = 25;
 
 const ready = init().then(() => new Viewer());
 /** Whether progress snapshots carry the point-cloud sample (only the cloud mode draws it). */
@@ -31,14 +33,17 @@ function post(viewer, message, transfer = []) {
 
 async function readWindow(viewer, id, [from, to]) {
   let last = -Infinity;
+  let lastProgress = -Infinity;
   const t0 = performance.now();
   const value = await viewer.window(from, to, (events, expected) => {
     const now = performance.now();
     if (events > 0 && now - last >= SNAPSHOT_MS) {
       last = now;
+      lastProgress = now;
       const { frame, transfer } = snapshot(viewer, wantPoints);
       post(viewer, { id, progress: [events, expected], frame }, transfer);
-    } else {
+    } else if (now - lastProgress >= PROGRESS_MS) {
+      lastProgress = now;
       post(viewer, { id, progress: [events, expected] });
     }
   });

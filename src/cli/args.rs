@@ -87,6 +87,10 @@ pub struct WindowArgs {
     /// Window end, µs of the stored t (exclusive).
     #[arg(long, allow_negative_numbers = true)]
     pub to: i64,
+    /// Open the source and read the window this many times in one process (for benchmarks:
+    /// `--json` then adds `runs_ms`, each run's open + read time, measured in the process).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
 }
 
 #[derive(Debug, Args)]

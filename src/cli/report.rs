@@ -63,24 +63,40 @@ pub async fn window(args: WindowArgs) -> Result<(), String> {
             args.from, args.to
         ));
     }
-    let (cache, rec) = open::recording(&args.source).await?;
-    let reader = WindowReader::open(
-        &rec,
-        Window {
-            from: args.from,
-            to: args.to,
-        },
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let digest = reader.digest().await.map_err(|e| e.to_string())?;
-    let stats = cache.stats();
+    let window = Window {
+        from: args.from,
+        to: args.to,
+    };
+    let mut runs_ms = Vec::new();
+    let mut last = None;
+    for _ in 0..args.repeat {
+        let started = std::time::Instant::now();
+        let (cache, rec) = open::recording(&args.source).await?;
+        let reader = WindowReader::open(&rec, window)
+            .await
+            .map_err(|e| e.to_string())?;
+        let digest = reader.digest().await.map_err(|e| e.to_string())?;
+        runs_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        if last.as_ref().is_some_and(|(d, _)| *d != digest) {
+            return Err(format!(
+                "{}: two reads of the same window differ — is the file changing?",
+                rec.what()
+            ));
+        }
+        last = Some((digest, cache.stats()));
+    }
+    let Some((digest, stats)) = last else {
+        return Err("--repeat must be at least 1".into());
+    };
     if args.source.json {
         let mut value = serde_json::to_value(&digest).map_err(|e| e.to_string())?;
         if let Some(map) = value.as_object_mut() {
             map.insert("requests".into(), json!(stats.requests));
             map.insert("bytes".into(), json!(stats.bytes));
             map.insert("rounds".into(), json!(stats.rounds));
+            if args.repeat > 1 {
+                map.insert("runs_ms".into(), json!(runs_ms));
+            }
         }
         return print_json(&value);
     }

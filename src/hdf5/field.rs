@@ -216,7 +216,7 @@ mod tests {
             bytes.extend(t.to_le_bytes());
         }
         let read = |f: Field| {
-            let mut out = Vec::new();
+            let mut out: Vec<i64> = Vec::new();
             f.extend(&bytes, 16, f.member_offset, &mut out);
             out
         };
@@ -237,7 +237,7 @@ mod tests {
         };
         let values = [0.0000025f64, -0.0000025, 1.5e-6, 12.345678, -1.0];
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let mut out = Vec::new();
+        let mut out: Vec<i64> = Vec::new();
         field(f8, 0, 1e6).extend(&bytes, 8, 0, &mut out);
         let want: Vec<i64> = values
             .iter()
@@ -250,12 +250,43 @@ mod tests {
 
     #[test]
     fn big_endian_and_short_rows() {
-        let mut out = Vec::new();
+        let mut out: Vec<i64> = Vec::new();
         field(int(4, true, true), 0, 1.0).extend(&[0xff, 0xff, 0xff, 0xfe], 4, 0, &mut out);
         assert_eq!(out, [-2]);
         // A value that does not fit in the row is not read.
-        let mut out = Vec::new();
+        let mut out: Vec<i64> = Vec::new();
         field(int(8, true, false), 4, 1.0).extend(&[0; 16], 8, 4, &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn narrow_columns_equal_i64_values_narrowed() {
+        let values: [i64; 5] = [0, 1, 639, 65_535, 70_000];
+        for dtype in [
+            int(4, false, false),
+            int(8, true, false),
+            int(4, true, true),
+        ] {
+            let size = dtype.size();
+            let bytes: Vec<u8> = values
+                .iter()
+                .flat_map(|&v| match dtype {
+                    ElementType::Int {
+                        big_endian: true, ..
+                    } => v.to_be_bytes()[8 - size..].to_vec(),
+                    _ => v.to_le_bytes()[..size].to_vec(),
+                })
+                .collect();
+            let f = field(dtype, 0, 1.0);
+            let mut wide: Vec<i64> = Vec::new();
+            let mut x: Vec<i32> = Vec::new();
+            let mut p: Vec<i8> = Vec::new();
+            f.extend(&bytes, size, 0, &mut wide);
+            f.extend(&bytes, size, 0, &mut x);
+            f.extend(&bytes, size, 0, &mut p);
+            assert_eq!(wide, values);
+            assert_eq!(x, wide.iter().map(|&v| v as i32).collect::<Vec<_>>());
+            assert_eq!(p, wide.iter().map(|&v| v as i8).collect::<Vec<_>>());
+        }
     }
 }

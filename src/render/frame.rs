@@ -16,8 +16,6 @@ pub struct Frame {
     pub width: u32,
     pub height: u32,
     pub cells: Vec<[u32; 3]>,
-    /// Largest per-pixel total (positive + negative), for scaling the heatmap.
-    pub max_total: u32,
     /// Events that fell outside the sensor (x or y out of range); not drawn.
     pub outside: u64,
     pub positive: u64,
@@ -63,7 +61,6 @@ impl Frame {
     pub fn clear(&mut self, origin: i64) {
         self.cells.fill([0; 3]);
         self.origin = origin;
-        self.max_total = 0;
         self.outside = 0;
         self.positive = 0;
         self.negative = 0;
@@ -88,16 +85,7 @@ impl Frame {
         }
         if self.points.len() >= MAX_POINTS * 4 {
             // Full: keep every other point and take every other event from now on.
-            let kept: Vec<u32> = self
-                .points
-                .chunks_exact(4)
-                .step_by(2)
-                .flatten()
-                .copied()
-                .collect();
-            self.points = kept;
-            self.stride = self.stride.max(1) * 2;
-            self.phase = self.seen % self.stride;
+            self.halve_points();
             if !(self.seen - 1).is_multiple_of(self.stride) {
                 return;
             }
@@ -107,12 +95,16 @@ impl Frame {
     }
 
     /// Counts every event of `batch`: polarity > 0 is positive, anything else negative
-    /// (files store 0/1 or -1/1). The hot loop of the viewer: one pass, no division.
+    /// (files store 0/1 or -1/1). The hot loop of the viewer: one pass touching one place in
+    /// memory per event, its state in locals; the point sample is taken in a pass of its own.
+    /// Never inlined: in the browser a function is optimised only once it is called often,
+    /// and the page's window loop that calls this runs once per window.
+    #[inline(never)]
     pub fn add(&mut self, batch: &EventBatch) {
         let (w, h) = (self.width, self.height);
-        let mut max = self.max_total;
         let origin = self.origin;
-        let (mut positive, mut negative, mut outside) = (0u64, 0u64, 0u64);
+        let cells = &mut self.cells[..];
+        let (mut positive, mut outside) = (0u64, 0u64);
         let events = batch.x.iter().zip(&batch.y).zip(&batch.p).zip(&batch.t);
         for (((&x, &y), &p), &t) in events {
             // Negative coordinates wrap to huge values and fail the same test.
@@ -124,27 +116,89 @@ impl Frame {
             let pixel = uy as usize * w as usize + ux as usize;
             let is_positive = p > 0;
             positive += u64::from(is_positive);
-            negative += u64::from(!is_positive);
-            // µs since the window's start, plus one (0 means "no event here").
-            let since = t
-                .saturating_sub(origin)
-                .saturating_add(1)
-                .clamp(1, i64::from(u32::MAX)) as u32;
-            let Some(cell) = self.cells.get_mut(pixel) else {
+            let Some(cell) = cells.get_mut(pixel) else {
                 continue;
             };
             let slot = usize::from(!is_positive);
             cell[slot] = cell[slot].saturating_add(1);
-            cell[2] = cell[2].max(since);
-            max = max.max(cell[0].saturating_add(cell[1]));
-            if self.sample_points {
-                self.sample(ux, uy, since, is_positive);
+            cell[2] = cell[2].max(since(t, origin));
+        }
+        let events = batch.len() as u64;
+        self.positive += positive;
+        self.negative += events - outside - positive;
+        self.outside += outside;
+        if self.sample_points {
+            if outside == 0 {
+                self.sample_all(batch);
+            } else {
+                self.sample_on_sensor(batch);
             }
         }
-        self.max_total = max;
-        self.positive += positive;
-        self.negative += negative;
-        self.outside += outside;
+    }
+
+    /// The point sample of a batch whose events are all on the sensor: the sampled events
+    /// are every `stride`-th, so the loop jumps from one to the next.
+    fn sample_all(&mut self, batch: &EventBatch) {
+        let n = batch.len() as u64;
+        let start = self.seen;
+        // Next event (batch position) whose on-sensor index is a multiple of the stride.
+        let mut next = (self.stride - self.phase) % self.stride;
+        while next < n {
+            if self.points.len() >= MAX_POINTS * 4 {
+                self.halve_points();
+                let index = start + next;
+                if !index.is_multiple_of(self.stride) {
+                    next += self.stride - index % self.stride;
+                    continue;
+                }
+            }
+            let i = next as usize;
+            let since = since(batch.t[i], self.origin);
+            self.points.extend_from_slice(&[
+                batch.x[i] as u32,
+                batch.y[i] as u32,
+                since - 1,
+                u32::from(batch.p[i] > 0),
+            ]);
+            next += self.stride;
+        }
+        self.seen = start + n;
+        self.phase = self.seen % self.stride;
+    }
+
+    /// The point sample of a batch with events off the sensor (which are never sampled and
+    /// do not count towards the stride).
+    fn sample_on_sensor(&mut self, batch: &EventBatch) {
+        let events = batch.x.iter().zip(&batch.y).zip(&batch.p).zip(&batch.t);
+        for (((&x, &y), &p), &t) in events {
+            let (ux, uy) = (x as u32, y as u32);
+            if ux < self.width && uy < self.height {
+                self.sample(ux, uy, since(t, self.origin), p > 0);
+            }
+        }
+    }
+
+    /// Keeps every other point and doubles the stride (the sample is full).
+    fn halve_points(&mut self) {
+        let kept: Vec<u32> = self
+            .points
+            .chunks_exact(4)
+            .step_by(2)
+            .flatten()
+            .copied()
+            .collect();
+        self.points = kept;
+        self.stride = self.stride.max(1) * 2;
+        self.phase = self.seen % self.stride;
+    }
+
+    /// Largest per-pixel total (positive + negative), for scaling the heatmap.
+    pub fn max_total(&self) -> u32 {
+        self.cells
+            .iter()
+            .map(|c| c[0].saturating_add(c[1]))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Positive and negative counts per pixel, interleaved (`[2 * pixel]` positive, `+ 1`
@@ -193,6 +247,14 @@ impl Frame {
     }
 }
 
+/// µs since the window's start, plus one (0 means "no event here"), saturating at `u32::MAX`.
+#[inline(always)]
+fn since(t: i64, origin: i64) -> u32 {
+    t.saturating_sub(origin)
+        .saturating_add(1)
+        .clamp(1, i64::from(u32::MAX)) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,7 +291,7 @@ mod tests {
         );
         assert_eq!(counts[2 * 3], 1);
         assert_eq!((f.positive, f.negative, f.outside), (2, 2, 2));
-        assert_eq!(f.max_total, 3);
+        assert_eq!(f.max_total(), 3);
         assert_eq!(f.pixels(), (2, 1, 1));
         assert_eq!(
             f.points.len(),
@@ -260,5 +322,36 @@ mod tests {
         counts_only.add(&batch(&events));
         assert!(counts_only.points.is_empty());
         assert_eq!(counts_only.cells, f.cells);
+    }
+
+    #[test]
+    fn point_sample_is_the_same_whatever_the_batches() {
+        let n = MAX_POINTS * 3 + 17;
+        let events: Vec<(i32, i32, i64, i8)> = (0..n)
+            .map(|i| ((i % 7) as i32, (i % 5) as i32, i as i64, (i % 3) as i8 - 1))
+            .collect();
+        let sample = |batches: &[Vec<(i32, i32, i64, i8)>]| {
+            let mut f = Frame::new(10, 10);
+            f.clear(0);
+            for b in batches {
+                f.add(&batch(b));
+            }
+            (f.points, f.stride, f.cells)
+        };
+        let whole = sample(std::slice::from_ref(&events));
+        // Uneven batches, jumping from one sampled event to the next.
+        let cuts = [0, 1, 999, 65_536, 70_001, 131_072, 150_000, n];
+        let split: Vec<Vec<_>> = cuts
+            .windows(2)
+            .map(|c| events[c[0]..c[1]].to_vec())
+            .collect();
+        assert_eq!(sample(&split), whole);
+        // Off-sensor events (never sampled, not counted) in some batches: the per-event path.
+        let mut with_outside = split.clone();
+        with_outside[2].insert(10, (10, 0, 5, 1));
+        with_outside[4].insert(0, (-1, 3, 5, 1));
+        with_outside[5].push((0, 10, 5, 1));
+        let (points, stride, _) = sample(&with_outside);
+        assert_eq!((points, stride), (whole.0, whole.1));
     }
 }

@@ -307,7 +307,7 @@ impl Viewer {
 
     /// Largest per-pixel event count of the frame (for scaling the heatmap).
     pub fn frame_max(&self) -> u32 {
-        self.shared.borrow().frame.max_total
+        self.shared.borrow().frame.max_total()
     }
 
     /// The per-pixel count the heatmap saturates at (99th percentile of lit pixels).
@@ -482,19 +482,19 @@ async fn read_window(
         if !current() {
             return Ok(JsValue::NULL);
         }
-        let t0 = js_sys::Date::now();
+        let t0 = now_ms();
         let batch = reader.next_batch().await.map_err(|e| e.to_string())?;
-        let t1 = js_sys::Date::now();
+        let t1 = now_ms();
         read_ms += t1 - t0;
         if !current() {
             return Ok(JsValue::NULL);
         }
         let Some(batch) = batch else { break };
         digest.add(&batch);
-        let t2 = js_sys::Date::now();
+        let t2 = now_ms();
         digest_ms += t2 - t1;
         shared.borrow_mut().frame.add(&batch);
-        frame_ms += js_sys::Date::now() - t2;
+        frame_ms += now_ms() - t2;
         if let Some(f) = &progress {
             // No borrow is held here: the callback may read the frame.
             let _ = f.call2(
@@ -520,7 +520,7 @@ async fn read_window(
         "positive": digest.positive,
         "negative": digest.events - digest.positive,
         "outside": frame.outside,
-        "max_total": frame.max_total,
+        "max_total": frame.max_total(),
         "scale": frame.scale(),
         "pixels": {"active": active, "positive": pos_pixels, "negative": neg_pixels},
         "net": net_json(&session.cache),
@@ -578,4 +578,13 @@ fn opened_camera(rec: &Recording) -> Option<String> {
         return None;
     }
     crate::events::layout::camera_of(&rec.paths)
+}
+
+/// `performance.now()` where there is one (the page, its worker): `Date.now()` counts whole
+/// milliseconds, too coarse for the phase timers of batches that take a few.
+fn now_ms() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or_else(js_sys::Date::now, |p| p.now())
 }

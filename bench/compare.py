@@ -13,8 +13,8 @@ busiest 1 s from ms_to_idx — the last without the fsspec readers) it measures:
     aiohttp TraceConfig; a "round" is a batch of requests issued while none is in flight, which
     is what Strobe calls a round, so for a synchronous reader rounds == requests;
   * Strobe and h5py + hdf5plugin on the local file (page cache warm): wall time and events/s —
-    Strobe both as a cold process (with its peak RSS) and in-process (`--repeat 5`: open + read
-    timed inside one process, median of runs 2-5, as h5py is timed after a warm-up run);
+    Strobe both as a cold process (with its peak RSS) and in-process (`--repeat 7`: open + read
+    timed inside one process, median of runs 3-7, as h5py is timed after two warm-up runs);
   * the floor: compressed bytes of the x/y/t/p chunks the window's rows overlap (chunk_iter);
   * exactness: every reader's digest (events, first index, sums, positives) must equal h5py's
     on the local file (and the manifest's where it has the window). Mismatches print FAIL and
@@ -49,6 +49,9 @@ KIB, MIB = 1 << 10, 1 << 20
 MANIFEST_WINDOWS = ("50ms_busiest", "50ms_unaligned_middle")
 ONE_S_LABEL = "1s_from_unaligned_middle"
 BUSIEST_1S_LABEL = "1s_busiest"
+# In-process local reads, h5py and Strobe alike: unmeasured warm-up runs, then the median of
+# this many (this machine's timings vary by ±20 % from run to run).
+LOCAL_WARMUP, LOCAL_RUNS = 2, 5
 DIGEST_KEYS = ("events", "first_index", "sum_x", "sum_y", "sum_t", "sum_p", "positive")
 COLUMNS = ("x", "y", "t", "p")
 FAILS = []
@@ -242,7 +245,7 @@ def strobe_window(strobe, src, t0, t1, trace=False, repeat=1):
     if repeat > 1:
         cmd += ["--repeat", str(repeat)]
     start = time.perf_counter()
-    # wait4: this child's own CPU time and peak RSS (RUSAGE_CHILDREN would mix in others).
+    # wait4: this child's own CPU time (RUSAGE_CHILDREN would mix in others).
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE if trace else err,
                                 text=True)
@@ -262,11 +265,13 @@ def strobe_window(strobe, src, t0, t1, trace=False, repeat=1):
     out = json.loads(stdout)
     res = {"digest": {k: out.get(k) for k in ("from", "to") + DIGEST_KEYS}, "wall_s": wall,
            "requests": out.get("requests"), "bytes": out.get("bytes"), "rounds": out.get("rounds"),
-           "cpu_s": cpu, "rss_mb": ru.ru_maxrss * 1024 / 1e6}
+           "cpu_s": cpu}
+    if out.get("peak_rss_kb") is not None:  # the process's own VmHWM (wait4's maxrss counts the
+        res["rss_mb"] = out["peak_rss_kb"] * 1024 / 1e6  # memory of the forking Python too)
     if repeat > 1:
         runs = out.get("runs_ms") or []
         res["runs_ms"] = runs
-        res["wall_s"] = statistics.median(runs[1:] or runs) / 1000
+        res["wall_s"] = statistics.median(runs[LOCAL_WARMUP:] or runs) / 1000
         res.pop("cpu_s")
     if trace:
         res["trace"] = parse_trace(stderr, res)
@@ -286,9 +291,10 @@ def busiest_second(path):
 
 # ---------------------------------------------------------------- helpers
 
-def repeat(fn, max_runs=3, quick_s=3.0, warmup=False):
-    """Run fn; repeat up to max_runs while runs are quick. Wall = median; other fields of run 1."""
-    if warmup:
+def repeat(fn, max_runs=3, quick_s=3.0, warmup=0):
+    """Run fn `warmup` times unmeasured, then up to max_runs times while runs are quick.
+    Wall = median; other fields of the first measured run."""
+    for _ in range(warmup):
         fn()
     runs = [fn()]
     while len(runs) < max_runs and runs[0]["wall_s"] < quick_s:
@@ -528,10 +534,13 @@ def write_markdown(res, path):
              "one, so rounds = requests. *Floor* = compressed bytes of the x/y/t/p chunks that the "
              "window's rows overlap — what any reader must fetch (ms_to_idx and metadata excluded). "
              "Bytes are HTTP body bytes. Wall times are medians of up to 3 runs (1 when a run takes "
-             "≥ 3 s); local runs have a warm page cache and one warm-up run. *In-process*: `strobe "
-             "window --repeat 5` opens the file and reads the window 5 times in one process and times "
-             "each inside it; the row shows the median of runs 2–5 — the same thing h5py's row times "
-             "(open + read in a warm process). *Peak RSS*: the Strobe process's maximum resident set. Every reader's digest "
+             "≥ 3 s); local runs have a warm page cache. *In-process*: `strobe window --repeat "
+             f"{LOCAL_WARMUP + LOCAL_RUNS}` opens the file and reads the window "
+             f"{LOCAL_WARMUP + LOCAL_RUNS} times in one process and times each inside it; the row "
+             f"shows the median of runs {LOCAL_WARMUP + 1}–{LOCAL_WARMUP + LOCAL_RUNS} — the same "
+             f"thing h5py's row times ({LOCAL_WARMUP} warm-up runs, then the median of up to "
+             f"{LOCAL_RUNS} opens + reads in the same process). *Peak RSS*: the Strobe process's "
+             "own peak resident memory (VmHWM, reported by `strobe window --json`). Every reader's digest "
              "(event count, first index, sums of x/y/t/p, positives) is checked against h5py on the "
              "local file. *CPU ms* = user + system CPU time (Strobe: its process; h5py local: all "
              "threads of the Python process), which shows whether a reader used more than one core "
@@ -753,7 +762,7 @@ def main():
         for label, t0, t1, mwin in chosen:
             log(f"   {label} [{t0}, {t1})")
             where = f"{e['file']} {label}"
-            ref = repeat(lambda: h5py_local(path, t0, t1), warmup=True)
+            ref = repeat(lambda: h5py_local(path, t0, t1), max_runs=LOCAL_RUNS, warmup=LOCAL_WARMUP)
             dig = ref["digest"]
             if mwin is not None:
                 check("manifest", mwin, dig, where)  # the generator's numpy oracle vs this h5py read
@@ -781,9 +790,9 @@ def main():
                 add("fsspec_5m", "h5py + fsspec, 5 MiB blocks", "http",
                     lambda: repeat(lambda: h5py_http(url, t0, t1, 5 * MIB)))
             add("strobe_local", "**Strobe** (local file, cold process)", "local",
-                lambda: repeat(lambda: strobe_window(args.strobe, path, t0, t1), warmup=True))
+                lambda: repeat(lambda: strobe_window(args.strobe, path, t0, t1), warmup=1))
             add("strobe_inproc", "**Strobe** (local file, in-process)", "local",
-                lambda: strobe_window(args.strobe, path, t0, t1, repeat=5))
+                lambda: strobe_window(args.strobe, path, t0, t1, repeat=LOCAL_WARMUP + LOCAL_RUNS))
             readers.append({"key": "h5py_local", "name": "h5py + hdf5plugin (local file)", "kind": "local",
                             "ok": True, "result": ref})
             by = {r["key"]: r["result"] for r in readers}

@@ -63,7 +63,7 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
             "requests": stats.requests,
             "read_bytes": stats.bytes,
             "rounds": stats.rounds,
-            "peak_rss_kb": peak_rss_kb(),
+            "peak_rss_kb": super::report::peak_rss_kb(),
         }))
         .map_err(|e| e.to_string())?;
         println!("{text}");
@@ -76,15 +76,6 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-/// This process's peak resident memory (Linux `VmHWM`), to show that the export streamed.
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Fails early, before any reading, when the file cannot be written where asked.

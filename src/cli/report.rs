@@ -9,6 +9,16 @@ use strobe::source::RangeSource;
 use super::args::{InfoArgs, ServeArgs, WindowArgs, WindowsArgs};
 use super::open;
 
+/// This process's peak resident memory (Linux `VmHWM`; the process's own, unlike a parent's
+/// `wait4` figure, which counts what the forking process held too): shows that reads stream.
+pub(super) fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 fn print_json(value: &impl Serialize) -> Result<(), String> {
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     println!("{text}");
@@ -94,6 +104,7 @@ pub async fn window(args: WindowArgs) -> Result<(), String> {
             map.insert("requests".into(), json!(stats.requests));
             map.insert("bytes".into(), json!(stats.bytes));
             map.insert("rounds".into(), json!(stats.rounds));
+            map.insert("peak_rss_kb".into(), json!(peak_rss_kb()));
             if args.repeat > 1 {
                 map.insert("runs_ms".into(), json!(runs_ms));
             }

@@ -92,13 +92,25 @@ impl WindowDigest {
         self.sum_x += exact_sum(&batch.x);
         self.sum_y += exact_sum(&batch.y);
         self.sum_t += exact_sum(&batch.t);
-        // Polarity's sum and positives in one pass (i8: no overflow below 2^56 events).
-        let (sum_p, positive) = batch.p.iter().fold((0i64, 0u64), |(s, n), &v| {
-            (s + i64::from(v), n + u64::from(v > 0))
-        });
+        let (sum_p, positive) = polarity_sums(&batch.p);
         self.sum_p += i128::from(sum_p);
         self.positive += positive;
     }
+}
+
+/// Sum and count of positives of the polarities, in one pass. Runs of 255 are added in `i16`
+/// lanes (|sum| ≤ 255 · 128 fits), eight to a vector on any x86-64, instead of widening every
+/// value to `i64`.
+fn polarity_sums(p: &[i8]) -> (i64, u64) {
+    let (mut sum, mut positive) = (0i64, 0u64);
+    for run in p.chunks(255) {
+        let (s, n) = run.iter().fold((0i16, 0u16), |(s, n), &v| {
+            (s + i16::from(v), n + u16::from(v > 0))
+        });
+        sum += i64::from(s);
+        positive += u64::from(n);
+    }
+    (sum, positive)
 }
 
 /// Exact sum of any integer column: types of up to 4 bytes are added in `i64` directly;

@@ -85,11 +85,11 @@ pub fn decode_piece(
         }
         Stored::Raw { .. } => stored.ok_or_else(|| short(file, ds, "raw piece"))?.to_vec(),
         Stored::Chunk { filter_mask, .. } => {
-            let raw = stored.ok_or_else(|| short(file, ds, "chunk"))?.to_vec();
+            let raw = stored.ok_or_else(|| short(file, ds, "chunk"))?;
             decode_chunk(
                 &ds.filters,
                 *filter_mask,
-                raw,
+                &raw[..],
                 ds.element_size,
                 full as usize,
             )

@@ -18,6 +18,8 @@ mod shuffle;
 mod tests;
 mod zstd;
 
+use std::borrow::Cow;
+
 /// Raw codecs that only run inside another filter, reachable on their own for fuzzing.
 pub mod codecs {
     /// Decodes one BloscLZ stream into `dst`, returning the bytes written.
@@ -129,10 +131,10 @@ pub fn filter_name(id: u16) -> &'static str {
 /// element size in bytes; `chunk_bytes` the decoded size of a full chunk (a cap: no decoder may
 /// produce more; and when any filter ran, the decoded chunk must be exactly that long). With no
 /// active filter the data is returned as it is.
-pub fn decode_chunk(
+pub fn decode_chunk<'a>(
     pipeline: &[FilterStep],
     filter_mask: u32,
-    data: Vec<u8>,
+    data: impl Into<Cow<'a, [u8]>>,
     element_size: usize,
     chunk_bytes: usize,
 ) -> Result<Vec<u8>, FilterError> {
@@ -143,7 +145,9 @@ pub fn decode_chunk(
             return Err(unsupported(step));
         }
     }
-    let mut data = data;
+    // Borrowed stored bytes are decoded in place of a copy; only a filter that rewrites its
+    // input (shuffle, fletcher32) takes ownership.
+    let mut data: Cow<'a, [u8]> = data.into();
     let mut decoded = false;
     for (i, step) in pipeline.iter().enumerate().rev() {
         if !active(i) {
@@ -157,7 +161,7 @@ pub fn decode_chunk(
             .filter(|(j, s)| active(*j) && s.id == ids::FLETCHER32)
             .count();
         let cap = chunk_bytes.saturating_add(4 * fletchers);
-        data = decode_step(step, data, element_size, cap)?;
+        data = Cow::Owned(decode_step(step, data, element_size, cap)?);
     }
     // Every chunk of a chunked dataset (edge chunks included) decodes to the full chunk size;
     // anything else means truncated or damaged data (LZF, for one, cannot tell by itself).
@@ -178,7 +182,7 @@ pub fn decode_chunk(
             ),
         ));
     }
-    Ok(data)
+    Ok(data.into_owned())
 }
 
 fn is_supported(id: u16) -> bool {
@@ -207,7 +211,7 @@ fn unsupported(step: &FilterStep) -> FilterError {
 /// Decodes one step; `cap` bounds its output.
 fn decode_step(
     step: &FilterStep,
-    data: Vec<u8>,
+    data: Cow<'_, [u8]>,
     element_size: usize,
     cap: usize,
 ) -> Result<Vec<u8>, FilterError> {
@@ -223,9 +227,9 @@ fn decode_step(
                     format!("{} bytes where a chunk holds at most {cap}", data.len()),
                 ));
             }
-            Ok(shuffle::unshuffle_vec(data, size))
+            Ok(shuffle::unshuffle_vec(data.into_owned(), size))
         }
-        ids::FLETCHER32 => fletcher32::verify_and_strip(data),
+        ids::FLETCHER32 => fletcher32::verify_and_strip(data.into_owned()),
         ids::LZF => lzf::decode_filter(&data, cap),
         ids::BLOSC => blosc::decode(&data, cap),
         ids::LZ4 => lz4::decode_filter(&data, cap),

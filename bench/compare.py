@@ -616,17 +616,20 @@ def write_markdown(res, path):
                  "draw + GPU finish of the busiest 50 ms window (~1 M events; the cloud draws its ≤ 65,536-event "
                  "sample), median of 15; *redraw*: draw + finish of the uploaded frame, as when orbiting, "
                  "zooming or changing mode. *Scrub*: "
-                 "every 50 ms window from the first event to the last, each drawn; h5py's scrub reads "
+                 "every 50 ms window from the first event to the last, each drawn, with the HTTP requests "
+                 "and bytes it cost (floor: every chunk of the four columns); h5py's scrub reads "
                  "the same windows from the local file with one open file (no drawing).")
         L.append("")
         L.append("| file | 1 s window events | wasm decode Mev/s | + frame Mev/s | h5py Mev/s | "
                  "wasm ÷ h5py: decode (target ≥ 0.5) / + frame | "
                  "cold 1 s window ms (rounds) | new frame ms (upload + draw) polarity / heatmap / time surface / cloud "
-                 "| redraw ms (target ≤ 16) | scrub windows, s (h5py s) | wasm memory after scrub MB (target ≤ 96) |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|")
+                 "| redraw ms (target ≤ 16) | scrub windows, s (h5py s) | scrub requests, bytes ÷ floor "
+                 "| wasm memory after scrub MB (target ≤ 96) |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
         for b in br["files"]:
             one, r, sc = b["one_s"], b["render"]["modes"], b["scrub"]
-            L.append("| {} | {:,} | {:.1f} | {:.1f} | {:.1f} | {} / {:.2f}× | {:.0f} ({}) | {} | {} | {} in {:.1f} ({:.1f}) | {:.1f} |".format(
+            net, sfl = sc.get("net") or {}, (b.get("scrub_floor") or {}).get("bytes")
+            L.append("| {} | {:,} | {:.1f} | {:.1f} | {:.1f} | {} / {:.2f}× | {:.0f} ({}) | {} | {} | {} in {:.1f} ({:.1f}) | {} | {:.1f} |".format(
                 b["file"].replace(".h5", ""), one["cold"]["events"],
                 (one.get("decode_events_per_s") or float("nan")) / 1e6, one["events_per_s"] / 1e6,
                 b["h5py_events_per_s"] / 1e6, fmt_ratio(b.get("decode_only_vs_h5py"), 2),
@@ -635,7 +638,9 @@ def write_markdown(res, path):
                 " / ".join(f"{r[m]['median_ms']:.1f}" for m in ("polarity", "heatmap", "timesurface", "cloud")),
                 " / ".join(f"{r[m].get('draw_median_ms', float('nan')):.1f}"
                            for m in ("polarity", "heatmap", "timesurface", "cloud")),
-                sc["windows"], sc["wall_ms"] / 1000, b["h5py_scrub"]["wall_s"], sc["memory"] / 1e6))
+                sc["windows"], sc["wall_ms"] / 1000, b["h5py_scrub"]["wall_s"],
+                f"{net.get('requests', '—')}, {fmt_ratio(ratio(net.get('bytes'), sfl), 2)}",
+                sc["memory"] / 1e6))
         L.append("")
     if br and any(b.get("seek") for b in br["files"]):
         L.append("## Warm seek (one open recording, 50 ms windows, latency server)")
@@ -852,6 +857,8 @@ def main():
                     b["seek_peers"][key] = r
                 if b.get("seek"):
                     check("page warm seek", b["seek"]["digest"], dsec_digest_of(busy), b["file"])
+                tables = chunk_tables(os.path.join(args.data, b["file"]))
+                b["scrub_floor"] = floor_bytes(tables, 0, e["info"]["events"])
                 log(f"   h5py scrub of {b['file']} …")
                 b["h5py_scrub"] = h5py_scrub(os.path.join(args.data, b["file"]), 50_000)
                 log(f"     {b['h5py_scrub']['wall_s']:.1f} s")

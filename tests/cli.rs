@@ -130,6 +130,9 @@ fn repeated_window_reads_report_each_run_and_agree_with_h5py() {
     let got: Value = serde_json::from_str(&out).expect("JSON output");
     let wrong = common::digest::digest_mismatches(&got, w);
     assert!(wrong.is_empty(), "[{from}, {to}): {wrong:?}");
+    // The process's own peak memory (Linux VmHWM), for the benchmark's RSS column.
+    let peak_kb = got["peak_rss_kb"].as_u64().expect("peak_rss_kb");
+    assert!((1_000..1_000_000).contains(&peak_kb), "{out}");
     let runs = got["runs_ms"].as_array().expect("runs_ms with --repeat");
     assert_eq!(runs.len(), 3, "{out}");
     assert!(

@@ -259,6 +259,26 @@ fn since(t: i64, origin: i64) -> u32 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn since_counts_from_one_and_saturates() {
+        let max = i64::from(u32::MAX);
+        for (t, origin, want) in [
+            (1000, 1000, 1),
+            (1005, 1000, 6),
+            (999, 1000, 1),
+            (i64::MIN, 1000, 1),
+            (1000 + max - 2, 1000, u32::MAX - 1),
+            (1000 + max - 1, 1000, u32::MAX),
+            (1000 + max, 1000, u32::MAX),
+            (i64::MAX, -5, u32::MAX),
+            (i64::MIN, i64::MAX, 1),
+        ] {
+            let reference = t.saturating_sub(origin).saturating_add(1).clamp(1, max) as u32;
+            assert_eq!(since(t, origin), want, "t {t} origin {origin}");
+            assert_eq!(reference, want, "t {t} origin {origin}");
+        }
+    }
+
     fn batch(events: &[(i32, i32, i64, i8)]) -> EventBatch {
         EventBatch {
             first_index: 0,

@@ -1,6 +1,6 @@
 // Page safety: the page talks to nobody but its own origin and the dataset's (its worker
-// included), its Content-Security-Policy forbids inline script and eval, and strings from a
-// file are shown as text.
+// included), its range requests skip the HTTP cache, its Content-Security-Policy forbids
+// inline script and eval, and strings from a file are shown as text.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -35,6 +35,27 @@ describe('page safety', () => {
     for (const o of origins) assert.ok(allowed.has(o), `request to ${o}`);
     const others = seen.filter((u) => !/^(https?:|blob:|data:)/.test(u));
     assert.deepEqual(others, [], 'no other schemes');
+    await context.close();
+  });
+
+  test('range requests bypass the browser\'s HTTP cache (its per-URL lock would serialize them)', async () => {
+    const fx = fixture('dsec_full_bitshuffle');
+    const w = manifestWindow(fx.id, '50ms_unaligned_middle');
+    const context = await ctx.browser.newContext();
+    const ranged = [];
+    context.on('request', (r) => { if (r.url() === DATA_URL + fx.file) ranged.push(r); });
+    const page = await newPage(context);
+    const hook = await open(page, viewerUrl(ctx.site.origin,
+      { url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from }));
+    assert.equal(hook.status, 'ready', hook.error);
+    assert.ok(ranged.length >= 3, `${ranged.length} requests for the file`);
+    for (const r of ranged) {
+      const h = await r.allHeaders();
+      assert.match(h.range ?? '', /^bytes=\d+-\d+$/, `one range per request: ${r.method()} ${JSON.stringify(h)}`);
+      // The Fetch standard's mark of cache mode "no-store" (or "reload"): the request went to
+      // the network, past the HTTP cache.
+      assert.equal(h['cache-control'], 'no-cache', JSON.stringify(h));
+    }
     await context.close();
   });
 

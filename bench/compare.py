@@ -466,10 +466,11 @@ def targets(res):
     fifty = [(fr["file"], w) for fr in res["files"] for w in fr["windows"] if w["label"].startswith("50ms")]
     ones = [(fr["file"], w) for fr in res["files"] for w in fr["windows"] if w["label"].startswith("1s")]
     by = lambda w: {r["key"]: r["result"] for r in w["readers"]}  # noqa: E731
-    short = lambda f, w: f"{f.replace('big_dsec_', '').replace('.h5', '')} {w['label']}"  # noqa: E731
+    name = lambda f: f.replace("big_dsec_", "").replace(".h5", "")  # noqa: E731
+    short = lambda f, w: f"{name(f)} {w['label']}"  # noqa: E731
     rounds = [(short(f, w), by(w)["strobe_http"].get("rounds")) for f, w in fifty]
     br = res.get("browser") or {"files": []}
-    page_cold = [(b["file"].replace("big_dsec_", "").replace(".h5", "") + " page", b["seek"]["cold"]["rounds"])
+    page_cold = [(name(b["file"]) + " page", b["seek"]["cold"]["rounds"])
                  for b in br["files"] if b.get("seek")]
     allr = rounds + page_cold
     row("cold first window ≤ 4 rounds", ", ".join(f"{k}: {v}" for k, v in allr),
@@ -477,7 +478,7 @@ def targets(res):
     fl = [(short(f, w), ratio(by(w)["strobe_http"].get("bytes"), w["floor"]["bytes"])) for f, w in fifty]
     row("cold first window ≤ 1.25× floor bytes", ", ".join(f"{k}: {fmt_ratio(v, 2)}" for k, v in fl),
         all(v is not None and v <= 1.25 for _, v in fl))
-    seeks = [(b["file"].replace("big_dsec_", "").replace(".h5", ""), b["seek"]["rounds"])
+    seeks = [(name(b["file"]), b["seek"]["rounds"])
              for b in br["files"] if b.get("seek")]
     row("warm seek ≤ 2 rounds", ", ".join(f"{k}: {v}" for k, v in seeks) or "not measured",
         bool(seeks) and all(v <= 2 for _, v in seeks))
@@ -489,20 +490,20 @@ def targets(res):
         all(v is not None and v >= 1.0 for _, v in inproc),
         "as a cold process (start-up, first page faults) Strobe's wall is "
         + ", ".join(fmt_ratio(v, 2) for _, v in cold) + " of h5py's")
-    dec = [(b["file"].replace("big_dsec_", "").replace(".h5", ""), b.get("decode_only_vs_h5py"), b["decode_vs_h5py"])
+    dec = [(name(b["file"]), b.get("decode_only_vs_h5py"), b["decode_vs_h5py"])
            for b in br["files"]]
     row("wasm decode ≥ 0.5× h5py + hdf5plugin (1 s window, bytes cached)",
         ", ".join(f"{k}: {fmt_ratio(a, 2)}" for k, a, _ in dec) or "not measured",
         bool(dec) and all(a is not None and a >= 0.5 for _, a, _ in dec),
         "decode = read + decode + digest, what h5py does; with counting into the page's frame too: "
         + ", ".join(fmt_ratio(b, 2) for _, _, b in dec))
-    mem = [(b["file"].replace("big_dsec_", "").replace(".h5", ""), b["scrub"]["memory"] / 1e6) for b in br["files"]]
+    mem = [(name(b["file"]), b["scrub"]["memory"] / 1e6) for b in br["files"]]
     row("wasm memory ≤ 96 MB after the whole-file scrub", ", ".join(f"{k}: {v:.1f} MB" for k, v in mem)
         or "not measured", bool(mem) and all(v <= 96 for _, v in mem))
     rss = [(short(f, w), by(w)["strobe_local"].get("rss_mb")) for f, w in ones]
     row("native RSS ≤ 100 MB for a 1 s window", ", ".join(f"{k}: {v:.1f} MB" for k, v in rss if v is not None),
         all(v is not None and v <= 100 for _, v in rss))
-    ren = [(b["file"].replace("big_dsec_", "").replace(".h5", ""),
+    ren = [(name(b["file"]),
             max(m["draw_median_ms"] for m in b["render"]["modes"].values()),
             max(m["median_ms"] for m in b["render"]["modes"].values()),
             b["render"]["events"]) for b in br["files"]]

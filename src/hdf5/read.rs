@@ -115,7 +115,7 @@ fn over_budget(file: &H5File, what: &str, bytes: u64) -> Hdf5Error {
     )
 }
 
-/// Bytes a read of `rows` rows converted to `i64` holds.
+/// Bytes a read of `rows` rows holds at most (values as `i64`, the widest column type).
 fn values_bytes(rows: u64) -> u64 {
     rows.saturating_mul(std::mem::size_of::<i64>() as u64)
 }

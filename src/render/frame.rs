@@ -273,9 +273,7 @@ mod tests {
             (i64::MAX, -5, u32::MAX),
             (i64::MIN, i64::MAX, 1),
         ] {
-            let reference = t.saturating_sub(origin).saturating_add(1).clamp(1, max) as u32;
             assert_eq!(since(t, origin), want, "t {t} origin {origin}");
-            assert_eq!(reference, want, "t {t} origin {origin}");
         }
     }
 

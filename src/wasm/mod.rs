@@ -305,11 +305,6 @@ impl Viewer {
             .unwrap_or(0.0)
     }
 
-    /// Largest per-pixel event count of the frame (for scaling the heatmap).
-    pub fn frame_max(&self) -> u32 {
-        self.shared.borrow().frame.max_total()
-    }
-
     /// The per-pixel count the heatmap saturates at (99th percentile of lit pixels).
     pub fn frame_scale(&self) -> u32 {
         self.shared.borrow().frame.scale()

@@ -12,6 +12,7 @@ use strobe::export::h5::H5Writer;
 use strobe::export::npz::write_window;
 use strobe::export::png::{Mode, Palette, Picture, Style};
 use strobe::export::{convert, ExportOptions, Format, Polarity, TimeBase};
+use strobe::open::Opened;
 
 use super::args::{ExportArgs, ModeArg, PaletteArg, PolarityArg};
 use super::open;
@@ -39,7 +40,10 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
         ));
     }
     check_destination(&out_path)?;
-    let (cache, rec) = open::recording(&args.source).await?;
+    let Opened {
+        cache,
+        recording: rec,
+    } = open::recording(&args.source).await?;
     let summary = rec.summary().await.map_err(|e| e.to_string())?;
     let base = TimeBase::new(&summary, args.from);
     let written = match write(&args, format, &options, &base, &rec).await {

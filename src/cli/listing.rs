@@ -160,7 +160,7 @@ async fn describe(args: &SourceArgs, source: String) -> Vec<Entry> {
         outcome: Outcome::Failed { error },
     };
     let rec = match open::recording(&one).await {
-        Ok((_, rec)) => rec,
+        Ok(opened) => opened.recording,
         Err(e) => return vec![failed(e)],
     };
     if args.camera.is_some() || rec.cameras.len() < 2 {
@@ -171,7 +171,7 @@ async fn describe(args: &SourceArgs, source: String) -> Vec<Entry> {
         let mut each = one.clone();
         each.camera = Some(camera.clone());
         out.push(match open::recording(&each).await {
-            Ok((_, r)) => summarise(&source, Some(camera), &r).await,
+            Ok(opened) => summarise(&source, Some(camera), &opened.recording).await,
             Err(error) => Entry {
                 source: source.clone(),
                 camera: Some(camera),

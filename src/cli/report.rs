@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use strobe::events::{Window, WindowReader};
+use strobe::open::Opened;
 use strobe::source::RangeSource;
 
 use super::args::{InfoArgs, ServeArgs, WindowArgs, WindowsArgs};
@@ -26,7 +27,10 @@ fn print_json(value: &impl Serialize) -> Result<(), String> {
 }
 
 pub async fn info(args: InfoArgs) -> Result<(), String> {
-    let (cache, rec) = open::recording(&args.source).await?;
+    let Opened {
+        cache,
+        recording: rec,
+    } = open::recording(&args.source).await?;
     let summary = rec.summary().await.map_err(|e| e.to_string())?;
     let stats = cache.stats();
     let mut out = serde_json::to_value(rec.info(summary.clone())).map_err(|e| e.to_string())?;
@@ -81,7 +85,10 @@ pub async fn window(args: WindowArgs) -> Result<(), String> {
     let mut last = None;
     for _ in 0..args.repeat {
         let started = std::time::Instant::now();
-        let (cache, rec) = open::recording(&args.source).await?;
+        let Opened {
+            cache,
+            recording: rec,
+        } = open::recording(&args.source).await?;
         let reader = WindowReader::open(&rec, window)
             .await
             .map_err(|e| e.to_string())?;
@@ -143,7 +150,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
 
 pub async fn windows(args: WindowsArgs) -> Result<(), String> {
     use strobe::events::enumerate::{enumerate, Plan};
-    let (cache, rec) = open::recording(&args.source).await?;
+    let Opened {
+        cache,
+        recording: rec,
+    } = open::recording(&args.source).await?;
     let plan = match args.random {
         Some(count) => Plan::Random {
             length: args.length,

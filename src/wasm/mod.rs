@@ -19,13 +19,12 @@ use web_sys::Blob;
 use crate::events::WindowReader;
 use crate::events::{LayoutKind, LayoutOverrides, Recording, Summary, Window, WindowDigest};
 use crate::source::blob::BlobSource;
-use crate::source::fetch::FetchSource;
-use crate::source::{RangeCache, RangeSource};
+use crate::source::RangeSource;
 
 pub use crate::events::rate::{rate_curve, sampled_rate_curve, RateCurve};
 pub use crate::render::Frame;
 
-type Cache = RangeCache<Box<dyn RangeSource>>;
+use crate::open::Cache;
 
 /// Largest sensor the viewer allocates a frame for (pixels); more means a bad size.
 const MAX_PIXELS: u64 = 1 << 26;
@@ -112,9 +111,11 @@ impl Viewer {
             return Promise::reject(&js_sys::Error::new(&msg).into());
         }
         // A server that ignores Range still works for small files (read whole, kept in memory).
-        let source =
-            FetchSource::new(url).with_whole_file_limit(crate::source::SUGGESTED_WHOLE_FILE_LIMIT);
-        self.open(Box::new(source), camera, first_window(from, dt))
+        let options = page_options(camera, crate::source::SUGGESTED_WHOLE_FILE_LIMIT);
+        match crate::open::source(&url, &options) {
+            Ok(source) => self.open(source, options, first_window(from, dt)),
+            Err(e) => Promise::reject(&js_sys::Error::new(&e.to_string()).into()),
+        }
     }
 
     /// Opens a local file (or any Blob): only the byte ranges needed are read, nothing is
@@ -128,7 +129,7 @@ impl Viewer {
     ) -> Promise {
         self.open(
             Box::new(BlobSource::new(blob)),
-            camera,
+            page_options(camera, 0),
             first_window(from, dt),
         )
     }
@@ -315,7 +316,7 @@ impl Viewer {
     fn open(
         &self,
         source: Box<dyn RangeSource>,
-        camera: Option<String>,
+        options: crate::open::OpenOptions,
         first: Option<FirstWindow>,
     ) -> Promise {
         let (stop_tx, stop) = oneshot::channel();
@@ -330,7 +331,7 @@ impl Viewer {
         let shared = self.shared.clone();
         future_to_promise(unless_stopped(
             async move {
-                let session = open_session(source, camera, first)
+                let session = open_session(source, options, first)
                     .await
                     .map_err(|msg| JsValue::from(js_sys::Error::new(&msg)))?;
                 let mut shared = shared.borrow_mut();
@@ -405,17 +406,29 @@ async fn prefetch_first(rec: &Recording, first: Option<FirstWindow>) {
     let _ = WindowReader::open(rec, Window { from, to }).await;
 }
 
+/// The page's open options: its cache budget, the camera it asked for, and whether a server
+/// that ignores Range may be read whole.
+fn page_options(camera: Option<String>, whole_file_limit: u64) -> crate::open::OpenOptions {
+    crate::open::OpenOptions {
+        layout: LayoutOverrides {
+            camera: camera.filter(|c| !c.is_empty()),
+            ..Default::default()
+        },
+        cache_bytes: PAGE_CACHE_BUDGET,
+        whole_file_limit,
+        ..Default::default()
+    }
+}
+
 async fn open_session(
     source: Box<dyn RangeSource>,
-    camera: Option<String>,
+    options: crate::open::OpenOptions,
     first: Option<FirstWindow>,
 ) -> Result<Session, String> {
-    let cache = Rc::new(RangeCache::new(source, PAGE_CACHE_BUDGET));
-    let overrides = LayoutOverrides {
-        camera: camera.filter(|c| !c.is_empty()),
-        ..Default::default()
-    };
-    let rec = Recording::open(cache.clone() as Rc<dyn RangeSource>, &overrides)
+    let crate::open::Opened {
+        cache,
+        recording: rec,
+    } = crate::open::open_source(source, &options)
         .await
         .map_err(|e| e.to_string())?;
     let (summary, ()) = futures::join!(rec.summary(), prefetch_first(&rec, first));

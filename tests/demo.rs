@@ -13,7 +13,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use serde_json::{json, Value};
-use strobe::events::{LayoutKind, LayoutOverrides, Recording, Window, WindowReader};
+use strobe::events::{LayoutOverrides, Recording, Window, WindowReader};
 use strobe::hdf5::DataLayout;
 use strobe::source::file::FileSource;
 use strobe::source::{RangeCache, RangeSource};
@@ -105,7 +105,7 @@ print(json.dumps(out))
 async fn demo_is_a_dsec_recording_the_engine_reads() {
     let path = demo_file();
     let rec = open(path).await;
-    assert_eq!(rec.layout, LayoutKind::Dsec);
+    assert_eq!(rec.layout.name(), "dsec");
     assert_eq!(rec.paths.x, "/events/x");
     assert_eq!(rec.paths.ms_index.as_deref(), Some("/ms_to_idx"));
     assert_eq!(rec.paths.t_offset.as_deref(), Some("/t_offset"));

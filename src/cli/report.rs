@@ -43,7 +43,7 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
         return print_json(&out);
     }
     println!("{}", cache.describe());
-    println!("  layout    {:?}", rec.layout);
+    println!("  layout    {}", rec.layout);
     println!("  events    {}", summary.events);
     if let (Some(a), Some(b)) = (summary.t_first, summary.t_last) {
         println!(

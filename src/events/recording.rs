@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use super::layout::{self, LayoutKind, LayoutOverrides, LayoutPaths, Part};
+use super::layout::{self, LayoutKind, LayoutOverrides, LayoutPaths, Part, Sensor, TimeBase};
 use super::EventsError;
 use crate::hdf5::chunk_index::prefetch_top;
 use crate::hdf5::file::Object;
@@ -174,7 +174,7 @@ impl Recording {
     /// Where the millisecond table's ms 0 lies in `t`: M3ED counts from the first event (one
     /// read of `t`), the other layouts from t = 0.
     pub async fn ms_base(&self) -> Result<i64, EventsError> {
-        if self.layout != LayoutKind::M3ed || self.events == 0 {
+        if self.layout.time_base() != TimeBase::FirstEvent || self.events == 0 {
             return Ok(0);
         }
         let t = &self.columns.t;
@@ -233,12 +233,13 @@ impl Recording {
         let height = scalar(&self.height_ds);
         let (width, height) = match (width, height) {
             (Some(w), Some(h)) if w > 0 && h > 0 => (w as u32, h as u32),
-            _ => match self.layout.known_sensor() {
-                Some(size) => size,
-                None => match self.geometry_attribute().await? {
+            _ => match self.layout.spec().sensor {
+                Sensor::Known(w, h) => (w, h),
+                Sensor::Attribute(name) => match self.size_attribute(name).await? {
                     Some(size) => size,
                     None => self.scan_sensor_size().await?,
                 },
+                Sensor::Scan => self.scan_sensor_size().await?,
             },
         };
         Ok(Summary {
@@ -251,12 +252,9 @@ impl Recording {
         })
     }
 
-    /// Sensor size from Prophesee's root attribute `geometry` ("1280x720"), if present.
-    async fn geometry_attribute(&self) -> Result<Option<(u32, u32)>, EventsError> {
-        if self.layout != LayoutKind::Prophesee {
-            return Ok(None);
-        }
-        let text = self.file.root_attribute_text("geometry").await?;
+    /// Sensor size from a root attribute such as Prophesee's `geometry` ("1280x720").
+    async fn size_attribute(&self, name: &str) -> Result<Option<(u32, u32)>, EventsError> {
+        let text = self.file.root_attribute_text(name).await?;
         Ok(text.as_deref().and_then(parse_geometry))
     }
 

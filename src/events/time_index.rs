@@ -54,7 +54,7 @@ pub async fn candidate_rows(rec: &Recording, t0: i64, t1: i64) -> Result<(u64, u
 /// read): the last millisecond before which no event lies. `None` without a table in memory,
 /// or for M3ED, whose table counts from the first event (finding it is a read of `t`).
 pub fn start_estimate(rec: &Recording) -> Option<i64> {
-    if rec.layout == super::LayoutKind::M3ed {
+    if rec.layout.time_base() != super::layout::TimeBase::Zero {
         return None;
     }
     let table = rec.ms_table.as_ref()?;

@@ -16,8 +16,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::Blob;
 
+use crate::events::layout::TimeBase;
 use crate::events::WindowReader;
-use crate::events::{LayoutKind, LayoutOverrides, Recording, Summary, Window, WindowDigest};
+use crate::events::{LayoutOverrides, Recording, Summary, Window, WindowDigest};
 use crate::source::blob::BlobSource;
 use crate::source::RangeSource;
 
@@ -562,10 +563,9 @@ fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
     let rate = match (&rec.ms_table, summary.t_first, summary.t_last) {
         (Some(table), Some(first), Some(last)) => {
             // M3ED counts milliseconds from the first event, the others from t = 0.
-            let base = if rec.layout == LayoutKind::M3ed {
-                first
-            } else {
-                0
+            let base = match rec.layout.time_base() {
+                TimeBase::FirstEvent => first,
+                TimeBase::Zero => 0,
             };
             rate_curve(table, base, summary.events, first, last, RATE_BINS)
         }

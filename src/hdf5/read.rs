@@ -343,7 +343,10 @@ pub async fn read_pieces_i64(
     let requests: Vec<_> = rows.iter().map(|&r| (ds, field.column, r..r + 1)).collect();
     let located = locate(file, &requests).await?;
     let mut pieces: Vec<&Piece> = located.iter().flatten().collect();
-    pieces.sort_by_key(|p| p.first_row);
+    // Pieces of never-written chunks end at the row asked for, so two probes in one chunk
+    // give two pieces from the same first row: keep the longest, or a search would learn
+    // one row per round (and give up on an unwritten, all-zero `t`).
+    pieces.sort_by_key(|p| (p.first_row, std::cmp::Reverse(p.rows)));
     pieces.dedup_by_key(|p| p.first_row);
     // Every piece is held decoded and as values at once: bound the whole, not just each.
     let held = pieces

@@ -269,21 +269,15 @@ impl<'r> WindowReader<'r> {
     /// batch before (when it ends at `start`) on: with unsorted times the window's rows would
     /// hold events outside `[from, to)`. One compare per event.
     fn check_order(&mut self, start: u64, t: &Values) -> Result<(), EventsError> {
-        let unsorted = |row: u64, a: i128, b: i128| EventsError::Unsorted {
-            what: self.rec.what().to_string(),
-            path: self.rec.paths.t.clone(),
-            row,
-            later: row + 1,
-            before: a,
-            after: b,
-        };
-        if let (Some((row, last)), Some(first)) = (self.last_t, t.get(0)) {
-            if row.saturating_add(1) == start && first < last {
-                return Err(unsorted(row, last, first));
-            }
-        }
-        if let Some((i, a, b)) = t.first_decrease() {
-            return Err(unsorted(start + i as u64 - 1, a, b));
+        if let Some((row, before, after)) = order_break(self.last_t, start, t) {
+            return Err(EventsError::Unsorted {
+                what: self.rec.what().to_string(),
+                path: self.rec.paths.t.clone(),
+                row,
+                later: row + 1,
+                before,
+                after,
+            });
         }
         let n = t.len();
         self.last_t = t.get(n.wrapping_sub(1)).map(|v| (start + n as u64 - 1, v));
@@ -306,6 +300,19 @@ impl<'r> WindowReader<'r> {
         digest.first_index = self.first_index.unwrap_or(self.rec.events);
         Ok(digest)
     }
+}
+
+/// The first row `r` where `t[r + 1] < t[r]` among rows `start..` (values `t`) and the last
+/// row read before them (`last`: its row and value; only compared when it is `start - 1`), with
+/// the two values.
+fn order_break(last: Option<(u64, i128)>, start: u64, t: &Values) -> Option<(u64, i128, i128)> {
+    if let (Some((row, before)), Some(first)) = (last, t.get(0)) {
+        if row.saturating_add(1) == start && first < before {
+            return Some((row, before, first));
+        }
+    }
+    t.first_decrease()
+        .map(|(i, a, b)| (start + i as u64 - 1, a, b))
 }
 
 /// Compressed bytes a window fetches up front in one round; longer windows stream the rest.
@@ -387,5 +394,23 @@ fn lcm(a: u64, b: u64) -> u64 {
         a.max(b)
     } else {
         (a / gcd(a, b)).saturating_mul(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_breaks_are_found_inside_batches_and_across_their_boundary() {
+        let t = Values::U32(vec![5, 5, 7]);
+        assert_eq!(order_break(None, 100, &t), None);
+        assert_eq!(order_break(Some((99, 5)), 100, &t), None);
+        // The batch before ended on a later time: rows 99..100 are out of order.
+        assert_eq!(order_break(Some((99, 6)), 100, &t), Some((99, 6, 5)));
+        // Not the row before this batch (a restart elsewhere): not compared.
+        assert_eq!(order_break(Some((50, 6)), 100, &t), None);
+        let t = Values::I64(vec![-3, 9, 8, 1]);
+        assert_eq!(order_break(Some((9, -4)), 10, &t), Some((11, 9, 8)));
     }
 }

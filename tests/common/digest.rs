@@ -50,6 +50,11 @@ pub fn dtype_mismatches(got: &Value, want: &Value) -> Vec<String> {
     };
     want.iter()
         .filter(|(k, v)| got["dtypes"][k.as_str()] != **v)
-        .map(|(k, v)| format!("dtype of {k}: h5py {v} vs strobe {}", got["dtypes"][k.as_str()]))
+        .map(|(k, v)| {
+            format!(
+                "dtype of {k}: h5py {v} vs strobe {}",
+                got["dtypes"][k.as_str()]
+            )
+        })
         .collect()
 }

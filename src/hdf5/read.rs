@@ -173,7 +173,7 @@ fn wide_values(
         what: file.what().to_string(),
         dataset: ds.path.clone(),
         reason: format!(
-            "row {} holds {v}, beyond the int64 range Strobe reads times and indexes in",
+            "row {} holds {v}, beyond the int64 range Strobe needs for times, indexes and sizes",
             first_row.saturating_add(i as u64)
         ),
     })

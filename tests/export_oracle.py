@@ -30,14 +30,21 @@ def same(name, got, want):
         fail(f"{name}: {bad.size} values differ, first at {k}: {got.reshape(-1)[k]} vs {want.reshape(-1)[k]}")
 
 
+def native(dt):
+    """The stored integer dtype in little-endian order: what Strobe returns and writes."""
+    return np.dtype(dt).newbyteorder("<")
+
+
 def source_window(spec):
+    """The window's columns as h5py reads them, each in its stored dtype (native order)."""
     f = h5py.File(spec["source"], "r")
     paths = spec["paths"]
-    t = f[paths["t"]][:].astype(np.int64)
+    t = f[paths["t"]][:]
     i = int(np.searchsorted(t, spec["from"], "left"))
     j = int(np.searchsorted(t, spec["to"], "left"))
-    cols = {k: f[paths[k]][i:j].astype(np.int64) for k in "xyp"}
+    cols = {k: f[paths[k]][i:j] for k in "xyp"}
     cols["t"] = t[i:j]
+    cols = {k: v.astype(native(v.dtype)) for k, v in cols.items()}
     t_offset = 0
     if paths.get("t_offset"):
         t_offset = int(np.asarray(f[paths["t_offset"]][()]).reshape(-1)[0])
@@ -51,42 +58,39 @@ def expected(spec, cols, t_offset):
         if spec["normalize"]:
             out[k] = cols[k].astype(np.float32) / np.float32(size)
         else:
-            if cols[k].size and (cols[k].min() < 0 or cols[k].max() > 65535):
-                fail(f"{k} outside uint16 in the source; pick another fixture")
-            out[k] = cols[k].astype(np.uint16)
+            out[k] = cols[k]
     t = cols["t"]
     if spec["normalize"]:
-        t = t - spec["from"]
+        t = t.astype(np.int64) - spec["from"]
     elif spec["absolute_time"]:
-        t = t + t_offset
-    out["t"] = t.astype(np.int64)
+        t = t.astype(np.int64) + t_offset
+    out["t"] = t
     p = cols["p"]
     if spec["polarity"] == "binary":
         p = (p > 0).astype(np.int8)
     elif spec["polarity"] == "signed":
         p = np.where(p > 0, 1, -1).astype(np.int8)
-    out["p"] = p.astype(np.int8)
+    out["p"] = p
     return out
 
 
-def check_dtypes(got, spec):
-    pixel = np.dtype("<f4") if spec["normalize"] else np.dtype("<u2")
-    want = {"x": pixel, "y": pixel, "t": np.dtype("<i8"), "p": np.dtype("i1")}
-    for k, dt in want.items():
-        if np.dtype(got[k].dtype) != dt:
-            fail(f"{k}: dtype {got[k].dtype}, documented {dt}")
+def check_dtypes(got, want):
+    """Documented: every column in its stored dtype unless an option rewrites it."""
+    for k in "xytp":
+        if np.dtype(got[k].dtype) != want[k].dtype:
+            fail(f"{k}: dtype {got[k].dtype}, documented {want[k].dtype}")
 
 
-def load_npz(spec):
+def load_npz(spec, want):
     d = np.load(spec["out"])
     if sorted(d.files) != ["p", "t", "x", "y"]:
         fail(f"npz holds {d.files}")
     got = {k: d[k] for k in "xytp"}
-    check_dtypes(got, spec)
+    check_dtypes(got, want)
     return got
 
 
-def load_csv(spec):
+def load_csv(spec, want):
     with open(spec["out"]) as fh:
         header = fh.readline().strip()
         rows = [line.rstrip("\n").split(",") for line in fh]
@@ -94,19 +98,17 @@ def load_csv(spec):
         fail(f"csv header {header!r}")
     if any(len(r) != 4 for r in rows):
         fail("csv: a line without 4 fields")
-    pixel = np.float32 if spec["normalize"] else np.uint16
+    parse = float if spec["normalize"] else int
     return {
-        "x": np.array([pixel(r[0]) for r in rows], dtype=pixel),
-        "y": np.array([pixel(r[1]) for r in rows], dtype=pixel),
-        "t": np.array([int(r[2]) for r in rows], dtype=np.int64),
-        "p": np.array([int(r[3]) for r in rows], dtype=np.int8),
+        k: np.array([(parse if k in "xy" else int)(r[i]) for r in rows], dtype=want[k].dtype)
+        for i, k in enumerate("xytp")
     }
 
 
-def load_h5(spec, t_offset):
+def load_h5(spec, t_offset, want):
     g = h5py.File(spec["out"], "r")
     got = {k: g[f"/events/{k}"][:] for k in "xytp"}
-    check_dtypes(got, spec)
+    check_dtypes(got, want)
     if int(g["t_offset"][()]) != t_offset or g["t_offset"].shape != ():
         fail(f"t_offset {g['t_offset'][()]} (shape {g['t_offset'].shape}) vs source {t_offset}")
     ms = g["ms_to_idx"][:]
@@ -217,7 +219,7 @@ def main():
     fmt = spec["format"]
     if fmt == "png":
         img = read_png(spec["out"]).astype(np.int64)
-        want = render(spec, cols)
+        want = render(spec, {k: v.astype(np.int64) for k, v in cols.items()})
         if img.shape != want.shape:
             fail(f"PNG is {img.shape}, sensor {want.shape}")
         # Polarity colours are exact; the other modes allow the GPU's last-bit rounding.
@@ -231,11 +233,11 @@ def main():
         return
     want = expected(spec, cols, t_offset)
     if fmt == "npz":
-        got = load_npz(spec)
+        got = load_npz(spec, want)
     elif fmt == "csv":
-        got = load_csv(spec)
+        got = load_csv(spec, want)
     else:
-        got = load_h5(spec, t_offset)
+        got = load_h5(spec, t_offset, want)
     for k in "xytp":
         same(k, got[k], want[k])
     print(json.dumps({"events": int(cols["t"].size)}))

@@ -143,3 +143,103 @@ fn a_bad_length_is_one_clear_line() {
     assert!(!ok);
     assert!(err.contains("is not a duration"), "{err}");
 }
+
+/// The manifest entry of fixture `id`.
+fn fixture(id: &str) -> Value {
+    common::manifest()["fixtures"]
+        .as_array()
+        .expect("fixtures")
+        .iter()
+        .find(|f| f["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("fixture {id} in manifest"))
+}
+
+fn fixture_path(fx: &Value) -> String {
+    common::fixtures_dir()
+        .join(fx["file"].as_str().expect("file"))
+        .display()
+        .to_string()
+}
+
+#[test]
+fn window_json_reports_stored_dtypes_and_sums_stored_values() {
+    // p stored as uint8 0/255 and x as uint32 beyond i32, y as int64 with negatives.
+    for id in ["fid_p_u1_0_255", "fid_wide_values", "fid_be_i2"] {
+        let fx = fixture(id);
+        let path = fixture_path(&fx);
+        let w = fx["windows"]
+            .as_array()
+            .expect("windows")
+            .iter()
+            .find(|w| w["label"] == "all_from_far_below")
+            .expect("the window over every event")
+            .clone();
+        let (from, to) = (w["from"].to_string(), w["to"].to_string());
+        let out = listed(&["window", &path, "--from", &from, "--to", &to, "--json"]);
+        let wrong = common::digest::digest_mismatches(&out, &w);
+        assert!(wrong.is_empty(), "{id}: {wrong:?}");
+        assert_eq!(out["dtypes"], w["dtypes"], "{id}");
+        for column in ["x", "y", "t", "p"] {
+            let stored = fx["datasets"][column]["dtype"].as_str().expect("dtype");
+            // numpy's `dtype.str` ('<u2', '|u1') against Strobe's ('u2', '>i2').
+            let want = stored.trim_start_matches(['<', '|', '=']);
+            assert_eq!(out["stored_dtypes"][column], want, "{id} {column}");
+        }
+    }
+}
+
+/// Runs `strobe window` on fixture `id` over `[from, to)`; expects a failure and returns its
+/// stderr, which must be one line.
+fn refusal(id: &str, from: i64, to: i64) -> String {
+    let path = fixture_path(&fixture(id));
+    let (ok, _, err) = strobe(&[
+        "window",
+        &path,
+        "--from",
+        &from.to_string(),
+        "--to",
+        &to.to_string(),
+    ]);
+    assert!(!ok, "{id} [{from}, {to}) succeeded");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{id}: not one line: {err}"
+    );
+    err
+}
+
+#[test]
+fn columns_of_unequal_lengths_are_refused_naming_each_length() {
+    let fx = fixture("fid_unequal_lengths");
+    let err = refusal("fid_unequal_lengths", 0, 1_000_000);
+    assert!(
+        err.contains(fx["expect_error"].as_str().expect("expected message")),
+        "{err}"
+    );
+    assert!(err.contains("pass --x/--y/--t/--p"), "{err}");
+}
+
+#[test]
+fn unsorted_timestamps_inside_a_window_are_refused_with_their_rows() {
+    let fx = fixture("fid_unsorted_t");
+    let refused: Vec<&Value> = fx["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .filter(|w| w["expect_error"].is_string())
+        .collect();
+    assert!(!refused.is_empty());
+    for w in refused {
+        let err = refusal(
+            "fid_unsorted_t",
+            w["from"].as_i64().expect("from"),
+            w["to"].as_i64().expect("to"),
+        );
+        assert!(
+            err.contains(w["expect_error"].as_str().expect("message")),
+            "{err}"
+        );
+    }
+}

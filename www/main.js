@@ -198,6 +198,7 @@ function renderWindow() {
     ['positive', formatCount(w.positive)],
     ['negative', formatCount(w.negative)],
     ['first index', formatCount(w.first_index)],
+    ['stored types', w.dtypes ? ['x', 'y', 't', 'p'].map((k) => `${k} ${w.dtypes[k]}`).join(' · ') : ''],
     ['pixels lit', `${formatCount(w.pixels.active)} (${formatCount(w.pixels.positive)} mostly +, ${formatCount(w.pixels.negative)} mostly −)`],
     ['max per pixel', `${formatCount(w.max_total)} (heatmap full scale ${formatCount(w.scale)})`],
   ];

@@ -145,7 +145,8 @@ async fn write(
             w.finish().map_err(text)?;
         }
         Format::H5 => {
-            let mut w = H5Writer::create(path, base.t_offset).map_err(text)?;
+            let types = strobe::export::output_types(rec.columns.kinds(), options);
+            let mut w = H5Writer::create(path, base.t_offset, types).map_err(text)?;
             while let Some(batch) = reader.next_batch().await.map_err(events_err)? {
                 w.write_batch(&convert(&batch, options, base).map_err(text)?)
                     .map_err(text)?;

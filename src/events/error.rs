@@ -15,6 +15,20 @@ pub enum EventsError {
         path: String,
         reason: String,
     },
+    /// `t` decreases between two rows read (`t[row] = before`, `t[later] = after`, `later`
+    /// usually `row + 1`): a window's rows would hold events outside the window.
+    #[error("{what}: {path}: timestamps are not sorted at rows {row}..{later} (t = {before} then {after}) — windows need t non-decreasing; sort the file by t, or pass --t if another column holds the times")]
+    Unsorted {
+        what: String,
+        path: String,
+        row: u64,
+        later: u64,
+        before: i128,
+        after: i128,
+    },
+    /// The event columns hold different numbers of rows: no row count is right for all.
+    #[error("{what}: {lengths} — the columns must have equal lengths; pass --x/--y/--t/--p to choose others")]
+    UnequalColumns { what: String, lengths: String },
     #[error("window start {from} is after its end {to} — give --from ≤ --to")]
     BadWindow { from: i64, to: i64 },
     #[error("{what}: no camera {camera}; this file has {available}")]

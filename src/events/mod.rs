@@ -11,4 +11,4 @@ pub mod window;
 pub use error::EventsError;
 pub use layout::{LayoutKind, LayoutOverrides, LayoutPaths};
 pub use recording::{Recording, RecordingInfo, Summary};
-pub use window::{EventBatch, Window, WindowDigest, WindowReader};
+pub use window::{ColumnTypes, EventBatch, Window, WindowDigest, WindowReader};

@@ -5,11 +5,12 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use super::layout::{self, LayoutKind, LayoutOverrides, LayoutPaths, Part, Sensor, TimeBase};
+use super::window::ColumnTypes;
 use super::EventsError;
 use crate::hdf5::chunk_index::prefetch_top;
 use crate::hdf5::file::Object;
 use crate::hdf5::read::{check_type, column_type, read_fields_i64, read_rows_i64};
-use crate::hdf5::{Caps, DatasetInfo, Field, H5File};
+use crate::hdf5::{Caps, DatasetInfo, Field, H5File, ValueKind};
 use crate::source::RangeSource;
 
 /// Millisecond tables up to this many rows (~17 minutes) are read whole at open.
@@ -51,6 +52,46 @@ impl Columns {
     pub fn fields(&self) -> [(&DatasetInfo, Field); 4] {
         [&self.x, &self.y, &self.t, &self.p].map(|c| (&c.ds, c.field))
     }
+
+    /// The type each column's values are returned in, x, y, t, p.
+    pub fn kinds(&self) -> [ValueKind; 4] {
+        [&self.x, &self.y, &self.t, &self.p].map(|c| c.field.kind())
+    }
+
+    /// numpy names of the returned types (`uint16`, `int64`, ...).
+    pub fn dtypes(&self) -> ColumnTypes {
+        let [x, y, t, p] = self.kinds().map(|k| k.numpy_name().to_string());
+        ColumnTypes { x, y, t, p }
+    }
+
+    /// The types as the file stores them (`u2`, `>i4`, `f8`).
+    pub fn stored_dtypes(&self) -> ColumnTypes {
+        let [x, y, t, p] = [&self.x, &self.y, &self.t, &self.p].map(|c| c.field.dtype.numpy());
+        ColumnTypes { x, y, t, p }
+    }
+
+    /// The number of events: the rows every column holds. Columns of different lengths are
+    /// refused — cutting them to the shortest would pair values of different events.
+    fn events(&self, what: &str) -> Result<u64, EventsError> {
+        let rows = [&self.x, &self.y, &self.t, &self.p].map(|c| c.ds.rows());
+        if rows.iter().all(|&r| r == rows[0]) {
+            return Ok(rows[0]);
+        }
+        let lengths = ["x", "y", "t", "p"]
+            .iter()
+            .zip(rows)
+            .enumerate()
+            .map(|(i, (name, n))| match i {
+                0 => format!("{name} has {n} rows"),
+                _ => format!("{name} has {n}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(EventsError::UnequalColumns {
+            what: what.to_string(),
+            lengths,
+        })
+    }
 }
 
 /// An event recording opened for reading windows.
@@ -63,7 +104,7 @@ pub struct Recording {
     pub ms_index: Option<DatasetInfo>,
     /// Its values, read whole at open when small (they also give the event-rate curve).
     pub ms_table: Option<Vec<i64>>,
-    /// Number of events (rows common to all four columns).
+    /// Number of events (the rows of each column; columns of unequal lengths are refused).
     pub events: u64,
     /// Cameras in the file (M3ED: left, right), the one opened first.
     pub cameras: Vec<String>,
@@ -142,7 +183,7 @@ impl Recording {
             t: column(&file, &objects, &paths.t, t_scale)?,
             p: column(&file, &objects, &paths.p, 1.0)?,
         };
-        let events = columns.all().iter().map(|d| d.rows()).min().unwrap_or(0);
+        let events = columns.events(file.what())?;
         let opt = |p: &Option<String>| p.as_deref().and_then(get);
         let ms_index = opt(&paths.ms_index);
         // One warm-up, two rounds: index roots, then the level below and the whole ms table.

@@ -6,8 +6,8 @@ use super::recording::Recording;
 use super::time_index::{candidate_rows, first_rows_at_or_after};
 use super::EventsError;
 use crate::hdf5::chunk_index::locate;
-use crate::hdf5::read::{fetch_pieces, read_fields_into, DecodedCarry, ValueSink};
-use crate::hdf5::DatasetInfo;
+use crate::hdf5::read::{fetch_pieces, read_fields_into, DecodedCarry};
+use crate::hdf5::{DatasetInfo, Values};
 
 /// Rows read per batch: ~2 MB of decoded events, whatever the window's length (larger
 /// batches measured no faster natively; smaller ones cost more index walks).
@@ -22,15 +22,16 @@ pub struct Window {
     pub to: i64,
 }
 
-/// Consecutive events of a window.
+/// Consecutive events of a window, each column in the type the file stores it in
+/// ([`Values`]; floats as `i64`, see [`crate::hdf5::Field::decode`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventBatch {
     /// Row of the first event of this batch.
     pub first_index: u64,
-    pub x: Vec<i32>,
-    pub y: Vec<i32>,
-    pub t: Vec<i64>,
-    pub p: Vec<i8>,
+    pub x: Values,
+    pub y: Values,
+    pub t: Values,
+    pub p: Values,
 }
 
 impl EventBatch {
@@ -45,15 +46,20 @@ impl EventBatch {
     /// Keeps only the events at positions `range` (in place: the window's first and last
     /// batches drop the rows before its start and after its end).
     fn keep(&mut self, range: std::ops::Range<usize>) {
-        fn cut<T>(v: &mut Vec<T>, r: &std::ops::Range<usize>) {
-            v.truncate(r.end);
-            v.drain(..r.start.min(v.len()));
+        for column in [&mut self.x, &mut self.y, &mut self.t, &mut self.p] {
+            column.keep(range.clone());
         }
-        cut(&mut self.x, &range);
-        cut(&mut self.y, &range);
-        cut(&mut self.t, &range);
-        cut(&mut self.p, &range);
     }
+}
+
+/// numpy names of the four columns' types: `dtypes` as returned (the stored integer type, or
+/// `int64` for floats), `stored` as the file holds them (`u2`, `>i4`, `f8`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ColumnTypes {
+    pub x: String,
+    pub y: String,
+    pub t: String,
+    pub p: String,
 }
 
 /// Exact totals over a window, comparable with any other reader's.
@@ -72,6 +78,10 @@ pub struct WindowDigest {
     #[serde(serialize_with = "exact_int")]
     pub sum_p: i128,
     pub positive: u64,
+    /// The returned columns' numpy types (`uint8` for a `u1` polarity).
+    pub dtypes: ColumnTypes,
+    /// The columns' types in the file.
+    pub stored_dtypes: ColumnTypes,
 }
 
 /// A sum as a JSON number while it fits in `i64`, else as its decimal string: MVSEC's `t`
@@ -85,60 +95,29 @@ fn exact_int<S: serde::Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl WindowDigest {
-    /// Adds a batch's events. Never inlined, for the browser's sake (see `Frame::add`).
+    /// An empty digest of `window` over `rec`'s columns (types filled in).
+    pub fn new(rec: &Recording, window: Window) -> Self {
+        Self {
+            from: window.from,
+            to: window.to,
+            dtypes: rec.columns.dtypes(),
+            stored_dtypes: rec.columns.stored_dtypes(),
+            ..Default::default()
+        }
+    }
+
+    /// Adds a batch's events: sums over the stored values, exact for every type; `positive`
+    /// counts stored `p > 0`. Never inlined, for the browser's sake (see `Frame::add`).
     #[inline(never)]
     pub fn add(&mut self, batch: &EventBatch) {
         self.events += batch.len() as u64;
-        self.sum_x += exact_sum(&batch.x);
-        self.sum_y += exact_sum(&batch.y);
-        self.sum_t += exact_sum(&batch.t);
-        let (sum_p, positive) = polarity_sums(&batch.p);
-        self.sum_p += i128::from(sum_p);
+        self.sum_x += batch.x.sum();
+        self.sum_y += batch.y.sum();
+        self.sum_t += batch.t.sum();
+        let (sum_p, positive) = batch.p.sum_and_positive();
+        self.sum_p += sum_p;
         self.positive += positive;
     }
-}
-
-/// Sum and count of positives of the polarities, in one pass. Runs of 255 are added in `i16`
-/// lanes (|sum| ≤ 255 · 128 fits), eight to a vector on any x86-64, instead of widening every
-/// value to `i64`.
-fn polarity_sums(p: &[i8]) -> (i64, u64) {
-    let (mut sum, mut positive) = (0i64, 0u64);
-    for run in p.chunks(255) {
-        let (s, n) = run.iter().fold((0i16, 0u16), |(s, n), &v| {
-            (s + i16::from(v), n + u16::from(v > 0))
-        });
-        sum += i64::from(s);
-        positive += u64::from(n);
-    }
-    (sum, positive)
-}
-
-/// Exact sum of any integer column: types of up to 4 bytes are added in `i64` directly;
-/// wider ones in runs of 4096 values in `i64` (vectorised),
-/// which cannot overflow while every value is below 2^51 in magnitude; a run holding a larger
-/// value is added in `i128`.
-fn exact_sum<T: Copy + Into<i64>>(values: &[T]) -> i128 {
-    const RUN: usize = 4096;
-    const SAFE: u64 = 1 << 51;
-    if std::mem::size_of::<T>() <= 4 && (values.len() as u64) < 1 << 32 {
-        // Values below 2^31 in magnitude: fewer than 2^32 of them cannot overflow an i64.
-        return i128::from(values.iter().map(|&v| v.into()).sum::<i64>());
-    }
-    values
-        .chunks(RUN)
-        .map(|run| {
-            // One pass: a wrapping sum and the OR of all magnitudes, which bounds them all.
-            let (sum, bits) = run.iter().fold((0i64, 0u64), |(s, b), &v| {
-                let v = v.into();
-                (s.wrapping_add(v), b | v.unsigned_abs())
-            });
-            if bits < SAFE {
-                i128::from(sum)
-            } else {
-                run.iter().map(|&v| i128::from(v.into())).sum()
-            }
-        })
-        .sum()
 }
 
 /// Reads one window batch by batch.
@@ -159,6 +138,9 @@ pub struct WindowReader<'r> {
     prefetched_to: u64,
     /// Chunks the last batch decoded that reach into the next one.
     carry: DecodedCarry,
+    /// Row and `t` of the last event decoded, when the next batch continues from it: the
+    /// order check spans batch boundaries.
+    last_t: Option<(u64, i128)>,
 }
 
 impl<'r> WindowReader<'r> {
@@ -197,6 +179,7 @@ impl<'r> WindowReader<'r> {
             done: false,
             prefetched_to,
             carry: DecodedCarry::default(),
+            last_t: None,
         })
     }
 
@@ -239,18 +222,23 @@ impl<'r> WindowReader<'r> {
                 self.prefetched_to = slab_end;
             }
             let mut batch = read_columns(self.rec, start, end, &mut self.carry).await?;
+            self.check_order(start, &batch.t)?;
             self.next_row = end;
             let t = &batch.t;
             let mut from_i = 0;
             if self.before_start {
-                from_i = t.partition_point(|&v| v < self.window.from);
-                if from_i == 0 && start > 0 && t.first().is_some_and(|&v| v >= self.window.from) {
+                from_i = t.partition_below(self.window.from);
+                if from_i == 0
+                    && start > 0
+                    && t.get(0).is_some_and(|v| v >= i128::from(self.window.from))
+                {
                     // The time index pointed past the window's start (a wrong table):
                     // search `t` itself and start again.
                     let exact = first_rows_at_or_after(self.rec, &[self.window.from]).await?;
                     self.next_row = exact[0];
                     self.hint_end = self.hint_end.max(exact[0].saturating_add(1));
                     self.carry = DecodedCarry::default();
+                    self.last_t = None;
                     if self.next_row == start {
                         self.before_start = false;
                         self.first_index = Some(start);
@@ -263,7 +251,8 @@ impl<'r> WindowReader<'r> {
                 self.before_start = false;
                 self.first_index = Some(start + from_i as u64);
             }
-            let to_i = from_i + t[from_i..].partition_point(|&v| v < self.window.to);
+            // Sorted (checked above), so the end lies at or after the start.
+            let to_i = t.partition_below(self.window.to).max(from_i);
             if to_i < t.len() {
                 self.done = true;
             }
@@ -276,6 +265,25 @@ impl<'r> WindowReader<'r> {
         Ok(None)
     }
 
+    /// Fails unless `t` (rows from `start`) is non-decreasing, from the last event of the
+    /// batch before (when it ends at `start`) on: with unsorted times the window's rows would
+    /// hold events outside `[from, to)`. One compare per event.
+    fn check_order(&mut self, start: u64, t: &Values) -> Result<(), EventsError> {
+        if let Some((row, before, after)) = order_break(self.last_t, start, t) {
+            return Err(EventsError::Unsorted {
+                what: self.rec.what().to_string(),
+                path: self.rec.paths.t.clone(),
+                row,
+                later: row + 1,
+                before,
+                after,
+            });
+        }
+        let n = t.len();
+        self.last_t = t.get(n.wrapping_sub(1)).map(|v| (start + n as u64 - 1, v));
+        Ok(())
+    }
+
     fn finish(&mut self, n: u64) {
         self.done = true;
         if self.first_index.is_none() {
@@ -285,17 +293,26 @@ impl<'r> WindowReader<'r> {
 
     /// Reads the whole window into its digest, batch by batch.
     pub async fn digest(mut self) -> Result<WindowDigest, EventsError> {
-        let mut digest = WindowDigest {
-            from: self.window.from,
-            to: self.window.to,
-            ..Default::default()
-        };
+        let mut digest = WindowDigest::new(self.rec, self.window);
         while let Some(batch) = self.next_batch().await? {
             digest.add(&batch);
         }
         digest.first_index = self.first_index.unwrap_or(self.rec.events);
         Ok(digest)
     }
+}
+
+/// The first row `r` where `t[r + 1] < t[r]` among rows `start..` (values `t`) and the last
+/// row read before them (`last`: its row and value; only compared when it is `start - 1`), with
+/// the two values.
+fn order_break(last: Option<(u64, i128)>, start: u64, t: &Values) -> Option<(u64, i128, i128)> {
+    if let (Some((row, before)), Some(first)) = (last, t.get(0)) {
+        if row.saturating_add(1) == start && first < before {
+            return Some((row, before, first));
+        }
+    }
+    t.first_decrease()
+        .map(|(i, a, b)| (start + i as u64 - 1, a, b))
 }
 
 /// Compressed bytes a window fetches up front in one round; longer windows stream the rest.
@@ -344,15 +361,15 @@ async fn read_columns(
         .map(|(d, f)| (*d, *f, start..end))
         .collect();
     let rows = usize::try_from(end.saturating_sub(start)).unwrap_or(0);
+    let [x, y, t, p] = rec.columns.kinds().map(|k| Values::with_capacity(k, rows));
     let mut batch = EventBatch {
         first_index: start,
-        x: Vec::with_capacity(rows),
-        y: Vec::with_capacity(rows),
-        t: Vec::with_capacity(rows),
-        p: Vec::with_capacity(rows),
+        x,
+        y,
+        t,
+        p,
     };
-    let mut sinks: [&mut dyn ValueSink; 4] =
-        [&mut batch.x, &mut batch.y, &mut batch.t, &mut batch.p];
+    let mut sinks = [&mut batch.x, &mut batch.y, &mut batch.t, &mut batch.p];
     read_fields_into(&rec.file, &requests, &mut sinks, carry).await?;
     Ok(batch)
 }
@@ -377,5 +394,23 @@ fn lcm(a: u64, b: u64) -> u64 {
         a.max(b)
     } else {
         (a / gcd(a, b)).saturating_mul(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_breaks_are_found_inside_batches_and_across_their_boundary() {
+        let t = Values::U32(vec![5, 5, 7]);
+        assert_eq!(order_break(None, 100, &t), None);
+        assert_eq!(order_break(Some((99, 5)), 100, &t), None);
+        // The batch before ended on a later time: rows 99..100 are out of order.
+        assert_eq!(order_break(Some((99, 6)), 100, &t), Some((99, 6, 5)));
+        // Not the row before this batch (a restart elsewhere): not compared.
+        assert_eq!(order_break(Some((50, 6)), 100, &t), None);
+        let t = Values::I64(vec![-3, 9, 8, 1]);
+        assert_eq!(order_break(Some((9, -4)), 10, &t), Some((11, 9, 8)));
     }
 }

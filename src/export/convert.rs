@@ -3,6 +3,8 @@
 
 use super::{ExportError, ExportOptions, Polarity};
 use crate::events::EventBatch;
+use crate::hdf5::values::{each_values, Stored};
+use crate::hdf5::{ValueKind, Values};
 
 /// What the options need to know about the recording and the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,23 +30,87 @@ impl TimeBase {
     }
 }
 
+/// The type a column is written in: an integer type (the stored one unless an option
+/// rewrites the column), or `float32` for normalised pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputType {
+    Int(ValueKind),
+    F32,
+}
+
+impl OutputType {
+    /// numpy's name (`uint16`, `float32`).
+    pub fn numpy_name(self) -> &'static str {
+        match self {
+            OutputType::Int(k) => k.numpy_name(),
+            OutputType::F32 => "float32",
+        }
+    }
+
+    /// The `.npy` header's `descr`.
+    pub fn npy_descr(self) -> &'static str {
+        match self {
+            OutputType::Int(k) => k.npy_descr(),
+            OutputType::F32 => "<f4",
+        }
+    }
+
+    pub fn size(self) -> usize {
+        match self {
+            OutputType::Int(k) => k.size(),
+            OutputType::F32 => 4,
+        }
+    }
+}
+
+/// The written types of x, y, t, p for columns returned as `stored` (see the module docs):
+/// every column as stored, unless `normalize` (x, y `float32`; t `int64`), `absolute_time` (t
+/// `int64`) or a polarity coding (`int8`) rewrites it.
+pub fn output_types(stored: [ValueKind; 4], options: &ExportOptions) -> [OutputType; 4] {
+    let [x, y, t, p] = stored;
+    let pixel = |k| {
+        if options.normalize {
+            OutputType::F32
+        } else {
+            OutputType::Int(k)
+        }
+    };
+    let t = if options.normalize || options.absolute_time {
+        ValueKind::I64
+    } else {
+        t
+    };
+    let p = match options.polarity {
+        Polarity::Stored => p,
+        Polarity::Binary | Polarity::Signed => ValueKind::I8,
+    };
+    [pixel(x), pixel(y), OutputType::Int(t), OutputType::Int(p)]
+}
+
 /// A pixel coordinate column: stored integers, or normalised to `[0, 1)`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PixelColumn {
-    U16(Vec<u16>),
+    Stored(Values),
     F32(Vec<f32>),
 }
 
 impl PixelColumn {
     pub fn len(&self) -> usize {
         match self {
-            PixelColumn::U16(v) => v.len(),
+            PixelColumn::Stored(v) => v.len(),
             PixelColumn::F32(v) => v.len(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    pub fn output_type(&self) -> OutputType {
+        match self {
+            PixelColumn::Stored(v) => OutputType::Int(v.kind()),
+            PixelColumn::F32(_) => OutputType::F32,
+        }
     }
 }
 
@@ -53,8 +119,8 @@ impl PixelColumn {
 pub struct ExportBatch {
     pub x: PixelColumn,
     pub y: PixelColumn,
-    pub t: Vec<i64>,
-    pub p: Vec<i8>,
+    pub t: Values,
+    pub p: Values,
 }
 
 impl ExportBatch {
@@ -65,6 +131,16 @@ impl ExportBatch {
     pub fn is_empty(&self) -> bool {
         self.t.is_empty()
     }
+
+    /// The written types of x, y, t, p.
+    pub fn output_types(&self) -> [OutputType; 4] {
+        [
+            self.x.output_type(),
+            self.y.output_type(),
+            OutputType::Int(self.t.kind()),
+            OutputType::Int(self.p.kind()),
+        ]
+    }
 }
 
 /// Rewrites `batch` by `options`; fails on values the output type cannot hold.
@@ -73,58 +149,58 @@ pub fn convert(
     options: &ExportOptions,
     base: &TimeBase,
 ) -> Result<ExportBatch, ExportError> {
-    let pixels = |values: &[i32], column: &'static str, size: u32| {
+    let pixels = |values: &Values, size: u32| {
         if options.normalize {
             let size = size.max(1) as f32;
-            Ok(PixelColumn::F32(
-                values.iter().map(|&v| v as f32 / size).collect(),
-            ))
-        } else {
-            values
+            PixelColumn::F32(each_values!(values, v => v
                 .iter()
-                .map(|&v| {
-                    u16::try_from(v).map_err(|_| ExportError::OutOfRange {
-                        column,
-                        value: i64::from(v),
-                        dtype: "uint16",
-                    })
-                })
-                .collect::<Result<Vec<u16>, _>>()
-                .map(PixelColumn::U16)
+                .map(|&e| Into::<i128>::into(e) as f32 / size)
+                .collect()))
+        } else {
+            PixelColumn::Stored(values.clone())
         }
     };
     let shift = if options.normalize {
-        base.from.checked_neg()
+        Some(base.from.checked_neg())
     } else if options.absolute_time {
-        Some(base.t_offset)
+        Some(Some(base.t_offset))
     } else {
-        Some(0)
+        None
     };
-    let t = batch
-        .t
-        .iter()
-        .map(|&v| {
-            shift
-                .and_then(|s| v.checked_add(s))
-                .ok_or(ExportError::OutOfRange {
-                    column: "t",
-                    value: v,
-                    dtype: "int64 after the time shift",
-                })
-        })
-        .collect::<Result<Vec<i64>, _>>()?;
+    let t = match shift {
+        None => batch.t.clone(),
+        Some(shift) => {
+            let out_of_range = |value: i128| ExportError::OutOfRange {
+                column: "t",
+                value,
+                dtype: "int64 after the time shift",
+            };
+            let wide = batch.t.to_i64().map_err(|(_, v)| out_of_range(v))?;
+            Values::I64(
+                wide.iter()
+                    .map(|&v| {
+                        shift
+                            .and_then(|s| v.checked_add(s))
+                            .ok_or(out_of_range(i128::from(v)))
+                    })
+                    .collect::<Result<Vec<i64>, _>>()?,
+            )
+        }
+    };
     let p = match options.polarity {
         Polarity::Stored => batch.p.clone(),
-        Polarity::Binary => batch.p.iter().map(|&v| i8::from(v > 0)).collect(),
-        Polarity::Signed => batch
-            .p
+        Polarity::Binary => Values::I8(each_values!(&batch.p, v => v
             .iter()
-            .map(|&v| if v > 0 { 1 } else { -1 })
-            .collect(),
+            .map(|&e| i8::from(e.positive()))
+            .collect())),
+        Polarity::Signed => Values::I8(each_values!(&batch.p, v => v
+            .iter()
+            .map(|&e| if e.positive() { 1 } else { -1 })
+            .collect())),
     };
     Ok(ExportBatch {
-        x: pixels(&batch.x, "x", base.width)?,
-        y: pixels(&batch.y, "y", base.height)?,
+        x: pixels(&batch.x, base.width),
+        y: pixels(&batch.y, base.height),
         t,
         p,
     })
@@ -137,10 +213,10 @@ mod tests {
     fn batch() -> EventBatch {
         EventBatch {
             first_index: 0,
-            x: vec![0, 3, 639],
-            y: vec![479, 1, 2],
-            t: vec![1000, 1500, 2999],
-            p: vec![0, 1, -1],
+            x: Values::U16(vec![0, 3, 639]),
+            y: Values::U16(vec![479, 1, 2]),
+            t: Values::U32(vec![1000, 1500, 2999]),
+            p: Values::U8(vec![0, 255, 1]),
         }
     }
 
@@ -152,11 +228,21 @@ mod tests {
     };
 
     #[test]
-    fn stored_values_pass_through() {
+    fn stored_values_pass_through_in_their_types() {
         let out = convert(&batch(), &ExportOptions::default(), &BASE).expect("converts");
-        assert_eq!(out.x, PixelColumn::U16(vec![0, 3, 639]));
-        assert_eq!(out.t, vec![1000, 1500, 2999]);
-        assert_eq!(out.p, vec![0, 1, -1]);
+        assert_eq!(out.x, PixelColumn::Stored(Values::U16(vec![0, 3, 639])));
+        assert_eq!(out.t, Values::U32(vec![1000, 1500, 2999]));
+        assert_eq!(out.p, Values::U8(vec![0, 255, 1]));
+        let stored = [
+            ValueKind::U16,
+            ValueKind::U16,
+            ValueKind::U32,
+            ValueKind::U8,
+        ];
+        assert_eq!(
+            out.output_types(),
+            output_types(stored, &ExportOptions::default())
+        );
     }
 
     #[test]
@@ -175,23 +261,34 @@ mod tests {
             out.y,
             PixelColumn::F32(vec![479.0 / 480.0, 1.0 / 480.0, 2.0 / 480.0])
         );
-        assert_eq!(out.t, vec![0, 500, 1999]);
-        assert_eq!(out.p, vec![-1, 1, -1]);
+        assert_eq!(out.t, Values::I64(vec![0, 500, 1999]));
+        assert_eq!(out.p, Values::I8(vec![-1, 1, 1]));
         let absolute = ExportOptions {
             polarity: Polarity::Binary,
             absolute_time: true,
             ..Default::default()
         };
         let out = convert(&batch(), &absolute, &BASE).expect("converts");
-        assert_eq!(out.t, vec![51_000, 51_500, 52_999]);
-        assert_eq!(out.p, vec![0, 1, 0]);
+        assert_eq!(out.t, Values::I64(vec![51_000, 51_500, 52_999]));
+        assert_eq!(out.p, Values::I8(vec![0, 1, 1]));
+        let stored = [
+            ValueKind::U16,
+            ValueKind::U16,
+            ValueKind::U32,
+            ValueKind::U8,
+        ];
+        assert_eq!(out.output_types(), output_types(stored, &absolute));
     }
 
     #[test]
-    fn pixels_beyond_uint16_are_refused() {
+    fn a_shift_beyond_int64_is_refused() {
         let mut b = batch();
-        b.x[1] = 70_000;
-        let err = convert(&b, &ExportOptions::default(), &BASE).unwrap_err();
-        assert!(err.to_string().contains("x = 70000"), "{err}");
+        b.t = Values::I64(vec![i64::MAX - 10]);
+        let absolute = ExportOptions {
+            absolute_time: true,
+            ..Default::default()
+        };
+        let err = convert(&b, &absolute, &BASE).unwrap_err();
+        assert!(err.to_string().contains("t = 9223372036854775797"), "{err}");
     }
 }

@@ -30,6 +30,7 @@ impl<W: Write> CsvWriter<W> {
         use std::fmt::Write as _;
         self.line.clear();
         for i in 0..batch.len() {
+            // Every stored integer fits i128 and prints exactly.
             let (Some(t), Some(p)) = (batch.t.get(i), batch.p.get(i)) else {
                 break;
             };
@@ -52,7 +53,7 @@ impl<W: Write> CsvWriter<W> {
 fn push_pixel(line: &mut String, column: &PixelColumn, i: usize) {
     use std::fmt::Write as _;
     let _ = match column {
-        PixelColumn::U16(v) => write!(line, "{}", v.get(i).copied().unwrap_or_default()),
+        PixelColumn::Stored(v) => write!(line, "{}", v.get(i).unwrap_or_default()),
         PixelColumn::F32(v) => write!(line, "{}", v.get(i).copied().unwrap_or_default()),
     };
 }
@@ -60,6 +61,7 @@ fn push_pixel(line: &mut String, column: &PixelColumn, i: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdf5::Values;
 
     #[test]
     fn lines_follow_the_header() {
@@ -67,14 +69,21 @@ mod tests {
         w.write_batch(&ExportBatch {
             x: PixelColumn::F32(vec![0.5, 1.0 / 3.0]),
             y: PixelColumn::F32(vec![0.0, 0.25]),
-            t: vec![-3, 12_345_678_901],
-            p: vec![-1, 1],
+            t: Values::I64(vec![-3, 12_345_678_901]),
+            p: Values::I8(vec![-1, 1]),
+        })
+        .unwrap();
+        w.write_batch(&ExportBatch {
+            x: PixelColumn::Stored(Values::U32(vec![4_000_000_000])),
+            y: PixelColumn::Stored(Values::I16(vec![-2])),
+            t: Values::U64(vec![u64::MAX]),
+            p: Values::U8(vec![255]),
         })
         .unwrap();
         let text = String::from_utf8(w.finish().unwrap()).unwrap();
         assert_eq!(
             text,
-            "x,y,t,p\n0.5,0,-3,-1\n0.33333334,0.25,12345678901,1\n"
+            "x,y,t,p\n0.5,0,-3,-1\n0.33333334,0.25,12345678901,1\n4000000000,-2,18446744073709551615,255\n"
         );
     }
 }

@@ -1,8 +1,8 @@
 //! `.h5` in the DSEC layout, written with libhdf5 (`hdf5-metno`): `/events/{x,y,t,p}`,
 //! `/ms_to_idx`, `/t_offset`. Columns are chunked and resizable, so each batch extends them.
 //!
-//! Dtypes: x, y `uint16`, t `int64`, p `int8` (−1/+1 fits as well as 0/1); `ms_to_idx`
-//! `uint64`; `t_offset` a scalar `int64`. `t` and `t_offset` are the source's, so `t +
+//! Dtypes: x, y, t, p as the source stores them (native byte order; float columns `int64`),
+//! p `int8` when `--polarity` recodes it; `ms_to_idx` `uint64`; `t_offset` a scalar `int64`. `t` and `t_offset` are the source's, so `t +
 //! t_offset` stays the absolute time. `ms_to_idx[i]` is the first event with `t >= 1000·i`
 //! (DSEC's rule), for `i` up to `t_last / 1000`, built as the events stream by.
 
@@ -10,8 +10,9 @@ use std::path::Path;
 
 use hdf5_metno as hdf5;
 
-use super::convert::{ExportBatch, PixelColumn};
+use super::convert::{ExportBatch, OutputType, PixelColumn};
 use super::ExportError;
+use crate::hdf5::{ValueKind, Values};
 
 /// Elements per chunk (the demo's choice; 128 KiB of x).
 const CHUNK: usize = 1 << 16;
@@ -55,6 +56,36 @@ fn column<T: hdf5::H5Type>(
         .map_err(h5err(name))
 }
 
+/// A column of `kind` (the stored integer type).
+fn typed_column(
+    group: &hdf5::Group,
+    name: &'static str,
+    kind: OutputType,
+) -> Result<hdf5::Dataset, ExportError> {
+    match kind {
+        OutputType::Int(ValueKind::I8) => column::<i8>(group, name),
+        OutputType::Int(ValueKind::U8) => column::<u8>(group, name),
+        OutputType::Int(ValueKind::I16) => column::<i16>(group, name),
+        OutputType::Int(ValueKind::U16) => column::<u16>(group, name),
+        OutputType::Int(ValueKind::I32) => column::<i32>(group, name),
+        OutputType::Int(ValueKind::U32) => column::<u32>(group, name),
+        OutputType::Int(ValueKind::I64) => column::<i64>(group, name),
+        OutputType::Int(ValueKind::U64) => column::<u64>(group, name),
+        OutputType::F32 => Err(ExportError::Hdf5(
+            "the DSEC layout holds integer pixels, not normalised ones".into(),
+        )),
+    }
+}
+
+fn append_values(
+    ds: &hdf5::Dataset,
+    at: u64,
+    values: &Values,
+    what: &'static str,
+) -> Result<(), ExportError> {
+    crate::hdf5::values::each_values!(values, v => append(ds, at, v, what))
+}
+
 fn append<T: hdf5::H5Type>(
     ds: &hdf5::Dataset,
     at: u64,
@@ -70,8 +101,9 @@ fn append<T: hdf5::H5Type>(
 }
 
 impl H5Writer {
-    /// Creates (or replaces) the file at `path`; `t_offset` is stored as given.
-    pub fn create(path: &Path, t_offset: i64) -> Result<Self, ExportError> {
+    /// Creates (or replaces) the file at `path` for columns x, y, t, p of `types`;
+    /// `t_offset` is stored as given.
+    pub fn create(path: &Path, t_offset: i64, types: [OutputType; 4]) -> Result<Self, ExportError> {
         let file = hdf5::File::create(path).map_err(h5err("create"))?;
         let events = file.create_group("events").map_err(h5err("events"))?;
         let root = file.group("/").map_err(h5err("root"))?;
@@ -81,10 +113,10 @@ impl H5Writer {
             .and_then(|d| d.write_scalar(&t_offset))
             .map_err(h5err("t_offset"))?;
         Ok(Self {
-            x: column::<u16>(&events, "x")?,
-            y: column::<u16>(&events, "y")?,
-            t: column::<i64>(&events, "t")?,
-            p: column::<i8>(&events, "p")?,
+            x: typed_column(&events, "x", types[0])?,
+            y: typed_column(&events, "y", types[1])?,
+            t: typed_column(&events, "t", types[2])?,
+            p: typed_column(&events, "p", types[3])?,
             ms_to_idx: column::<u64>(&root, "ms_to_idx")?,
             file,
             rows: 0,
@@ -95,19 +127,26 @@ impl H5Writer {
     }
 
     pub fn write_batch(&mut self, batch: &ExportBatch) -> Result<(), ExportError> {
-        let (PixelColumn::U16(x), PixelColumn::U16(y)) = (&batch.x, &batch.y) else {
+        let (PixelColumn::Stored(x), PixelColumn::Stored(y)) = (&batch.x, &batch.y) else {
             return Err(ExportError::Hdf5(
                 "the DSEC layout holds integer pixels, not normalised ones".into(),
             ));
         };
-        append(&self.x, self.rows, x, "x")?;
-        append(&self.y, self.rows, y, "y")?;
-        append(&self.t, self.rows, &batch.t, "t")?;
-        append(&self.p, self.rows, &batch.p, "p")?;
-        for (i, &t) in batch.t.iter().enumerate() {
+        append_values(&self.x, self.rows, x, "x")?;
+        append_values(&self.y, self.rows, y, "y")?;
+        append_values(&self.t, self.rows, &batch.t, "t")?;
+        append_values(&self.p, self.rows, &batch.p, "p")?;
+        for i in 0..batch.t.len() {
+            let Some(t) = batch.t.get(i) else { break };
             if t < 0 {
                 continue;
             }
+            let Ok(t) = i64::try_from(t) else {
+                return Err(ExportError::TimeTooLarge {
+                    t: i64::MAX,
+                    max_rows: MAX_MS_ROWS,
+                });
+            };
             // Every millisecond i with 1000·i <= t not yet given starts at this event.
             let last_ms = t as u64 / 1000;
             if last_ms >= MAX_MS_ROWS {

@@ -6,13 +6,17 @@
 //! `npz`, `csv` and `png` write to any `std::io::Write` (+`Seek` for npz) and so also run in
 //! the browser; the `.h5` writer links libhdf5 and is native only.
 //!
-//! Columns as written (`.npz` dtypes; `.csv` prints the same values; `.h5` the same dtypes):
-//! - `x`, `y`: `uint16` pixels; with `normalize` `float32` `x / width`, `y / height`.
-//! - `t`: `int64` µs of the stored `t` (without `t_offset`); with `absolute_time` plus
-//!   `t_offset`; with `normalize` µs since the window start (`t - from`, the same in either
-//!   time base, so `normalize` wins over `absolute_time`).
-//! - `p`: `int8` as stored; [`Polarity::Binary`] 0/1, [`Polarity::Signed`] −1/+1 (`p > 0` is
-//!   positive, as everywhere in Strobe).
+//! Columns as written (`.npz` dtypes; `.csv` prints the same values; `.h5` the same dtypes).
+//! Every column keeps the type the file stores it in (native byte order; float columns as
+//! `int64`, see [`crate::hdf5::Field::decode`]) unless an option rewrites it
+//! ([`convert::output_types`]):
+//! - `x`, `y`: stored pixels; with `normalize` `float32` `x / width`, `y / height`.
+//! - `t`: stored µs of `t` (without `t_offset`); with `absolute_time` `int64` plus
+//!   `t_offset`; with `normalize` `int64` µs since the window start (`t - from`, the same in
+//!   either time base, so `normalize` wins over `absolute_time`).
+//! - `p`: as stored (a `uint8` 0/255 stays that); [`Polarity::Binary`] `int8` 0/1,
+//!   [`Polarity::Signed`] `int8` −1/+1 (`p > 0` in the stored type is positive, as everywhere
+//!   in Strobe).
 
 pub mod convert;
 pub mod csv;
@@ -22,7 +26,7 @@ pub mod npz;
 pub mod png;
 mod zip;
 
-pub use convert::{convert, ExportBatch, PixelColumn, TimeBase};
+pub use convert::{convert, output_types, ExportBatch, OutputType, PixelColumn, TimeBase};
 
 /// What an export file holds, chosen by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +137,7 @@ pub enum ExportError {
     #[error("{column} = {value} does not fit {dtype}; this recording's {column} cannot be exported as {dtype}")]
     OutOfRange {
         column: &'static str,
-        value: i64,
+        value: i128,
         dtype: &'static str,
     },
     #[error("the window held {got} events where the time index counted {expected} — is t sorted?")]

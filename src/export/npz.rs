@@ -8,7 +8,7 @@
 
 use std::io::{Seek, Write};
 
-use super::convert::{convert, ExportBatch, PixelColumn, TimeBase};
+use super::convert::{convert, output_types, ExportBatch, OutputType, PixelColumn, TimeBase};
 use super::zip::StoredZip;
 use super::{ExportError, ExportOptions};
 use crate::events::enumerate::window_rows;
@@ -30,19 +30,16 @@ pub async fn write_window<W: Write + Seek>(
     };
     let (_, events) = window_rows(rec, window.from, window.to).await?;
     let mut reader = WindowReader::open(rec, window).await?;
-    let mut writer = NpzWriter::create(out, events, options.normalize)?;
+    let types = output_types(rec.columns.kinds(), options);
+    let mut writer = NpzWriter::create(out, events, types)?;
     while let Some(batch) = reader.next_batch().await? {
         writer.write_batch(&convert(&batch, options, base)?)?;
     }
     Ok((writer.finish()?, events))
 }
 
-/// NumPy dtype strings and item sizes of the four columns.
-struct Column {
-    name: &'static str,
-    descr: &'static str,
-    itemsize: u64,
-}
+/// The archive's members, in column order.
+const MEMBERS: [&str; 4] = ["x.npy", "y.npy", "t.npy", "p.npy"];
 
 /// The `.npy` header of a 1-D array: magic, version 1.0, the header dict padded with spaces
 /// to a multiple of 64 bytes in all, ending in a newline.
@@ -65,45 +62,29 @@ pub struct NpzWriter<W: Write + Seek> {
     zip: StoredZip<W>,
     events: u64,
     written: u64,
-    float_pixels: bool,
+    types: [OutputType; 4],
     /// Reused for each column's little-endian bytes.
     scratch: Vec<u8>,
 }
 
 impl<W: Write + Seek> NpzWriter<W> {
-    /// Starts an archive for exactly `events` rows; `float_pixels` when x, y are normalised.
-    pub fn create(out: W, events: u64, float_pixels: bool) -> Result<Self, ExportError> {
-        let pixel = if float_pixels { "<f4" } else { "<u2" };
-        let columns = [
-            Column {
-                name: "x.npy",
-                descr: pixel,
-                itemsize: if float_pixels { 4 } else { 2 },
-            },
-            Column {
-                name: "y.npy",
-                descr: pixel,
-                itemsize: if float_pixels { 4 } else { 2 },
-            },
-            Column {
-                name: "t.npy",
-                descr: "<i8",
-                itemsize: 8,
-            },
-            Column {
-                name: "p.npy",
-                descr: "|i1",
-                itemsize: 1,
-            },
-        ];
-        let headers: Vec<Vec<u8>> = columns
+    /// Starts an archive for exactly `events` rows of x, y, t, p in `types`
+    /// ([`output_types`]).
+    pub fn create(out: W, events: u64, types: [OutputType; 4]) -> Result<Self, ExportError> {
+        let headers: Vec<Vec<u8>> = types
             .iter()
-            .map(|c| npy_header(c.descr, events))
+            .map(|c| npy_header(c.npy_descr(), events))
             .collect();
-        let members: Vec<(&str, u64)> = columns
+        let members: Vec<(&str, u64)> = MEMBERS
             .iter()
+            .zip(&types)
             .zip(&headers)
-            .map(|(c, h)| (c.name, h.len() as u64 + events.saturating_mul(c.itemsize)))
+            .map(|((name, c), h)| {
+                (
+                    *name,
+                    h.len() as u64 + events.saturating_mul(c.size() as u64),
+                )
+            })
             .collect();
         let mut zip = StoredZip::create(out, &members)?;
         for (i, h) in headers.iter().enumerate() {
@@ -113,12 +94,12 @@ impl<W: Write + Seek> NpzWriter<W> {
             zip,
             events,
             written: 0,
-            float_pixels,
+            types,
             scratch: Vec::new(),
         })
     }
 
-    /// Appends one batch (its pixel columns must match `float_pixels`).
+    /// Appends one batch (its columns must have the archive's types).
     pub fn write_batch(&mut self, batch: &ExportBatch) -> Result<(), ExportError> {
         let n = batch.len() as u64;
         if self.written + n > self.events {
@@ -127,34 +108,26 @@ impl<W: Write + Seek> NpzWriter<W> {
                 got: self.written + n,
             });
         }
+        if batch.output_types() != self.types {
+            return Err(ExportError::Io(std::io::Error::other(
+                "a batch's column types differ from the archive's",
+            )));
+        }
         for (i, column) in [&batch.x, &batch.y].into_iter().enumerate() {
             self.scratch.clear();
-            match (column, self.float_pixels) {
-                (PixelColumn::U16(v), false) => {
-                    v.iter()
-                        .for_each(|e| self.scratch.extend_from_slice(&e.to_le_bytes()));
-                }
-                (PixelColumn::F32(v), true) => {
-                    v.iter()
-                        .for_each(|e| self.scratch.extend_from_slice(&e.to_le_bytes()));
-                }
-                _ => {
-                    return Err(ExportError::Io(std::io::Error::other(
-                        "pixel column type differs from the archive's",
-                    )))
-                }
+            match column {
+                PixelColumn::Stored(v) => v.extend_le_bytes(&mut self.scratch),
+                PixelColumn::F32(v) => v
+                    .iter()
+                    .for_each(|e| self.scratch.extend_from_slice(&e.to_le_bytes())),
             }
             self.zip.append(i, &self.scratch)?;
         }
-        self.scratch.clear();
-        batch
-            .t
-            .iter()
-            .for_each(|e| self.scratch.extend_from_slice(&e.to_le_bytes()));
-        self.zip.append(2, &self.scratch)?;
-        self.scratch.clear();
-        self.scratch.extend(batch.p.iter().map(|&v| v as u8));
-        self.zip.append(3, &self.scratch)?;
+        for (i, column) in [(2, &batch.t), (3, &batch.p)] {
+            self.scratch.clear();
+            column.extend_le_bytes(&mut self.scratch);
+            self.zip.append(i, &self.scratch)?;
+        }
         self.written += n;
         Ok(())
     }
@@ -174,6 +147,7 @@ impl<W: Write + Seek> NpzWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdf5::Values;
 
     #[test]
     fn npy_header_is_aligned_and_names_the_shape() {
@@ -191,12 +165,13 @@ mod tests {
     #[test]
     fn a_window_longer_or_shorter_than_counted_is_an_error() {
         let batch = ExportBatch {
-            x: PixelColumn::U16(vec![1, 2]),
-            y: PixelColumn::U16(vec![3, 4]),
-            t: vec![5, 6],
-            p: vec![0, 1],
+            x: PixelColumn::Stored(Values::U16(vec![1, 2])),
+            y: PixelColumn::Stored(Values::U16(vec![3, 4])),
+            t: Values::I64(vec![5, 6]),
+            p: Values::U8(vec![0, 255]),
         };
-        let mut w = NpzWriter::create(std::io::Cursor::new(Vec::new()), 1, false).unwrap();
+        let types = batch.output_types();
+        let mut w = NpzWriter::create(std::io::Cursor::new(Vec::new()), 1, types).unwrap();
         assert!(matches!(
             w.write_batch(&batch),
             Err(ExportError::CountMismatch {
@@ -204,7 +179,7 @@ mod tests {
                 got: 2
             })
         ));
-        let w = NpzWriter::create(std::io::Cursor::new(Vec::new()), 3, false).unwrap();
+        let w = NpzWriter::create(std::io::Cursor::new(Vec::new()), 3, types).unwrap();
         assert!(w.finish().is_err());
     }
 }

@@ -193,16 +193,17 @@ fn heat(v: f32) -> [f32; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdf5::Values;
 
     #[test]
     fn polarity_majority_picks_the_colour_and_ties_are_positive() {
         let mut pic = Picture::new(3, 1, 0, 100);
         pic.add(&EventBatch {
             first_index: 0,
-            x: vec![0, 1, 1, 1, 7],
-            y: vec![0, 0, 0, 0, 0],
-            t: vec![1, 2, 3, 4, 5],
-            p: vec![1, 0, 0, 1, 1],
+            x: Values::U16(vec![0, 1, 1, 1, 7]),
+            y: Values::U16(vec![0, 0, 0, 0, 0]),
+            t: Values::U32(vec![1, 2, 3, 4, 5]),
+            p: Values::U8(vec![255, 0, 0, 1, 1]),
         });
         assert_eq!(pic.outside(), 1);
         let rgb = pic.rgb(&Style::default());
@@ -219,10 +220,10 @@ mod tests {
         let mut pic = Picture::new(2, 1, 1000, 2000);
         pic.add(&EventBatch {
             first_index: 0,
-            x: vec![0, 1],
-            y: vec![0, 0],
-            t: vec![1000, 1999],
-            p: vec![1, 1],
+            x: Values::I32(vec![0, 1]),
+            y: Values::I32(vec![0, 0]),
+            t: Values::I64(vec![1000, 1999]),
+            p: Values::I8(vec![1, 1]),
         });
         let rgb = pic.rgb(&Style {
             mode: Mode::TimeSurface,

@@ -25,6 +25,14 @@ pub enum Hdf5Error {
         dataset: String,
         reason: String,
     },
+    /// A stored value Strobe will not return as it is (a fractional float coordinate, a
+    /// `uint64` time beyond `int64`): refused rather than rounded or wrapped.
+    #[error("{what}: dataset {dataset}: {reason}")]
+    BadValue {
+        what: String,
+        dataset: String,
+        reason: String,
+    },
     #[error("{what}: malformed HDF5: {reason}")]
     Malformed { what: String, reason: String },
     #[error("{what}: {reason} — raise the limit or open a smaller file")]

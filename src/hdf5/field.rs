@@ -3,6 +3,7 @@
 
 use super::dataset::{DatasetInfo, ElementType};
 use super::layout::DataLayout;
+use super::values::{ValueKind, Values};
 
 /// Which value of each row a column is, and how it becomes an integer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -12,8 +13,8 @@ pub struct Field {
     /// Byte offset of the value inside one element: a compound member's offset, else 0.
     pub member_offset: usize,
     pub dtype: ElementType,
-    /// Floats become `floor(v × scale + 0.5)` (round half up, the same in the h5py oracle);
-    /// integers are taken as stored and ignore it.
+    /// Floats become `floor(v × scale + 0.5)` (round half up, the same in the h5py oracle)
+    /// when it is not 1, else must be whole; integers are taken as stored and ignore it.
     pub scale: f64,
 }
 
@@ -52,133 +53,163 @@ impl Field {
         (fit(row), fit(offset))
     }
 
+    /// The type this field's values are returned as: the stored integer type, or `i64` for
+    /// floats (see [`Self::decode`]).
+    pub fn kind(&self) -> ValueKind {
+        match self.dtype {
+            ElementType::Int { size, signed, .. } => {
+                ValueKind::of_int(size, signed).unwrap_or(ValueKind::I64)
+            }
+            ElementType::Float { .. } => ValueKind::I64,
+        }
+    }
+
     /// Appends the value of each whole row in `bytes` (rows of `row_bytes`, the value at
-    /// `offset`) to `out`. Rows too short to hold the value are skipped. Values are taken as
-    /// `i64` and narrowed to `T` as `as` does, in the same pass: event columns go straight
-    /// into their batch types without an `i64` copy in between.
-    pub fn extend<T: FromI64>(
+    /// `offset`) to `out`, which must be of [`Self::kind`]. Rows too short to hold the value
+    /// are skipped. Integers are taken exactly as stored (big-endian ones byte-swapped), with
+    /// no detour through a wider type. Floats become `i64`: with a `scale` (MVSEC's seconds →
+    /// µs) by `floor(v × scale + 0.5)`; without one they must be whole numbers. A float that
+    /// is not whole, not finite or beyond `i64` is refused ([`Refusal`] names its row in
+    /// `bytes`): rounding it silently would return a value the file does not hold.
+    pub fn decode(
         &self,
         bytes: &[u8],
         row_bytes: usize,
         offset: usize,
-        out: &mut Vec<T>,
-    ) {
+        out: &mut Values,
+    ) -> Result<(), Refusal> {
         let size = self.dtype.size();
         if row_bytes == 0 || size == 0 || offset.saturating_add(size) > row_bytes {
-            return;
+            return Ok(());
         }
+        let rows = bytes.len() / row_bytes;
+        let (big, float) = match self.dtype {
+            ElementType::Int { big_endian, .. } => (big_endian, false),
+            ElementType::Float { big_endian, .. } => (big_endian, true),
+        };
+        if float {
+            let Values::I64(out) = out else {
+                return Err(Refusal::kind(self.kind(), out));
+            };
+            return self.decode_floats(bytes, row_bytes, offset, big, out);
+        }
+        macro_rules! ints {
+            ($($var:ident $t:ty),*) => {
+                match out {
+                    $(Values::$var(v) if self.kind() == ValueKind::$var => {
+                        v.reserve(rows);
+                        if big {
+                            push(bytes, row_bytes, offset, v, <$t>::from_be_bytes);
+                        } else {
+                            push(bytes, row_bytes, offset, v, <$t>::from_le_bytes);
+                        }
+                        Ok(())
+                    })*
+                    other => Err(Refusal::kind(self.kind(), other)),
+                }
+            };
+        }
+        ints!(I8 i8, U8 u8, I16 i16, U16 u16, I32 i32, U32 u32, I64 i64, U64 u64)
+    }
+
+    fn decode_floats(
+        &self,
+        bytes: &[u8],
+        row_bytes: usize,
+        offset: usize,
+        big: bool,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Refusal> {
+        let size = self.dtype.size();
+        let rows = bytes
+            .chunks_exact(row_bytes)
+            .filter_map(|row| row.get(offset..offset + size));
         out.reserve(bytes.len() / row_bytes);
-        match self.dtype {
-            ElementType::Int {
-                size,
-                signed,
-                big_endian: false,
-            } => {
-                // Hot path: little-endian integers, the type of nearly every event column.
-                match (size, signed) {
-                    (1, false) => push(bytes, row_bytes, offset, out, |e: [u8; 1]| i64::from(e[0])),
-                    (1, true) => push(bytes, row_bytes, offset, out, |e: [u8; 1]| {
-                        i64::from(e[0] as i8)
-                    }),
-                    (2, false) => push(bytes, row_bytes, offset, out, |e| {
-                        i64::from(u16::from_le_bytes(e))
-                    }),
-                    (2, true) => push(bytes, row_bytes, offset, out, |e| {
-                        i64::from(i16::from_le_bytes(e))
-                    }),
-                    (4, false) => push(bytes, row_bytes, offset, out, |e| {
-                        i64::from(u32::from_le_bytes(e))
-                    }),
-                    (4, true) => push(bytes, row_bytes, offset, out, |e| {
-                        i64::from(i32::from_le_bytes(e))
-                    }),
-                    // u8 values above i64::MAX do not occur in event data; they wrap.
-                    (8, _) => push(bytes, row_bytes, offset, out, i64::from_le_bytes),
-                    _ => {}
+        for (i, e) in rows.enumerate() {
+            let v = match (size, big) {
+                (4, false) => f64::from(f32::from_le_bytes(array(e))),
+                (4, true) => f64::from(f32::from_be_bytes(array(e))),
+                (_, false) => f64::from_le_bytes(array(e)),
+                (_, true) => f64::from_be_bytes(array(e)),
+            };
+            match float_to_i64(v, self.scale) {
+                Some(n) => out.push(n),
+                None => {
+                    return Err(Refusal {
+                        index: i,
+                        reason: if self.scale == 1.0 {
+                            format!("float {v} is not a whole number in the int64 range")
+                        } else {
+                            format!("float {v} × {} is not in the int64 range", self.scale)
+                        },
+                    })
                 }
             }
-            ElementType::Int { size, signed, .. } => {
-                let shift = 64 - 8 * u32::from(size);
-                let values = bytes
-                    .chunks_exact(row_bytes)
-                    .filter_map(|row| row.get(offset..offset + usize::from(size)));
-                out.extend(values.map(|e| {
-                    let v = e.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b));
-                    T::from_i64(if signed {
-                        ((v << shift) as i64) >> shift
-                    } else {
-                        v as i64
-                    })
-                }));
-            }
-            ElementType::Float { size, big_endian } => {
-                let scale = self.scale;
-                let values = bytes
-                    .chunks_exact(row_bytes)
-                    .filter_map(|row| row.get(offset..offset + usize::from(size)));
-                out.extend(values.map(|e| {
-                    let v = match (size, big_endian) {
-                        (4, false) => f64::from(f32::from_le_bytes([e[0], e[1], e[2], e[3]])),
-                        (4, true) => f64::from(f32::from_be_bytes([e[0], e[1], e[2], e[3]])),
-                        (_, false) => f64::from_le_bytes(array8(e)),
-                        (_, true) => f64::from_be_bytes(array8(e)),
-                    };
-                    T::from_i64(float_to_i64(v, scale))
-                }));
-            }
+        }
+        Ok(())
+    }
+}
+
+/// A value [`Field::decode`] will not return: `index` is its row among the decoded bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub index: usize,
+    pub reason: String,
+}
+
+impl Refusal {
+    fn kind(want: ValueKind, got: &Values) -> Self {
+        Refusal {
+            index: 0,
+            reason: format!(
+                "internal: values of {} decoded into a column of {}",
+                want.numpy_name(),
+                got.numpy_name()
+            ),
         }
     }
 }
 
 /// Appends the `N`-byte value at `offset` of each row, converted by `conv`. Whole-row values
 /// (1-D columns, the common case) take a loop the compiler vectorises.
-fn push<const N: usize, T: FromI64>(
+fn push<const N: usize, T>(
     bytes: &[u8],
     row_bytes: usize,
     offset: usize,
     out: &mut Vec<T>,
-    conv: impl Fn([u8; N]) -> i64,
+    conv: impl Fn([u8; N]) -> T,
 ) {
     let take = |e: &[u8]| <[u8; N]>::try_from(e).unwrap_or([0; N]);
     if row_bytes == N && offset == 0 {
-        out.extend(bytes.chunks_exact(N).map(|e| T::from_i64(conv(take(e)))));
+        out.extend(bytes.chunks_exact(N).map(|e| conv(take(e))));
     } else {
         out.extend(
             bytes
                 .chunks_exact(row_bytes)
                 .filter_map(|row| row.get(offset..offset + N))
-                .map(|e| T::from_i64(conv(take(e)))),
+                .map(|e| conv(take(e))),
         );
     }
 }
 
-/// The integer types a column is read into. `from_i64` narrows as `as` does (wrapping): event
-/// coordinates and polarities fit their batch types in every layout Strobe reads.
-pub trait FromI64: Copy {
-    fn from_i64(v: i64) -> Self;
+/// A float as the integer Strobe returns for it. With `scale` 1 the value must be whole;
+/// otherwise the documented rule `floor(v × scale + 0.5)` (round half up, the same in the h5py
+/// oracle) turns MVSEC's seconds into µs. `None` for NaN, infinities, values beyond `i64`, and
+/// (scale 1) fractions.
+pub fn float_to_i64(v: f64, scale: f64) -> Option<i64> {
+    // 2^63 as f64; every whole f64 in [-2^63, 2^63) converts exactly.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let n = if scale == 1.0 {
+        (v.fract() == 0.0).then_some(v)?
+    } else {
+        (v * scale + 0.5).floor()
+    };
+    (-LIMIT..LIMIT).contains(&n).then_some(n as i64)
 }
 
-macro_rules! from_i64 {
-    ($($t:ty),*) => {$(
-        impl FromI64 for $t {
-            #[inline(always)]
-            fn from_i64(v: i64) -> Self {
-                v as $t
-            }
-        }
-    )*};
-}
-from_i64!(i8, i16, i32, i64);
-
-/// The documented float rule: `floor(v × scale + 0.5)`, saturating at the `i64` range (NaN
-/// gives 0). MVSEC's `t` in seconds becomes microseconds with `scale` = 1e6.
-pub fn float_to_i64(v: f64, scale: f64) -> i64 {
-    (v * scale + 0.5).floor() as i64
-}
-
-fn array8(e: &[u8]) -> [u8; 8] {
-    let mut a = [0u8; 8];
-    let n = e.len().min(8);
+fn array<const N: usize>(e: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    let n = e.len().min(N);
     a[..n].copy_from_slice(&e[..n]);
     a
 }
@@ -204,6 +235,12 @@ mod tests {
         }
     }
 
+    fn decode(f: Field, bytes: &[u8], row_bytes: usize) -> Result<Values, Refusal> {
+        let mut out = Values::with_capacity(f.kind(), 0);
+        f.decode(bytes, row_bytes, f.member_offset, &mut out)?;
+        Ok(out)
+    }
+
     #[test]
     fn compound_members_are_read_at_their_offsets() {
         // Two Prophesee-style records {x u2 @0, y u2 @2, p i2 @4, t i8 @8}.
@@ -215,17 +252,22 @@ mod tests {
             bytes.extend([0u8; 2]);
             bytes.extend(t.to_le_bytes());
         }
-        let read = |f: Field| {
-            let mut out: Vec<i64> = Vec::new();
-            f.extend(&bytes, 16, f.member_offset, &mut out);
-            out
-        };
-        assert_eq!(read(field(int(2, false, false), 0, 1.0)), [5, 639]);
-        assert_eq!(read(field(int(2, false, false), 2, 1.0)), [7, 479]);
-        assert_eq!(read(field(int(2, true, false), 4, 1.0)), [-1, 1]);
+        let read = |f: Field| decode(f, &bytes, 16).unwrap();
+        assert_eq!(
+            read(field(int(2, false, false), 0, 1.0)),
+            Values::U16(vec![5, 639])
+        );
+        assert_eq!(
+            read(field(int(2, false, false), 2, 1.0)),
+            Values::U16(vec![7, 479])
+        );
+        assert_eq!(
+            read(field(int(2, true, false), 4, 1.0)),
+            Values::I16(vec![-1, 1])
+        );
         assert_eq!(
             read(field(int(8, true, false), 8, 1.0)),
-            [1_000_000_007, 42]
+            Values::I64(vec![1_000_000_007, 42])
         );
     }
 
@@ -237,56 +279,90 @@ mod tests {
         };
         let values = [0.0000025f64, -0.0000025, 1.5e-6, 12.345678, -1.0];
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let mut out: Vec<i64> = Vec::new();
-        field(f8, 0, 1e6).extend(&bytes, 8, 0, &mut out);
         let want: Vec<i64> = values
             .iter()
             .map(|v| (v * 1e6 + 0.5).floor() as i64)
             .collect();
-        assert_eq!(out, want);
-        assert_eq!(out[4], -1_000_000);
-        assert_eq!(out[3], 12_345_678);
+        assert_eq!(decode(field(f8, 0, 1e6), &bytes, 8), Ok(Values::I64(want)));
+    }
+
+    #[test]
+    fn floats_that_are_not_whole_or_in_range_are_refused_with_their_row() {
+        let f8 = ElementType::Float {
+            size: 8,
+            big_endian: true,
+        };
+        for (bad, scale) in [
+            (1.5, 1.0),
+            (f64::NAN, 1.0),
+            (f64::INFINITY, 1e6),
+            (9.3e18, 1.0),
+            (1e13, 1e6),
+        ] {
+            let bytes: Vec<u8> = [3.0, bad]
+                .iter()
+                .flat_map(|v: &f64| v.to_be_bytes())
+                .collect();
+            let err = decode(field(f8, 0, scale), &bytes, 8).unwrap_err();
+            assert_eq!(err.index, 1, "{bad}");
+        }
+        let whole: Vec<u8> = [-4.0f64, 639.0]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        assert_eq!(
+            decode(field(f8, 0, 1.0), &whole, 8),
+            Ok(Values::I64(vec![-4, 639]))
+        );
     }
 
     #[test]
     fn big_endian_and_short_rows() {
-        let mut out: Vec<i64> = Vec::new();
-        field(int(4, true, true), 0, 1.0).extend(&[0xff, 0xff, 0xff, 0xfe], 4, 0, &mut out);
-        assert_eq!(out, [-2]);
+        assert_eq!(
+            decode(
+                field(int(4, true, true), 0, 1.0),
+                &[0xff, 0xff, 0xff, 0xfe],
+                4
+            ),
+            Ok(Values::I32(vec![-2]))
+        );
         // A value that does not fit in the row is not read.
-        let mut out: Vec<i64> = Vec::new();
-        field(int(8, true, false), 4, 1.0).extend(&[0; 16], 8, 4, &mut out);
-        assert!(out.is_empty());
+        let f = field(int(8, true, false), 4, 1.0);
+        assert_eq!(decode(f, &[0; 16], 8), Ok(Values::I64(vec![])));
     }
 
     #[test]
-    fn narrow_columns_equal_i64_values_narrowed() {
-        let values: [i64; 5] = [0, 1, 639, 65_535, 70_000];
-        for dtype in [
-            int(4, false, false),
-            int(8, true, false),
-            int(4, true, true),
-        ] {
-            let size = dtype.size();
-            let bytes: Vec<u8> = values
-                .iter()
-                .flat_map(|&v| match dtype {
-                    ElementType::Int {
-                        big_endian: true, ..
-                    } => v.to_be_bytes()[8 - size..].to_vec(),
-                    _ => v.to_le_bytes()[..size].to_vec(),
-                })
-                .collect();
-            let f = field(dtype, 0, 1.0);
-            let mut wide: Vec<i64> = Vec::new();
-            let mut x: Vec<i32> = Vec::new();
-            let mut p: Vec<i8> = Vec::new();
-            f.extend(&bytes, size, 0, &mut wide);
-            f.extend(&bytes, size, 0, &mut x);
-            f.extend(&bytes, size, 0, &mut p);
-            assert_eq!(wide, values);
-            assert_eq!(x, wide.iter().map(|&v| v as i32).collect::<Vec<_>>());
-            assert_eq!(p, wide.iter().map(|&v| v as i8).collect::<Vec<_>>());
+    fn every_integer_type_is_returned_as_stored() {
+        // Values at the edges of each type, through both byte orders.
+        let cases: [(u8, bool, Vec<i128>); 8] = [
+            (1, false, vec![0, 1, 255]),
+            (1, true, vec![-128, -1, 127]),
+            (2, false, vec![0, 639, 65_535]),
+            (2, true, vec![-32_768, -1, 32_767]),
+            (4, false, vec![0, 70_000, u32::MAX.into()]),
+            (4, true, vec![i32::MIN.into(), -1, i32::MAX.into()]),
+            (8, false, vec![0, 1 << 40, u64::MAX.into()]),
+            (8, true, vec![i64::MIN.into(), -1, i64::MAX.into()]),
+        ];
+        for (size, signed, values) in cases {
+            for big in [false, true] {
+                let n = usize::from(size);
+                let bytes: Vec<u8> = values
+                    .iter()
+                    .flat_map(|&v| {
+                        let le = v.to_le_bytes();
+                        let mut e = le[..n].to_vec();
+                        if big {
+                            e.reverse();
+                        }
+                        e
+                    })
+                    .collect();
+                let got = decode(field(int(size, signed, big), 0, 1.0), &bytes, n).unwrap();
+                assert_eq!(got.kind(), ValueKind::of_int(size, signed).unwrap());
+                let got: Vec<i128> = (0..got.len()).filter_map(|i| got.get(i)).collect();
+                assert_eq!(got, values, "size {size} signed {signed} big {big}");
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod filters;
 pub mod layout;
 mod meta_storage;
 pub mod read;
+pub mod values;
 
 pub use caps::Caps;
 pub use dataset::{DatasetInfo, DatasetSummary, ElementType, Member};
@@ -20,3 +21,4 @@ pub use error::Hdf5Error;
 pub use field::Field;
 pub use file::H5File;
 pub use layout::{ChunkIndexKind, DataLayout};
+pub use values::{ValueKind, Values};

@@ -11,9 +11,10 @@ use crate::source::ByteRange;
 use super::caps::Caps;
 use super::chunk_index::{locate, Piece, Stored};
 use super::dataset::{DatasetInfo, ElementType};
-use super::field::{Field, FromI64};
+use super::field::{Field, Refusal};
 use super::file::H5File;
 use super::filters::decode_chunk;
+use super::values::Values;
 use super::Hdf5Error;
 
 /// Fetches the stored bytes of many pieces — of any datasets — in one round. Each piece's
@@ -143,33 +144,51 @@ pub async fn read_rows_i64(
 
 /// Reads one field of rows of several datasets: one index walk and one fetch round for all.
 /// A piece that several requests need (the four members of Prophesee's compound records, say)
-/// is fetched and decoded once.
+/// is fetched and decoded once. Values beyond `i64` (a `uint64` above `i64::MAX`) are refused.
 pub async fn read_fields_i64(
     file: &H5File,
     requests: &[(&DatasetInfo, Field, Range<u64>)],
 ) -> Result<Vec<Vec<i64>>, Hdf5Error> {
-    let mut out: Vec<Vec<i64>> = vec![Vec::new(); requests.len()];
-    let mut sinks: Vec<&mut dyn ValueSink> =
-        out.iter_mut().map(|v| v as &mut dyn ValueSink).collect();
+    let mut out: Vec<Values> = requests
+        .iter()
+        .map(|(_, f, _)| Values::with_capacity(f.kind(), 0))
+        .collect();
+    let mut sinks: Vec<&mut Values> = out.iter_mut().collect();
     read_fields_into(file, requests, &mut sinks, &mut DecodedCarry::default()).await?;
-    Ok(out)
+    out.iter()
+        .zip(requests)
+        .map(|(v, (ds, _, rows))| wide_values(file, ds, rows.start, v))
+        .collect()
 }
 
-/// Where the values of one request of [`read_fields_into`] go.
-pub trait ValueSink {
-    /// Appends the field's value of each row in `bytes`.
-    fn extend_rows(&mut self, field: &Field, bytes: &[u8], row_bytes: usize, offset: usize);
-    /// Values held so far.
-    fn held(&self) -> usize;
+/// `values` (rows from `first_row` of `ds`) as `i64`, or a refusal naming the first value
+/// beyond it.
+fn wide_values(
+    file: &H5File,
+    ds: &DatasetInfo,
+    first_row: u64,
+    values: &Values,
+) -> Result<Vec<i64>, Hdf5Error> {
+    values.to_i64().map_err(|(i, v)| Hdf5Error::BadValue {
+        what: file.what().to_string(),
+        dataset: ds.path.clone(),
+        reason: format!(
+            "row {} holds {v}, beyond the int64 range Strobe needs for times, indexes and sizes",
+            first_row.saturating_add(i as u64)
+        ),
+    })
 }
 
-impl<T: FromI64> ValueSink for Vec<T> {
-    fn extend_rows(&mut self, field: &Field, bytes: &[u8], row_bytes: usize, offset: usize) {
-        field.extend(bytes, row_bytes, offset, self);
-    }
-
-    fn held(&self) -> usize {
-        self.len()
+/// A float [`Field::decode`] refused, as an error naming the dataset and row.
+fn refused(file: &H5File, ds: &DatasetInfo, row: u64, r: Refusal) -> Hdf5Error {
+    Hdf5Error::BadValue {
+        what: file.what().to_string(),
+        dataset: ds.path.clone(),
+        reason: format!(
+            "row {}: {} — Strobe returns stored values exactly and will not round them",
+            row.saturating_add(r.index as u64),
+            r.reason
+        ),
     }
 }
 
@@ -189,12 +208,13 @@ pub struct DecodedCarry {
     pieces: Vec<(PieceKey, Rc<Vec<u8>>)>,
 }
 
-/// [`read_fields_i64`] into any integer columns (`sinks[i]` takes request `i`'s values,
-/// appended), decoding pieces left in `carry` by the previous read only once.
+/// Reads rows of several fields in their stored types (`sinks[i]`, of `requests[i]`'s
+/// [`Field::kind`], takes request `i`'s values, appended), decoding pieces left in `carry` by
+/// the previous read only once.
 pub async fn read_fields_into(
     file: &H5File,
     requests: &[(&DatasetInfo, Field, Range<u64>)],
-    sinks: &mut [&mut dyn ValueSink],
+    sinks: &mut [&mut Values],
     carry: &mut DecodedCarry,
 ) -> Result<(), Hdf5Error> {
     let values: u64 = requests
@@ -232,7 +252,7 @@ pub async fn read_fields_into(
     for (((ds, field, rows), pieces), sink) in requests.iter().zip(&located).zip(sinks.iter_mut()) {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
         let (row_bytes, offset) = field.placement(ds);
-        let before = sink.held();
+        let before = sink.len();
         for piece in pieces {
             let k = piece_key(ds, piece);
             let left = uses.get_mut(&k).map_or(0, |n| {
@@ -266,10 +286,12 @@ pub async fn read_fields_into(
                 let span = bytes
                     .get(lo as usize * row_bytes..hi as usize * row_bytes)
                     .unwrap_or_default();
-                sink.extend_rows(field, span, row_bytes, offset);
+                field
+                    .decode(span, row_bytes, offset, sink)
+                    .map_err(|r| refused(file, ds, piece.first_row + lo, r))?;
             }
         }
-        if (sink.held() - before) as u64 != rows.end - rows.start {
+        if (sink.len() - before) as u64 != rows.end - rows.start {
             return Err(short(file, ds, "row range"));
         }
     }
@@ -321,7 +343,10 @@ pub async fn read_pieces_i64(
     let requests: Vec<_> = rows.iter().map(|&r| (ds, field.column, r..r + 1)).collect();
     let located = locate(file, &requests).await?;
     let mut pieces: Vec<&Piece> = located.iter().flatten().collect();
-    pieces.sort_by_key(|p| p.first_row);
+    // Pieces of never-written chunks end at the row asked for, so two probes in one chunk
+    // give two pieces from the same first row: keep the longest, or a search would learn
+    // one row per round (and give up on an unwritten, all-zero `t`).
+    pieces.sort_by_key(|p| (p.first_row, std::cmp::Reverse(p.rows)));
     pieces.dedup_by_key(|p| p.first_row);
     // Every piece is held decoded and as values at once: bound the whole, not just each.
     let held = pieces
@@ -341,9 +366,14 @@ pub async fn read_pieces_i64(
         .zip(stored)
         .map(|(piece, bytes)| {
             let data = decode_piece(file, ds, piece, bytes)?;
-            let mut values = Vec::new();
-            field.extend(&data, row_bytes, offset, &mut values);
-            Ok((piece.first_row, values))
+            let mut values = Values::with_capacity(field.kind(), 0);
+            field
+                .decode(&data, row_bytes, offset, &mut values)
+                .map_err(|r| refused(file, ds, piece.first_row, r))?;
+            Ok((
+                piece.first_row,
+                wide_values(file, ds, piece.first_row, &values)?,
+            ))
         })
         .collect()
 }

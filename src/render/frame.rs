@@ -1,6 +1,7 @@
 //! The picture of one window: events counted per pixel and polarity, batch by batch.
 
 use crate::events::EventBatch;
+use crate::hdf5::values::{each_values, Stored};
 
 /// Most events kept for the point cloud; beyond, every other one is dropped and the stride
 /// doubles, so a long window keeps an even sample across its length.
@@ -33,6 +34,49 @@ pub struct Frame {
     pub phase: u64,
     /// Whether `points` is kept (the page's cloud); PNG export only needs the counts.
     pub sample_points: bool,
+    /// One batch's columns in the forms counting needs, reused from batch to batch.
+    scratch: Scratch,
+}
+
+/// A batch's columns turned, whatever their stored types, into what the counting loop reads:
+/// x and y as sensor coordinates (`u32::MAX` off the sensor: negative, too large or beyond
+/// `u32`), `p > 0` as 0/1, and each event's time as [`since`] the window's start.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    x: Vec<u32>,
+    y: Vec<u32>,
+    positive: Vec<u8>,
+    since: Vec<u32>,
+}
+
+impl Scratch {
+    fn fill(&mut self, batch: &EventBatch, width: u32, height: u32, origin: i64) {
+        fn coords<T: Stored>(v: &[T], limit: u32, out: &mut Vec<u32>) {
+            out.clear();
+            out.extend(v.iter().map(|&e| e.index_below(limit)));
+        }
+        fn positive<T: Stored>(v: &[T], out: &mut Vec<u8>) {
+            out.clear();
+            out.extend(v.iter().map(|&e| u8::from(e.positive())));
+        }
+        fn times<T: Stored>(v: &[T], origin: i64, out: &mut Vec<u32>) {
+            out.clear();
+            // A u64 time beyond i64 is later than any window start: it saturates.
+            out.extend(
+                v.iter()
+                    .map(|&e| since(e.to_i64().unwrap_or(i64::MAX), origin)),
+            );
+        }
+        each_values!(&batch.x, v => coords(v, width, &mut self.x));
+        each_values!(&batch.y, v => coords(v, height, &mut self.y));
+        each_values!(&batch.p, v => positive(v, &mut self.positive));
+        each_values!(&batch.t, v => times(v, origin, &mut self.since));
+        let n = batch.len();
+        for column in [&mut self.x, &mut self.y, &mut self.since] {
+            column.resize(n, u32::MAX);
+        }
+        self.positive.resize(n, 0);
+    }
 }
 
 impl Frame {
@@ -94,52 +138,60 @@ impl Frame {
             .extend_from_slice(&[x, y, since - 1, u32::from(positive)]);
     }
 
-    /// Counts every event of `batch`: polarity > 0 is positive, anything else negative
-    /// (files store 0/1 or -1/1). The hot loop of the viewer: one pass touching one place in
-    /// memory per event, its state in locals; the point sample is taken in a pass of its own.
-    /// Never inlined: in the browser a function is optimised only once it is called often,
-    /// and the page's window loop that calls this runs once per window.
+    /// Counts every event of `batch`: stored polarity > 0 is positive, anything else
+    /// negative (files store 0/1, -1/1, 0/255). The hot loop of the viewer: the columns are
+    /// first turned into coordinates, flags and times (one pass each, whatever their stored
+    /// types), then one pass touches one place in memory per event, its state in locals; the
+    /// point sample is taken in a pass of its own. Never inlined: in the browser a function
+    /// is optimised only once it is called often, and the page's window loop that calls this
+    /// runs once per window.
     #[inline(never)]
     pub fn add(&mut self, batch: &EventBatch) {
         let (w, h) = (self.width, self.height);
-        let origin = self.origin;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.fill(batch, w, h, self.origin);
         let cells = &mut self.cells[..];
         let (mut positive, mut outside) = (0u64, 0u64);
-        let events = batch.x.iter().zip(&batch.y).zip(&batch.p).zip(&batch.t);
-        for (((&x, &y), &p), &t) in events {
-            // Negative coordinates wrap to huge values and fail the same test.
-            let (ux, uy) = (x as u32, y as u32);
-            if ux >= w || uy >= h {
+        let events = scratch
+            .x
+            .iter()
+            .zip(&scratch.y)
+            .zip(&scratch.positive)
+            .zip(&scratch.since);
+        for (((&x, &y), &p), &since) in events {
+            // Off-sensor coordinates are u32::MAX and fail the same test.
+            if x >= w || y >= h {
                 outside += 1;
                 continue;
             }
-            let pixel = uy as usize * w as usize + ux as usize;
-            let is_positive = p > 0;
+            let pixel = y as usize * w as usize + x as usize;
+            let is_positive = p != 0;
             positive += u64::from(is_positive);
             let Some(cell) = cells.get_mut(pixel) else {
                 continue;
             };
             let slot = usize::from(!is_positive);
             cell[slot] = cell[slot].saturating_add(1);
-            cell[2] = cell[2].max(since(t, origin));
+            cell[2] = cell[2].max(since);
         }
-        let events = batch.len() as u64;
+        let events = scratch.x.len() as u64;
         self.positive += positive;
         self.negative += events - outside - positive;
         self.outside += outside;
         if self.sample_points {
             if outside == 0 {
-                self.sample_all(batch);
+                self.sample_all(&scratch);
             } else {
-                self.sample_on_sensor(batch);
+                self.sample_on_sensor(&scratch);
             }
         }
+        self.scratch = scratch;
     }
 
     /// The point sample of a batch whose events are all on the sensor: the sampled events
     /// are every `stride`-th, so the loop jumps from one to the next.
-    fn sample_all(&mut self, batch: &EventBatch) {
-        let n = batch.len() as u64;
+    fn sample_all(&mut self, batch: &Scratch) {
+        let n = batch.x.len() as u64;
         let start = self.seen;
         // Next event (batch position) whose on-sensor index is a multiple of the stride.
         let mut next = (self.stride - self.phase) % self.stride;
@@ -153,13 +205,16 @@ impl Frame {
                 }
             }
             let i = next as usize;
-            let since = since(batch.t[i], self.origin);
-            self.points.extend_from_slice(&[
-                batch.x[i] as u32,
-                batch.y[i] as u32,
-                since - 1,
-                u32::from(batch.p[i] > 0),
-            ]);
+            let (Some(&x), Some(&y), Some(&since), Some(&p)) = (
+                batch.x.get(i),
+                batch.y.get(i),
+                batch.since.get(i),
+                batch.positive.get(i),
+            ) else {
+                break;
+            };
+            self.points
+                .extend_from_slice(&[x, y, since - 1, u32::from(p)]);
             next += self.stride;
         }
         self.seen = start + n;
@@ -168,12 +223,16 @@ impl Frame {
 
     /// The point sample of a batch with events off the sensor (which are never sampled and
     /// do not count towards the stride).
-    fn sample_on_sensor(&mut self, batch: &EventBatch) {
-        let events = batch.x.iter().zip(&batch.y).zip(&batch.p).zip(&batch.t);
-        for (((&x, &y), &p), &t) in events {
-            let (ux, uy) = (x as u32, y as u32);
-            if ux < self.width && uy < self.height {
-                self.sample(ux, uy, since(t, self.origin), p > 0);
+    fn sample_on_sensor(&mut self, batch: &Scratch) {
+        let events = batch
+            .x
+            .iter()
+            .zip(&batch.y)
+            .zip(&batch.positive)
+            .zip(&batch.since);
+        for (((&x, &y), &p), &since) in events {
+            if x < self.width && y < self.height {
+                self.sample(x, y, since, p != 0);
             }
         }
     }
@@ -278,13 +337,31 @@ mod tests {
     }
 
     fn batch(events: &[(i32, i32, i64, i8)]) -> EventBatch {
+        use crate::hdf5::Values;
         EventBatch {
             first_index: 0,
-            x: events.iter().map(|e| e.0).collect(),
-            y: events.iter().map(|e| e.1).collect(),
-            t: events.iter().map(|e| e.2).collect(),
-            p: events.iter().map(|e| e.3).collect(),
+            x: Values::I32(events.iter().map(|e| e.0).collect()),
+            y: Values::I32(events.iter().map(|e| e.1).collect()),
+            t: Values::I64(events.iter().map(|e| e.2).collect()),
+            p: Values::I8(events.iter().map(|e| e.3).collect()),
         }
+    }
+
+    #[test]
+    fn stored_polarity_255_is_positive_and_wide_coordinates_are_off_sensor() {
+        use crate::hdf5::Values;
+        let mut f = Frame::new(4, 3);
+        f.clear(0);
+        f.add(&EventBatch {
+            first_index: 0,
+            x: Values::U64(vec![1, 1, 1 << 32, 2]),
+            y: Values::I16(vec![2, 2, 0, -1]),
+            t: Values::U32(vec![5, 6, 7, 8]),
+            p: Values::U8(vec![255, 0, 255, 255]),
+        });
+        let cell = 2 * (2 * 4 + 1);
+        assert_eq!(&f.counts()[cell..cell + 2], &[1, 1]);
+        assert_eq!((f.positive, f.negative, f.outside), (1, 1, 2));
     }
 
     #[test]

@@ -480,11 +480,7 @@ async fn read_window(
     let mut reader = WindowReader::open(rec, window)
         .await
         .map_err(|e| e.to_string())?;
-    let mut digest = WindowDigest {
-        from: window.from,
-        to: window.to,
-        ..Default::default()
-    };
+    let mut digest = WindowDigest::new(rec, window);
     // Where the time goes (ms): reading (fetch + decode), counting into the frame, digesting.
     let (mut read_ms, mut frame_ms, mut digest_ms) = (0.0, 0.0, 0.0);
     loop {
@@ -528,6 +524,8 @@ async fn read_window(
         "sum_p": js_int(digest.sum_p),
         "positive": digest.positive,
         "negative": digest.events - digest.positive,
+        "dtypes": digest.dtypes,
+        "stored_dtypes": digest.stored_dtypes,
         "outside": frame.outside,
         "max_total": frame.max_total(),
         "scale": frame.scale(),

@@ -41,3 +41,20 @@ fn exact_integer(v: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+/// Where the returned column types (`dtypes` of the digest, numpy names) differ from the
+/// stored dtypes h5py reports, for manifest windows that list them.
+pub fn dtype_mismatches(got: &Value, want: &Value) -> Vec<String> {
+    let Some(want) = want["dtypes"].as_object() else {
+        return Vec::new();
+    };
+    want.iter()
+        .filter(|(k, v)| got["dtypes"][k.as_str()] != **v)
+        .map(|(k, v)| {
+            format!(
+                "dtype of {k}: h5py {v} vs strobe {}",
+                got["dtypes"][k.as_str()]
+            )
+        })
+        .collect()
+}

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use strobe::events::{Window, WindowReader};
+use strobe::events::WindowReader;
 use strobe::source::RangeSource;
 
 use super::args::{InfoArgs, ServeArgs, WindowArgs, WindowsArgs};
@@ -39,7 +39,7 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
         return print_json(&out);
     }
     println!("{}", cache.describe());
-    println!("  layout    {:?}", rec.layout);
+    println!("  layout    {}", layout_name(rec.layout));
     println!("  events    {}", summary.events);
     if let (Some(a), Some(b)) = (summary.t_first, summary.t_last) {
         println!(
@@ -67,21 +67,27 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
 }
 
 pub async fn window(args: WindowArgs) -> Result<(), String> {
-    if args.from > args.to {
-        return Err(format!(
-            "window start {} is after its end {} — give --from ≤ --to",
-            args.from, args.to
-        ));
-    }
-    let window = Window {
-        from: args.from,
-        to: args.to,
+    // Plain µs place the window before opening (no summary read, as before); the other time
+    // forms need the recording's first event or t_offset.
+    let mut placed = if args.times.needs_recording() {
+        None
+    } else {
+        Some(args.times.resolve(None, 0)?)
     };
     let mut runs_ms = Vec::new();
     let mut last = None;
     for _ in 0..args.repeat {
         let started = std::time::Instant::now();
         let (cache, rec) = open::recording(&args.source).await?;
+        let window = match placed {
+            Some(w) => w,
+            None => {
+                let s = rec.summary().await.map_err(|e| e.to_string())?;
+                let w = args.times.resolve(s.t_first, s.t_offset)?;
+                placed = Some(w);
+                w
+            }
+        };
         let reader = WindowReader::open(&rec, window)
             .await
             .map_err(|e| e.to_string())?;
@@ -183,4 +189,12 @@ pub async fn windows(args: WindowsArgs) -> Result<(), String> {
         stats.rounds
     );
     Ok(())
+}
+
+/// The layout as the JSON names it (lower case), so text and `--json` agree.
+fn layout_name(layout: strobe::events::LayoutKind) -> String {
+    serde_json::to_value(layout)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{layout:?}").to_lowercase())
 }

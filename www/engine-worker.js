@@ -79,7 +79,7 @@ self.onmessage = async (e) => {
   try {
     if (op === 'window') {
       await readWindow(viewer, id, args);
-    } else if (op === 'open_url' || op === 'open_file' || op === 'sampled_rate' || op === 'npz') {
+    } else if (['open_url', 'open_file', 'sampled_rate', 'npz', 'prefetch', 'resolve_time'].includes(op)) {
       const value = await viewer[op](...args);
       post(viewer, { id, value }, value instanceof Uint8Array ? [value.buffer] : []);
     } else {

@@ -17,7 +17,9 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::Blob;
 
 use crate::events::WindowReader;
-use crate::events::{LayoutKind, LayoutOverrides, Recording, Summary, Window, WindowDigest};
+use crate::events::{
+    LayoutKind, LayoutOverrides, Recording, Summary, TimeSpec, Window, WindowDigest,
+};
 use crate::source::blob::BlobSource;
 use crate::source::fetch::FetchSource;
 use crate::source::{RangeCache, RangeSource};
@@ -309,6 +311,53 @@ impl Viewer {
     pub fn frame_scale(&self) -> u32 {
         self.shared.borrow().frame.scale()
     }
+
+    /// Fetches what the window `[from, to)` will read (index nodes and chunks) into the byte
+    /// cache, without touching the frame and without superseding the window being read:
+    /// playback asks for the next windows while one is drawn. Resolves to `null`; read errors
+    /// are left for the window itself to report.
+    pub fn prefetch(&self, from: f64, to: f64) -> Promise {
+        let session = self.shared.borrow().session.clone();
+        let window = match (to_time(from, "from"), to_time(to, "to")) {
+            (Ok(from), Ok(to)) if from <= to => Window { from, to },
+            _ => return Promise::resolve(&JsValue::NULL),
+        };
+        future_to_promise(async move {
+            if let Some(session) = session {
+                let _ = WindowReader::open(&session.rec, window).await;
+            }
+            Ok(JsValue::NULL)
+        })
+    }
+
+    /// A time as typed in the page's go-to field or a link's `t=` (every form of
+    /// [`TimeSpec`]: `123456`, `abs:36610700798`, `3.4s`, `01:02.5`), placed in the open
+    /// recording: JSON `{t, form}` with `t` in µs of the stored t and `form` one of `stored`,
+    /// `abs`, `start`. Throws the parser's one-line message, or when nothing is open.
+    pub fn resolve_time(&self, text: &str) -> Result<String, JsValue> {
+        let fail = |msg: String| JsValue::from(js_sys::Error::new(&msg));
+        let spec = TimeSpec::parse(text).map_err(|e| fail(e.to_string()))?;
+        let shared = self.shared.borrow();
+        let Some(session) = shared.session.as_ref() else {
+            return Err(fail("no recording is open".into()));
+        };
+        let t = spec
+            .resolve(session.summary.t_first, session.summary.t_offset)
+            .map_err(|e| fail(e.to_string()))?;
+        if i128::from(t).abs() > MAX_SAFE {
+            return Err(fail(format!("'{text}' is out of range")));
+        }
+        Ok(json!({"t": t, "form": spec.form.name()}).to_string())
+    }
+}
+
+/// A window length as typed (`50ms`, `1s`, `250us`, plain µs), in µs; throws a one-line
+/// message otherwise. Shared with the CLI's `--length`.
+#[wasm_bindgen]
+pub fn parse_length(text: &str) -> Result<f64, JsValue> {
+    crate::events::time_spec::parse_duration(text)
+        .map(|us| us as f64)
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
 }
 
 impl Viewer {

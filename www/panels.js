@@ -116,7 +116,7 @@ function renderCameras(info) {
 function timeLabel(s) {
   const { info, t } = s;
   if (!info || t === null || info.t_first === null) return '';
-  return `t = ${t} µs · ${formatSeconds(t - info.t_first)} in · abs ${t + (info.t_offset ?? 0)} µs`;
+  return `t = ${t} µs · ${formatSeconds(t - info.t_first)} in · absolute ${t + (info.t_offset ?? 0)} µs`;
 }
 
 function renderToolbar(s) {

@@ -4,7 +4,7 @@
 import { app } from './app.js';
 import { redraw } from './frame-view.js';
 import { modeOf } from './modes.js';
-import { setPlaying } from './playback.js';
+import { setAhead, setPlaying } from './playback.js';
 import { loadWindow } from './session.js';
 import { get, update } from './store.js';
 
@@ -74,15 +74,18 @@ const strobeBench = {
   },
   /**
    * Plays from `t` with windows of `dt` at `speed` for `wallMs` of wall time: windows shown
-   * of those due, skipped, and the effective speed (the page's own accounting).
+   * of those due, skipped, and the effective speed (the page's own accounting); `ahead`:
+   * windows fetched ahead (0: no prefetch, for comparison; null: the page's choice).
    */
-  async play(t, dt, speed, wallMs) {
+  async play(t, dt, speed, wallMs, ahead = null) {
     await loadWindow(t, dt, 'none');
+    setAhead(ahead);
     update({ speed });
     setPlaying(true);
     await sleep(wallMs);
     const play = get().play;
     setPlaying(false);
+    setAhead(null);
     return { speed, dt, wall_ms: wallMs, ...play };
   },
 };

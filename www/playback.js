@@ -7,8 +7,21 @@ import { app } from './app.js';
 import { loadWindow } from './session.js';
 import { begin, get, isCurrent, update } from './store.js';
 
-/** Windows fetched ahead of the one shown. */
-const AHEAD = 3;
+/** Wall time of recording fetched ahead of the window shown, ms (at most MAX_AHEAD windows). */
+const AHEAD_MS = 300;
+const MAX_AHEAD = 6;
+/** Windows fetched ahead: null = from AHEAD_MS; a number (the benchmark's 0) overrides it. */
+let fixedAhead = null;
+
+/** For the benchmark: fetch `n` windows ahead (0: none), or null for the page's own choice. */
+export function setAhead(n) {
+  fixedAhead = n;
+}
+
+function windowsAhead(intervalMs) {
+  if (fixedAhead !== null) return fixedAhead;
+  return Math.min(MAX_AHEAD, Math.max(2, Math.ceil(AHEAD_MS / intervalMs)));
+}
 
 const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 
@@ -21,20 +34,25 @@ export function setPlaying(on) {
   if (playing) run();
 }
 
-/** Asks the engine for the bytes of windows `k+1 … k+AHEAD` (best effort, never drawn). */
-function fetchAhead(clock, k, fetched) {
+/**
+ * Asks the engine for the bytes of windows `k … k+n-1` not asked for yet (never drawn; read
+ * errors are left to the window itself). Resolves when they are in.
+ */
+function fetchAhead(clock, k, n, fetched) {
   const { info, dt } = get();
-  for (let i = 1; i <= AHEAD; i += 1) {
+  const asked = [];
+  for (let i = 0; i < n; i += 1) {
     const t = clock.t0 + (k + i) * dt;
     if (t > info.t_last || fetched.has(t)) continue;
     fetched.add(t);
-    app.engine.prefetch(t, t + dt);
+    asked.push(app.engine.prefetch(t, t + dt));
   }
+  return Promise.all(asked);
 }
 
 async function run() {
-  let clock = anchor();
   const fetched = new Set();
+  let clock = await buffered(fetched);
   let k = 0;
   let shown = 0;
   let skipped = 0;
@@ -52,8 +70,8 @@ async function run() {
       update({ playing: false });
       return;
     }
+    fetchAhead(clock, k + 1, windowsAhead(intervalMs), fetched);
     const wait = clock.at + k * intervalMs - performance.now();
-    fetchAhead(clock, k, fetched);
     if (wait > 0) await sleep(wait);
     if (!get().playing) return;
     const seq = begin();
@@ -66,11 +84,11 @@ async function run() {
       }
       // Someone else moved (a step, a click on the timeline): play on from their window.
       await settledElsewhere();
-      clock = anchor();
+      fetched.clear();
+      clock = await buffered(fetched);
       k = 0;
       shown = 0;
       skipped = 0;
-      fetched.clear();
       continue;
     }
     if (!isCurrent(seq)) continue;
@@ -90,10 +108,17 @@ async function run() {
   }
 }
 
-/** The play clock: window 0 is the one after the window shown, due one interval from now. */
-function anchor() {
+/**
+ * Like a video player, buffers before the clock starts: fetches the first windows ahead, then
+ * anchors the clock (window 0 due one interval after the buffer is in).
+ */
+async function buffered(fetched) {
   const { t, dt, speed } = get();
-  return { t0: t + dt, at: performance.now() + dt / 1000 / speed };
+  const intervalMs = dt / 1000 / speed;
+  const clock = { t0: t + dt, at: 0 };
+  await fetchAhead(clock, 0, windowsAhead(intervalMs), fetched);
+  clock.at = performance.now() + intervalMs;
+  return clock;
 }
 
 /** Waits until a load started elsewhere has finished. */

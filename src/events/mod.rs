@@ -11,6 +11,6 @@ pub mod window;
 
 pub use error::EventsError;
 pub use layout::{LayoutKind, LayoutOverrides, LayoutPaths};
-pub use time_spec::{TimeForm, TimeSpec};
 pub use recording::{Recording, RecordingInfo, Summary};
+pub use time_spec::{TimeForm, TimeSpec};
 pub use window::{EventBatch, Window, WindowDigest, WindowReader};

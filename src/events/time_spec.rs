@@ -131,7 +131,10 @@ fn bad_time(text: &str) -> EventsError {
 
 /// A whole number of µs with an optional sign.
 fn whole(t: &str) -> Option<i64> {
-    let digits = t.strip_prefix('-').or_else(|| t.strip_prefix('+')).unwrap_or(t);
+    let digits = t
+        .strip_prefix('-')
+        .or_else(|| t.strip_prefix('+'))
+        .unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -249,7 +252,9 @@ mod tests {
         assert_eq!(form("abs:12"), TimeForm::Absolute);
         assert_eq!(form("12s"), TimeForm::SinceStart);
         assert_eq!(form("0:12"), TimeForm::SinceStart);
-        assert!(!TimeSpec::parse("12").map(|s| s.needs_recording()).unwrap_or(true));
+        assert!(!TimeSpec::parse("12")
+            .map(|s| s.needs_recording())
+            .unwrap_or(true));
         assert!(TimeSpec::parse("abs:12")
             .map(|s| s.needs_recording())
             .unwrap_or(false));
@@ -258,8 +263,20 @@ mod tests {
     #[test]
     fn malformed_times_are_refused_with_the_forms_named() {
         for text in [
-            "", "abc", "3.4", "abs:", "abs:1.5", "1.2.3s", "1:60:00", "00:61", "1:2:3:4", "s",
-            "1e6", "0.0000001s", "1:00:00:00", "99999999999999999999",
+            "",
+            "abc",
+            "3.4",
+            "abs:",
+            "abs:1.5",
+            "1.2.3s",
+            "1:60:00",
+            "00:61",
+            "1:2:3:4",
+            "s",
+            "1e6",
+            "0.0000001s",
+            "1:00:00:00",
+            "99999999999999999999",
         ] {
             let err = TimeSpec::parse(text).expect_err(text).to_string();
             assert!(err.contains("abs:µs"), "{text}: {err}");

@@ -32,9 +32,11 @@ function post(viewer, message, transfer = []) {
 }
 
 async function readWindow(viewer, id, [from, to]) {
-  let last = -Infinity;
-  let lastProgress = -Infinity;
   const t0 = performance.now();
+  // The first partial frame only after SNAPSHOT_MS: a window read faster than that (every
+  // window while playing) is drawn once, when it is done.
+  let last = t0;
+  let lastProgress = -Infinity;
   const value = await viewer.window(from, to, (events, expected) => {
     const now = performance.now();
     if (events > 0 && now - last >= SNAPSHOT_MS) {

@@ -3,6 +3,7 @@
 // the player skip to the one due now, so it stays in time. What it achieved — windows shown
 // of those due, the effective speed — is in the store (`play`) and on the toolbar.
 
+import { setAddress } from './address.js';
 import { app } from './app.js';
 import { loadWindow } from './session.js';
 import { begin, get, isCurrent, update } from './store.js';
@@ -32,6 +33,9 @@ export function setPlaying(on) {
   if (playing === s.playing) return;
   update({ playing, play: playing ? { shown: 0, due: 0, skipped: 0, effective: 0 } : s.play });
   if (playing) run();
+  // While playing the address is left alone (browsers throttle frequent history updates);
+  // it names the window shown once play stops.
+  else setAddress('replace');
 }
 
 /**
@@ -67,7 +71,7 @@ async function run() {
     }
     const t = clock.t0 + k * dt;
     if (t > info.t_last) {
-      update({ playing: false });
+      setPlaying(false);
       return;
     }
     fetchAhead(clock, k + 1, windowsAhead(intervalMs), fetched);
@@ -75,11 +79,11 @@ async function run() {
     if (wait > 0) await sleep(wait);
     if (!get().playing) return;
     const seq = begin();
-    const ok = await loadWindow(t, dt, 'replace', seq);
+    const ok = await loadWindow(t, dt, 'none', seq);
     if (!get().playing) return;
     if (!ok) {
       if (get().status === 'error') {
-        update({ playing: false });
+        setPlaying(false);
         return;
       }
       // Someone else moved (a step, a click on the timeline): play on from their window.

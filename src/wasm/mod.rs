@@ -20,6 +20,7 @@ use crate::events::WindowReader;
 use crate::events::{
     LayoutKind, LayoutOverrides, Recording, Summary, TimeSpec, Window, WindowDigest,
 };
+use crate::export::npz::NpzFact;
 use crate::source::blob::BlobSource;
 use crate::source::fetch::FetchSource;
 use crate::source::{RangeCache, RangeSource};
@@ -233,12 +234,16 @@ impl Viewer {
             }
             let base = crate::export::convert::TimeBase::new(&session.summary, window.from);
             let options = crate::export::ExportOptions::default();
-            let (out, _) = crate::export::npz::write_window(
+            let facts = npz_facts(&session, window);
+            let facts: Vec<(&str, NpzFact)> =
+                facts.iter().map(|(n, f)| (n.as_str(), f.clone())).collect();
+            let (out, _) = crate::export::npz::write_window_with_facts(
                 std::io::Cursor::new(Vec::new()),
                 rec,
                 window.to,
                 &options,
                 &base,
+                &facts,
             )
             .await
             .map_err(|e| fail(e.to_string()))?;
@@ -614,6 +619,46 @@ fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
         map.insert("rate".into(), json!(rate));
     }
     info
+}
+
+/// What a saved window is, stored beside its columns: `t_offset`, `from`, `to` (µs of the
+/// stored t), the sensor's `width` and `height`, the `source` and `layout`, and each column's
+/// dtype as stored in the file (`x_stored_dtype`, …; the arrays themselves are the `.npz`
+/// dtypes of `strobe export`).
+fn npz_facts(session: &Session, window: Window) -> Vec<(String, NpzFact)> {
+    let summary = &session.summary;
+    let text = |v: &Value| v.as_str().unwrap_or("?").to_string();
+    let mut facts = vec![
+        ("t_offset".to_string(), NpzFact::Int(summary.t_offset)),
+        ("from".to_string(), NpzFact::Int(window.from)),
+        ("to".to_string(), NpzFact::Int(window.to)),
+        ("width".to_string(), NpzFact::Int(i64::from(summary.width))),
+        (
+            "height".to_string(),
+            NpzFact::Int(i64::from(summary.height)),
+        ),
+        (
+            "source".to_string(),
+            NpzFact::Text(text(&session.info["source"])),
+        ),
+        (
+            "layout".to_string(),
+            NpzFact::Text(text(&session.info["layout"])),
+        ),
+    ];
+    let datasets = session.info["datasets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for column in ["x", "y", "t", "p"] {
+        let path = &session.info["paths"][column];
+        let dtype = datasets
+            .iter()
+            .find(|d| &d["path"] == path)
+            .map_or_else(|| "?".to_string(), |d| text(&d["dtype"]));
+        facts.push((format!("{column}_stored_dtype"), NpzFact::Text(dtype)));
+    }
+    facts
 }
 
 /// The camera a multi-camera recording (M3ED, MVSEC) was opened at, else null.

@@ -3,11 +3,13 @@
 // each window checked against h5py's digest or the manifest's t_first/t_last.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
-  DATA_URL, after, digestOf, fixture, manifestWindow, newPage, open, settled, viewerUrl,
-  siteAndBrowser,
+  DATA_URL, FIXTURES, ROOT, after, digestOf, fixture, manifestWindow, newPage, open, settled,
+  viewerUrl, siteAndBrowser,
 } from './helpers.mjs';
 
 const ctx = siteAndBrowser();
@@ -166,6 +168,33 @@ describe('the timeline', () => {
     assert.ok(inks > 50, `tick labels drawn (${inks} dark pixels)`);
     await page.close();
   });
+});
+
+describe('the rate curve from the time index', () => {
+  for (const id of ['dsec_full_bitshuffle', 'm3ed_right']) {
+    test(`${id}: every bin equals h5py's count of t in it`, async () => {
+      const fx = fixture(id);
+      const page = await newPage(ctx.browser);
+      const link = viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, dt: 50000 });
+      const hook = await open(page, fx.camera ? `${link}&camera=${fx.camera}` : link);
+      assert.equal(hook.status, 'ready', hook.error);
+      const { rate } = hook;
+      assert.equal(rate.source, 'ms_to_idx');
+      assert.ok(rate.bins >= 100, `${rate.bins} bins`);
+      const py = `
+import sys, json, h5py, hdf5plugin, numpy as np
+t = h5py.File(sys.argv[1], 'r')[sys.argv[2]][:].astype(np.int64)
+start, width, n = (int(v) for v in sys.argv[3:6])
+edges = start + width * np.arange(n + 1, dtype=np.int64)
+print(json.dumps(np.diff(np.searchsorted(t, edges, 'left')).tolist()))`;
+      const want = JSON.parse(execFileSync(join(ROOT, '.venv', 'bin', 'python'),
+        ['-c', py, join(FIXTURES, fx.file), fx.paths.t, String(rate.start), String(rate.bin_us),
+          String(rate.bins)]).toString());
+      assert.deepEqual(rate.counts, want);
+      assert.equal(rate.total, fx.info.events);
+      await page.close();
+    });
+  }
 });
 
 describe('the keyboard after using a control', () => {

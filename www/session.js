@@ -48,7 +48,19 @@ export async function fail(err, seq = get().seq) {
   if (!isCurrent(seq)) return;
   endSlow();
   progress('');
-  update({ status: 'error', error: message, playing: false });
+  update({ status: 'error', error: pageAdvice(message), playing: false });
+}
+
+/**
+ * The engine's messages are shared with the CLI; where one advises a CLI flag the page does
+ * not have, the page says what it can do instead.
+ */
+export function pageAdvice(message) {
+  return message.replace(
+    /pass --x\/--y\/--t\/--p paths if they are named differently/,
+    'this page opens files whose event columns are datasets named x, y, t and p in one group '
+      + '(the strobe CLI takes other names)',
+  );
 }
 
 /**

@@ -324,6 +324,9 @@ describe('errors', () => {
   test('a file without event datasets', async () => {
     await expectError(viewerUrl(ctx.site.origin, { url: `${DATA_URL}no_events.h5` }),
       /no event datasets/);
+    // No advice to use flags the page does not have.
+    await expectError(viewerUrl(ctx.site.origin, { url: `${DATA_URL}no_events.h5` }),
+      /^(?![\s\S]*pass --x)[\s\S]*datasets named x, y, t and p/);
   });
 
   test('an unsupported filter shows the engine\'s message', async () => {

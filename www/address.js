@@ -15,7 +15,7 @@ export function setAddress(how) {
   const t = s.t === null ? null : formatTimeIn(s.tForm, s.t, s.info);
   const query = buildQuery({
     url, t, dt: s.dt, mode: s.mode, camera: s.camera, palette: s.palette,
-    tau: s.tau, view: s.view, orbit: s.orbit, speed: s.speed,
+    tau: s.tau, view: s.view, orbit: s.orbit, speed: s.speed, columns: s.columns,
   });
   if (query === location.search) return;
   const entry = { t: s.t, dt: s.dt, mode: s.mode };
@@ -53,7 +53,7 @@ export function followAddress(how) {
   applyView();
   const view = {
     t: params.t, tSpec: params.tSpec, tForm: formOf(params), dt: params.dt, mode: params.mode,
-    camera: params.camera,
+    camera: params.camera, columns: params.columns,
   };
   const s = get();
   if (params.url === null) {
@@ -81,7 +81,8 @@ export function followAddress(how) {
   }
   const same = s.source?.kind === 'url' && s.info
     && checkDatasetUrl(params.url, location.href).url === s.source.url
-    && params.camera === s.camera;
+    && params.camera === s.camera
+    && JSON.stringify(params.columns) === JSON.stringify(s.columns);
   if (same && !params.tSpec) {
     update({ mode: view.mode, tForm: 'stored' });
     loadWindow(view.t ?? s.info.t_first ?? 0, view.dt, 'none');

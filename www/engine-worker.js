@@ -81,7 +81,8 @@ self.onmessage = async (e) => {
   try {
     if (op === 'window') {
       await readWindow(viewer, id, args);
-    } else if (['open_url', 'open_file', 'sampled_rate', 'npz', 'prefetch', 'resolve_time'].includes(op)) {
+    } else if (['open_url', 'open_file', 'sampled_rate', 'npz', 'prefetch', 'resolve_time',
+      'datasets_url', 'datasets_file', 'set_columns'].includes(op)) {
       const value = await viewer[op](...args);
       post(viewer, { id, value }, value instanceof Uint8Array ? [value.buffer] : []);
     } else {

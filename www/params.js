@@ -81,7 +81,7 @@ function integer(text) {
 
 /**
  * Reads `url`, `t`, `dt`, `mode`, `camera` from a query string. Returns
- * `{url, t, tSpec, dt, mode, camera, errors}`: `t` is `null` when absent (the recording's
+ * `{url, t, tSpec, columns, dt, mode, camera, errors}`: `t` is `null` when absent (the recording's
  * first event) or written in another form than stored µs (then `tSpec` holds its text),
  * `camera` `null` when absent (the file's first camera); bad values fall back to defaults and
  * add a message to `errors`.
@@ -113,10 +113,23 @@ export function parseParams(search) {
     errors.push(`camera=${camera} is not a camera name`);
     camera = null;
   }
+  // Dataset paths of x, y, t, p picked in the page's chooser: `cols=/a/x,/a/y,/a/t,/a/p`.
+  let columns = null;
+  const cols = q.get('cols');
+  if (cols !== null) {
+    const parts = cols.split(',');
+    if (parts.length === 4 && parts.every((c) => /^\/[^,]{1,255}$/.test(c))) {
+      const [x, y, tc, p] = parts;
+      columns = { x, y, t: tc, p };
+    } else {
+      errors.push(`cols=${cols} is not four dataset paths x,y,t,p`);
+    }
+  }
   return {
     url: url === null || url === '' ? null : url,
     t,
     tSpec,
+    columns,
     dt: dt ?? DEFAULT_DT,
     mode: mode ?? DEFAULT_MODE,
     camera: camera || null,
@@ -193,9 +206,10 @@ export function parseExtras(search) {
  * [&zoom=…&pan=x,y][&orbit=yaw,pitch][&speed=…]` (url left out for local files; defaults
  * left out).
  */
-export function buildQuery({ url, t, dt, mode, camera, palette, tau, view, orbit, speed }) {
+export function buildQuery({ url, t, dt, mode, camera, palette, tau, view, orbit, speed, columns }) {
   const q = new URLSearchParams();
   if (url) q.set('url', url);
+  if (columns) q.set('cols', [columns.x, columns.y, columns.t, columns.p].join(','));
   if (camera) q.set('camera', camera);
   if (t !== null && t !== undefined) q.set('t', String(t));
   q.set('dt', String(dt));

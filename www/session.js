@@ -4,6 +4,7 @@
 
 import { app, $ } from './app.js';
 import { setAddress } from './address.js';
+import { hideChooser, offerChooser } from './chooser.js';
 import { drawFrame } from './frame-view.js';
 import { modeOf } from './modes.js';
 import { checkDatasetUrl, formatCount, formatDuration } from './params.js';
@@ -58,8 +59,8 @@ export async function fail(err, seq = get().seq) {
 export function pageAdvice(message) {
   return message.replace(
     /pass --x\/--y\/--t\/--p paths if they are named differently/,
-    'this page opens files whose event columns are datasets named x, y, t and p in one group '
-      + '(the strobe CLI takes other names)',
+    'this page finds datasets named x, y, t and p in one group by itself; for other names, pick '
+      + 'the datasets below',
   );
 }
 
@@ -113,11 +114,13 @@ export function showViewer(on) {
  */
 export async function openSource(source, view, how, note = null) {
   const seq = begin();
+  hideChooser();
   update({
     source, info: null, window: null, error: null, status: 'loading', playing: false,
     dt: view.dt, mode: view.mode, t: view.t, camera: view.camera ?? null,
-    tForm: view.tForm ?? 'stored', note,
+    tForm: view.tForm ?? 'stored', note, columns: view.columns ?? null,
   });
+  app.engine.set_columns(view.columns ?? null);
   showViewer(true);
   app.timeline.setRecording(null);
   const name = source.kind === 'url' ? source.url : source.file.name;
@@ -135,6 +138,10 @@ export async function openSource(source, view, how, note = null) {
     if (isCurrent(seq)) {
       setAddress(how);
       fail(err, seq);
+      // Columns not found by name: let the reader pick them.
+      if (/no event datasets/.test(err?.message ?? '')) {
+        offerChooser(source, (columns) => openSource(source, { ...view, t: null, tSpec: null, columns }, 'push'));
+      }
     }
     return;
   }

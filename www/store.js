@@ -29,6 +29,8 @@ const state = {
   orbit: { ...DEFAULT_ORBIT },
   /** The camera asked for (multi-camera files), or null for the file's first. */
   camera: null,
+  /** Dataset paths `{x, y, t, p}` picked in the chooser, or null: found by name. */
+  columns: null,
   /** The last completed window's JSON from the engine. */
   window: null,
   /** `starting`, `idle`, `loading`, `ready`, `error` or `cancelled`. */

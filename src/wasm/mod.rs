@@ -61,6 +61,8 @@ struct Shared {
     /// Dropped when the running open or window is cancelled or superseded: the read is then
     /// dropped at once, which aborts its fetches (instead of letting them run to the end).
     stop: Option<oneshot::Sender<()>>,
+    /// Dataset paths of x, y, t, p picked on the page for the next opens (none: detected).
+    columns: LayoutOverrides,
 }
 
 /// Runs `work` until it ends or its stop signal fires (resolving to `null` then).
@@ -335,6 +337,40 @@ impl Viewer {
         })
     }
 
+    /// The dataset paths of x, y, t and p for the next opens (the page's dataset chooser, for
+    /// files whose columns are not found by name); `None` for all: detect them again.
+    pub fn set_columns(
+        &self,
+        x: Option<String>,
+        y: Option<String>,
+        t: Option<String>,
+        p: Option<String>,
+    ) {
+        self.shared.borrow_mut().columns = LayoutOverrides {
+            x,
+            y,
+            t,
+            p,
+            ..Default::default()
+        };
+    }
+
+    /// The numeric 1-D datasets of the file at `url` as JSON `[{path, dtype, rows}]`, for the
+    /// dataset chooser: metadata only, no event data.
+    pub fn datasets_url(&self, url: String) -> Promise {
+        if let Err(msg) = check_url(&url) {
+            return Promise::reject(&js_sys::Error::new(&msg).into());
+        }
+        let source =
+            FetchSource::new(url).with_whole_file_limit(crate::source::SUGGESTED_WHOLE_FILE_LIMIT);
+        list_datasets(Box::new(source))
+    }
+
+    /// [`Viewer::datasets_url`] of a local file.
+    pub fn datasets_file(&self, blob: Blob) -> Promise {
+        list_datasets(Box::new(BlobSource::new(blob)))
+    }
+
     /// A time as typed in the page's go-to field or a link's `t=` (every form of
     /// [`TimeSpec`]: `123456`, `abs:36610700798`, `3.4s`, `01:02.5`), placed in the open
     /// recording: JSON `{t, form}` with `t` in µs of the stored t and `form` one of `stored`,
@@ -381,10 +417,14 @@ impl Viewer {
             shared.frame = Frame::default();
             shared.generation
         };
+        let overrides = LayoutOverrides {
+            camera: camera.filter(|c| !c.is_empty()),
+            ..self.shared.borrow().columns.clone()
+        };
         let shared = self.shared.clone();
         future_to_promise(unless_stopped(
             async move {
-                let session = open_session(source, camera, first)
+                let session = open_session(source, overrides, first)
                     .await
                     .map_err(|msg| JsValue::from(js_sys::Error::new(&msg)))?;
                 let mut shared = shared.borrow_mut();
@@ -461,14 +501,10 @@ async fn prefetch_first(rec: &Recording, first: Option<FirstWindow>) {
 
 async fn open_session(
     source: Box<dyn RangeSource>,
-    camera: Option<String>,
+    overrides: LayoutOverrides,
     first: Option<FirstWindow>,
 ) -> Result<Session, String> {
     let cache = Rc::new(RangeCache::new(source, PAGE_CACHE_BUDGET));
-    let overrides = LayoutOverrides {
-        camera: camera.filter(|c| !c.is_empty()),
-        ..Default::default()
-    };
     let rec = Recording::open(cache.clone() as Rc<dyn RangeSource>, &overrides)
         .await
         .map_err(|e| e.to_string())?;
@@ -619,6 +655,28 @@ fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
         map.insert("rate".into(), json!(rate));
     }
     info
+}
+
+/// The numeric 1-D datasets of a file (path, dtype, rows), for the page's dataset chooser.
+fn list_datasets(source: Box<dyn RangeSource>) -> Promise {
+    future_to_promise(async move {
+        let fail = |msg: String| JsValue::from(js_sys::Error::new(&msg));
+        let cache = Rc::new(RangeCache::new(source, PAGE_CACHE_BUDGET));
+        let file = crate::hdf5::H5File::open(cache as Rc<dyn RangeSource>)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let objects = file.objects().await.map_err(|e| fail(e.to_string()))?;
+        let list: Vec<Value> = objects
+            .iter()
+            .filter_map(|o| o.dataset.as_ref())
+            .filter(|d| d.shape.len() == 1 && d.dtype.is_some())
+            .map(|d| {
+                let s = d.summary();
+                json!({"path": s.path, "dtype": s.dtype, "rows": d.rows()})
+            })
+            .collect();
+        Ok(JsValue::from_str(&Value::Array(list).to_string()))
+    })
 }
 
 /// What a saved window is, stored beside its columns: `t_offset`, `from`, `to` (µs of the

@@ -146,6 +146,60 @@ with h5py.File(sys.argv[1], 'w') as f:
     await page.close();
   });
 
+  test('columns not found by name: the page lists the datasets, and the ones picked give h5py\'s window', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strobe-cols-'));
+    const path = join(dir, 'odd_names.h5');
+    // Event columns under names no layout knows, next to a decoy; h5py's digest of a window.
+    const made = spawnSync(join(ROOT, '.venv', 'bin', 'python'), ['-c', `
+import h5py, numpy as np, sys, json
+rng = np.random.default_rng(7)
+n = 50000
+t = np.sort(rng.integers(1000, 2_001_000, n)).astype('i8')
+x = rng.integers(0, 320, n).astype('u2'); y = rng.integers(0, 240, n).astype('u2')
+p = rng.integers(0, 2, n).astype('u1')
+with h5py.File(sys.argv[1], 'w') as f:
+    g = f.create_group('cam0')
+    for name, v in (('xs', x), ('ys', y), ('stamp_us', t), ('pol', p)):
+        g.create_dataset(name, data=v, chunks=(4096,))
+    f.create_dataset('cam0/exposure', data=np.arange(10, dtype='f4'))
+a, b = 500_000, 550_000
+i, j = np.searchsorted(t, a), np.searchsorted(t, b)
+print(json.dumps({'from': a, 'to': b, 'events': int(j - i), 'first_index': int(i),
+  'sum_x': int(x[i:j].astype('i8').sum()), 'sum_y': int(y[i:j].astype('i8').sum()),
+  'sum_t': int(t[i:j].sum()), 'sum_p': int(p[i:j].astype('i8').sum()), 'positive': int((p[i:j] > 0).sum())}))
+`, path], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const want = JSON.parse(made.stdout);
+    const page = await newPage(ctx.browser);
+    await page.goto(`${ctx.site.origin}/index.html?dt=50000`);
+    const idle = await settled(page);
+    await page.setInputFiles('#file-input', path);
+    let hook = await settled(page, idle.seq);
+    assert.equal(hook.status, 'error');
+    assert.doesNotMatch(hook.error, /--x/, 'no advice to use flags the page does not have');
+    await page.locator('#columns-form').waitFor({ state: 'visible' });
+    const offered = await page.locator('#column-t option').allTextContents();
+    assert.ok(offered.some((o) => o.startsWith('/cam0/stamp_us (i8, 50000 rows)')), offered.join(' | '));
+    await page.selectOption('#column-x', '/cam0/xs');
+    await page.selectOption('#column-y', '/cam0/ys');
+    await page.selectOption('#column-t', '/cam0/stamp_us');
+    await page.selectOption('#column-p', '/cam0/pol');
+    const before = hook.seq;
+    await page.click('#columns-form button[type=submit]');
+    hook = await settled(page, before);
+    assert.equal(hook.status, 'ready', hook.error);
+    assert.equal(hook.recording.events, 50000);
+    assert.equal(new URL(page.url()).searchParams.get('cols'), '/cam0/xs,/cam0/ys,/cam0/stamp_us,/cam0/pol');
+    // The window h5py counted, by the go-to field.
+    const seq = hook.seq;
+    await page.fill('#goto-input', String(want.from));
+    await page.keyboard.press('Enter');
+    hook = await settled(page, seq);
+    assert.deepEqual(hook.window, want);
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+
   test('reloading a local file\'s view says to pick the file again', async () => {
     const page = await newPage(ctx.browser);
     const hook = await open(page, `${ctx.site.origin}/index.html?t=5000&dt=50000&mode=polarity`);

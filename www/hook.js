@@ -27,7 +27,7 @@ export function rateFacts(info) {
     total: counts.reduce((a, b) => a + b, 0), counts };
 }
 
-function build(s) {
+function build(s, net) {
   const ready = s.status === 'ready';
   return {
     status: s.status,
@@ -35,7 +35,7 @@ function build(s) {
     recording: recordingFacts(s.info),
     window: ready && s.window ? Object.fromEntries(DIGEST.map((k) => [k, s.window[k]])) : null,
     pixels: ready && s.window ? s.window.pixels : null,
-    net: netFacts(),
+    net,
     url: s.source?.kind === 'url' ? s.source.url : null,
     t: s.t,
     t_form: s.tForm,
@@ -58,10 +58,14 @@ function build(s) {
 }
 
 export function wireHook() {
-  const publish = (s) => {
-    window.strobe = build(s);
+  // The network counts as of the last status change (a window shown, a failure): later
+  // background reads (the sampled rate curve) do not change what that window cost.
+  let net = null;
+  const publish = (s, changed) => {
+    if (!changed || changed.includes('status') || changed.includes('seq')) net = netFacts();
+    window.strobe = build(s, net);
     document.body.dataset.status = s.status;
   };
   subscribe(publish);
-  publish(get());
+  publish(get(), null);
 }

@@ -18,7 +18,7 @@ pub enum EventsError {
     #[error("window start {from} is after its end {to} — give --from ≤ --to")]
     BadWindow { from: i64, to: i64 },
     /// A time or length as typed (`--from`, the page's go-to field, `t=` in a link).
-    #[error("'{text}': {reason}")]
+    #[error("'{text}' {reason}")]
     BadTime { text: String, reason: String },
     #[error("{what}: no camera {camera}; this file has {available}")]
     NoCamera {

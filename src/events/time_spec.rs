@@ -89,8 +89,8 @@ impl TimeSpec {
             TimeForm::SinceStart => {
                 let Some(first) = t_first else {
                     return Err(EventsError::BadTime {
-                        text: format!("{}", self.value),
-                        reason: "this recording has no events, so it has no start to count from — give µs of the stored t".into(),
+                        text: format!("{} µs since the start", self.value),
+                        reason: "counts from the first event, and this recording has no events — give µs of the stored t".into(),
                     });
                 };
                 i128::from(first) + i128::from(self.value)
@@ -98,7 +98,7 @@ impl TimeSpec {
         };
         i64::try_from(stored).map_err(|_| EventsError::BadTime {
             text: format!("{}", self.value),
-            reason: "out of range".into(),
+            reason: "is out of range".into(),
         })
     }
 }
@@ -111,11 +111,11 @@ pub fn parse_duration(text: &str) -> Result<i64, EventsError> {
         Some(us) if us >= 1 => Ok(us),
         Some(_) => Err(EventsError::BadTime {
             text: text.to_string(),
-            reason: "a length must be at least 1 µs".into(),
+            reason: "must be at least 1 µs (a window length)".into(),
         }),
         None => Err(EventsError::BadTime {
             text: text.to_string(),
-            reason: "not a duration — write e.g. 1s, 50ms, 250us or plain µs".into(),
+            reason: "is not a duration — write e.g. 1s, 50ms, 250us or plain µs".into(),
         }),
     }
 }
@@ -123,7 +123,7 @@ pub fn parse_duration(text: &str) -> Result<i64, EventsError> {
 fn bad_time(text: &str) -> EventsError {
     EventsError::BadTime {
         text: text.to_string(),
-        reason: "not a time — write µs of the stored t (123456), abs:µs (t + t_offset), \
+        reason: "is not a time — write µs of the stored t (123456), abs:µs (t + t_offset), \
                  time since the first event (3.4s, 50ms, 250us) or [hh:]mm:ss.ffffff"
             .into(),
     }

@@ -392,15 +392,6 @@ impl Viewer {
     }
 }
 
-/// A window length as typed (`50ms`, `1s`, `250us`, plain µs), in µs; throws a one-line
-/// message otherwise. Shared with the CLI's `--length`.
-#[wasm_bindgen]
-pub fn parse_length(text: &str) -> Result<f64, JsValue> {
-    crate::events::time_spec::parse_duration(text)
-        .map(|us| us as f64)
-        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
-}
-
 impl Viewer {
     fn open(
         &self,

@@ -8,7 +8,8 @@
 // `seek` window to the second, in one page.
 // Per file: a cold 1 s window, the same window again from the engine's cache (events/s of the
 // whole window, and of reading + decoding + digest alone from the engine's phase timers), frame
-// time per render mode for `busy` (a ~1 M-event window), and a scrub of the
+// time per render mode for `busy` (a ~1 M-event window), real-time playback over the latency
+// server (with --seek-data), and a scrub of the
 // whole recording in 50 ms windows (events seen, wall time, wasm memory after it).
 
 import { readFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ const spec = JSON.parse(readFileSync(arg('spec'), 'utf8'));
 // The same files behind the benchmark's latency server, for the warm seek (optional).
 const seekData = process.argv.includes('--seek-data') ? arg('seek-data').replace(/\/$/, '') : null;
 const log = (m) => process.stderr.write(`browser: ${m}\n`);
+/** Wall time each playback measurement runs, ms. */
+const PLAY_MS = 4000;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const browser = await chromium.launch({
@@ -88,6 +91,24 @@ for (const f of spec.files) {
     log(`  warm seek: ${seek.rounds} rounds, ${seek.requests} requests, ${seek.ms.toFixed(0)} ms`);
   }
 
+  // Real-time playback over the latency server (every request 50 ms late): 50 ms windows at
+  // each speed for PLAY_MS of wall time, with the page's prefetch and without it (same run):
+  // windows shown of those due, skipped, effective speed.
+  let play = null;
+  if (seekData) {
+    play = [];
+    await page.goto(`${site}/index.html?url=${encodeURIComponent(`${seekData}/${f.file}`)}&t=${a}&dt=50000`);
+    await settled(page);
+    for (const ahead of [null, 0]) {
+      for (const speed of [1, 0.5, 0.2]) {
+        const r = await page.evaluate(([t, sp, n, ms]) => window.strobeBench.play(t, 50000, sp, ms, n),
+          [a, speed, ahead, PLAY_MS]);
+        play.push({ ahead, ...r });
+        log(`  play ${speed}× ahead ${ahead}: ${r.shown}/${r.due} windows shown, ${r.skipped} skipped, effective ${r.effective.toFixed(2)}×`);
+      }
+    }
+  }
+
   seq = await page.evaluate(() => window.strobe.seq);
   await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&dt=50000`);
   await settled(page, seq > 0 ? -1 : -1);
@@ -100,6 +121,7 @@ for (const f of spec.files) {
       events_per_s: cold.events / (warmMs / 1000), decode_events_per_s: cold.events / (decodeMs / 1000) },
     render,
     seek,
+    play,
     scrub,
   });
   await page.close();

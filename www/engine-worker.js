@@ -32,9 +32,11 @@ function post(viewer, message, transfer = []) {
 }
 
 async function readWindow(viewer, id, [from, to]) {
-  let last = -Infinity;
-  let lastProgress = -Infinity;
   const t0 = performance.now();
+  // The first partial frame only after SNAPSHOT_MS: a window read faster than that (every
+  // window while playing) is drawn once, when it is done.
+  let last = t0;
+  let lastProgress = -Infinity;
   const value = await viewer.window(from, to, (events, expected) => {
     const now = performance.now();
     if (events > 0 && now - last >= SNAPSHOT_MS) {
@@ -79,7 +81,8 @@ self.onmessage = async (e) => {
   try {
     if (op === 'window') {
       await readWindow(viewer, id, args);
-    } else if (op === 'open_url' || op === 'open_file' || op === 'sampled_rate' || op === 'npz') {
+    } else if (['open_url', 'open_file', 'sampled_rate', 'npz', 'prefetch', 'resolve_time',
+      'datasets_url', 'datasets_file', 'set_columns'].includes(op)) {
       const value = await viewer[op](...args);
       post(viewer, { id, value }, value instanceof Uint8Array ? [value.buffer] : []);
     } else {

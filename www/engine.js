@@ -53,7 +53,7 @@ export class Engine {
     const id = this.nextId;
     this.nextId += 1;
     // Frame snapshots shown are those of the newest open or window.
-    if (op !== 'sampled_rate' && op !== 'npz') this.current = id;
+    if (!['sampled_rate', 'npz', 'prefetch', 'resolve_time', 'datasets_url', 'datasets_file', 'set_columns'].includes(op)) this.current = id;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, progress });
       this.worker.postMessage({ id, op, args });
@@ -85,6 +85,28 @@ export class Engine {
   /** The window `[from, to)` as `.npz` bytes (Uint8Array), built by the engine. */
   npz(from, to) {
     return this.call('npz', [from, to]);
+  }
+
+  /** Fetches the bytes of window `[from, to)` into the engine's cache (nothing is drawn). */
+  prefetch(from, to) {
+    return this.call('prefetch', [from, to]).catch(() => null);
+  }
+
+  /** A time in any form of the engine's parser, placed in the open recording: `{t, form}` JSON. */
+  resolve_time(text) {
+    return this.call('resolve_time', [String(text)]);
+  }
+
+  /** Dataset paths of x, y, t, p for the next opens (`null`: detect them by name). */
+  set_columns(columns) {
+    const c = columns ?? {};
+    return this.call('set_columns', [c.x ?? undefined, c.y ?? undefined, c.t ?? undefined, c.p ?? undefined]);
+  }
+
+  /** The numeric 1-D datasets of a URL's or File's recording, `[{path, dtype, rows}]` JSON. */
+  datasets(source) {
+    return source.kind === 'url' ? this.call('datasets_url', [source.url])
+      : this.call('datasets_file', [source.file]);
   }
 
   cancel() {

@@ -1,6 +1,8 @@
 // The page's address: what `index.html?url=…&t=…&dt=…&mode=…` means, and formatting of
 // times and sizes. No DOM here, so node tests can import it directly.
 
+import { DEFAULT_MODE, MODE_IDS, modeOf } from './modes.js';
+
 /** Window lengths offered, µs: 100 µs … 10 s. */
 export const DT_PRESETS = [
   100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000,
@@ -9,8 +11,6 @@ export const DT_PRESETS = [
 export const DEFAULT_DT = 50000;
 /** Longest window accepted from an address (µs); the select offers up to 10 s. */
 export const MAX_DT = 3600 * 1000000;
-export const MODES = ['polarity', 'heatmap', 'timesurface', 'cloud'];
-export const DEFAULT_MODE = 'polarity';
 /** Polarity-mode colours: `dsec` (white, blue +, red −) or `dark` (black, cyan +, orange −). */
 export const PALETTES = ['dsec', 'dark'];
 export const DEFAULT_PALETTE = 'dsec';
@@ -38,12 +38,24 @@ export const roundZoom = (z) => Math.round(z * 1000) / 1000;
 export const roundPan = (v) => Math.round(v * 100) / 100;
 
 /**
- * A dataset address as typed or linked: resolved against the page, and only `http:` or
- * `https:` accepted. Returns `{url}` or `{error}`.
+ * A dataset address as typed or linked: `host/path` gets a scheme (`note` says which), paths
+ * are resolved against the page, and only `http:` or `https:` accepted. Returns `{url}`,
+ * `{url, note}` or `{error}`.
  */
 export function checkDatasetUrl(text, base) {
-  const raw = String(text ?? '').trim();
+  let raw = String(text ?? '').trim();
   if (!raw) return { error: 'give the URL of an .h5 recording' };
+  // `host/path` without a scheme means that host, not a path on the viewer's own server:
+  // http:// for this machine and private networks, https:// elsewhere (and the page says so).
+  let note = null;
+  const host = /^((?:[a-z0-9-]+\.)*[a-z0-9-]+|\[[0-9a-f:.]+\])(:\d{1,5})?(?=\/|$)/i.exec(raw);
+  if (host && !/\.(h5|hdf5|hdf|he5)$/i.test(host[1]) && (host[1].includes('.') || host[2] || host[1].startsWith('[')
+    || host[1].toLowerCase() === 'localhost')) {
+    const local = /^(localhost|127\.|10\.|192\.168\.|\[::1\])/i.test(host[1]);
+    const scheme = local ? 'http://' : 'https://';
+    note = `no scheme given: opened as ${scheme}${raw}`;
+    raw = scheme + raw;
+  }
   let parsed;
   try {
     parsed = new URL(raw, base);
@@ -55,7 +67,7 @@ export function checkDatasetUrl(text, base) {
       error: `only http: and https: URLs can be opened (this one is ${parsed.protocol})`,
     };
   }
-  return { url: parsed.href };
+  return note ? { url: parsed.href, note } : { url: parsed.href };
 }
 
 /** A whole number of µs from text: `null` when absent, `NaN` when malformed. */
@@ -69,17 +81,21 @@ function integer(text) {
 
 /**
  * Reads `url`, `t`, `dt`, `mode`, `camera` from a query string. Returns
- * `{url, t, dt, mode, camera, errors}`: `t` is `null` when absent (the recording's first
- * event), `camera` `null` when absent (the file's first camera); bad values fall back to
- * defaults and add a message to `errors`.
+ * `{url, t, tSpec, columns, dt, mode, camera, errors}`: `t` is `null` when absent (the recording's
+ * first event) or written in another form than stored µs (then `tSpec` holds its text),
+ * `camera` `null` when absent (the file's first camera); bad values fall back to defaults and
+ * add a message to `errors`.
  */
 export function parseParams(search) {
   const q = new URLSearchParams(search);
   const errors = [];
   const url = q.get('url');
+  // `t=` in µs of the stored t is used as is; its other forms (abs:…, 3.4s, mm:ss.f) need
+  // the recording, and are placed by the engine's parser once it is open (`tSpec`).
   let t = integer(q.get('t'));
+  let tSpec = null;
   if (Number.isNaN(t)) {
-    errors.push(`t=${q.get('t')} is not a whole number of µs`);
+    tSpec = q.get('t').trim().slice(0, 64);
     t = null;
   }
   let dt = integer(q.get('dt'));
@@ -88,8 +104,8 @@ export function parseParams(search) {
     dt = null;
   }
   let mode = q.get('mode');
-  if (mode !== null && !MODES.includes(mode)) {
-    errors.push(`mode=${mode} is not one of ${MODES.join(', ')}`);
+  if (mode !== null && !MODE_IDS.includes(mode)) {
+    errors.push(`mode=${mode} is not one of ${MODE_IDS.join(', ')}`);
     mode = null;
   }
   let camera = q.get('camera');
@@ -97,9 +113,23 @@ export function parseParams(search) {
     errors.push(`camera=${camera} is not a camera name`);
     camera = null;
   }
+  // Dataset paths of x, y, t, p picked in the page's chooser: `cols=/a/x,/a/y,/a/t,/a/p`.
+  let columns = null;
+  const cols = q.get('cols');
+  if (cols !== null) {
+    const parts = cols.split(',');
+    if (parts.length === 4 && parts.every((c) => /^\/[^,]{1,255}$/.test(c))) {
+      const [x, y, tc, p] = parts;
+      columns = { x, y, t: tc, p };
+    } else {
+      errors.push(`cols=${cols} is not four dataset paths x,y,t,p`);
+    }
+  }
   return {
     url: url === null || url === '' ? null : url,
     t,
+    tSpec,
+    columns,
     dt: dt ?? DEFAULT_DT,
     mode: mode ?? DEFAULT_MODE,
     camera: camera || null,
@@ -176,20 +206,22 @@ export function parseExtras(search) {
  * [&zoom=…&pan=x,y][&orbit=yaw,pitch][&speed=…]` (url left out for local files; defaults
  * left out).
  */
-export function buildQuery({ url, t, dt, mode, camera, palette, tau, view, orbit, speed }) {
+export function buildQuery({ url, t, dt, mode, camera, palette, tau, view, orbit, speed, columns }) {
   const q = new URLSearchParams();
   if (url) q.set('url', url);
+  if (columns) q.set('cols', [columns.x, columns.y, columns.t, columns.p].join(','));
   if (camera) q.set('camera', camera);
   if (t !== null && t !== undefined) q.set('t', String(t));
   q.set('dt', String(dt));
   q.set('mode', mode);
   if (palette && palette !== DEFAULT_PALETTE) q.set('palette', palette);
-  if (mode === 'timesurface' && tau) q.set('tau', String(tau));
+  const keeps = modeOf(mode).link;
+  if (keeps.includes('tau') && tau) q.set('tau', String(tau));
   if (view) {
     q.set('zoom', String(view.zoom));
     q.set('pan', `${view.x},${view.y}`);
   }
-  if (mode === 'cloud' && orbit
+  if (keeps.includes('orbit') && orbit
     && (orbit.yaw !== DEFAULT_ORBIT.yaw || orbit.pitch !== DEFAULT_ORBIT.pitch)) {
     q.set('orbit', `${roundAngle(orbit.yaw)},${roundAngle(orbit.pitch)}`);
   }
@@ -235,4 +267,23 @@ export function formatBytes(n) {
 /** A count with thin thousands separators. */
 export function formatCount(n) {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+}
+
+/**
+ * Window start `t` (µs of the stored t) written in `form`, the way a link keeps the form it
+ * was given: `stored` → `123456`, `abs` → `abs:<t + t_offset>`, `start` → seconds since the
+ * first event (`3.4s`, exact to the µs).
+ */
+export function formatTimeIn(form, t, info) {
+  if (form === 'abs' && info) return `abs:${t + (info.t_offset ?? 0)}`;
+  if (form === 'start' && info && info.t_first !== null) return `${secondsText(t - info.t_first)}s`;
+  return String(t);
+}
+
+/** µs as a decimal number of seconds, exact, without trailing zeros: 3400000 → `3.4`. */
+export function secondsText(us) {
+  const sign = us < 0 ? '-' : '';
+  const a = Math.abs(us);
+  const frac = String(a % 1000000).padStart(6, '0').replace(/0+$/, '');
+  return `${sign}${Math.floor(a / 1000000)}${frac ? `.${frac}` : ''}`;
 }

@@ -3,6 +3,7 @@
 // time surface) coloured by a fragment shader; the canvas has one pixel per sensor pixel, and a
 // view (zoom, pan) picks which sensor pixel each canvas pixel shows (nearest, never blurred).
 
+import { MODES, modeOf } from './modes.js';
 import { DEFAULT_ORBIT } from './params.js';
 
 const VERTEX = `#version 300 es
@@ -12,7 +13,11 @@ void main() {
   gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
 }`;
 
-const FRAGMENT = `#version 300 es
+/** The frame shader: every mode's `shade_<id>` from the registry, picked by `u_mode`. */
+function fragmentSource() {
+  const shaded = MODES.filter((m) => m.shade);
+  const calls = shaded.map((m, i) => `  ${i ? 'else ' : ''}if (u_mode == ${i}) rgb = shade_${m.id}(c, last);`);
+  return `#version 300 es
 precision highp float;
 precision highp int;
 precision highp usampler2D;
@@ -20,7 +25,7 @@ uniform usampler2D u_counts;
 uniform usampler2D u_last; // t_last - window start + 1 per pixel, 0 where no event
 uniform uint u_dt;         // window length, µs
 uniform float u_tau;       // time-surface decay, µs
-uniform int u_mode;
+uniform int u_mode;        // index among the registry's shaded modes
 uniform int u_palette; // polarity colours: 0 DSEC (white, blue, red), 1 dark (black, cyan, orange)
 uniform float u_max; // count at which the heatmap saturates
 uniform float u_zoom; // canvas pixels per sensor pixel
@@ -40,6 +45,8 @@ vec3 heat(float v) {
   return mix(c3, c4, (v - 0.75) / 0.25);
 }
 
+${shaded.map((m) => m.shade).join('\n\n')}
+
 void main() {
   ivec2 size = textureSize(u_counts, 0);
   // Canvas pixel (rows from the top) to sensor pixel; row 0 of the texture is y = 0.
@@ -50,39 +57,12 @@ void main() {
     return;
   }
   uvec2 c = texelFetch(u_counts, p, 0).rg;
-  uint total = c.r + c.g;
-  if (u_mode == 0 && u_palette == 1) {
-    if (total == 0u) {
-      colour = vec4(0.0, 0.0, 0.0, 1.0);
-    } else if (c.r >= c.g) {
-      colour = vec4(0.0, 0.75, 1.0, 1.0);
-    } else {
-      colour = vec4(1.0, 0.35, 0.0, 1.0);
-    }
-  } else if (u_mode == 0) {
-    if (total == 0u) {
-      colour = vec4(1.0, 1.0, 1.0, 1.0);
-    } else if (c.r >= c.g) {
-      colour = vec4(0.0, 0.0, 1.0, 1.0);
-    } else {
-      colour = vec4(1.0, 0.0, 0.0, 1.0);
-    }
-  } else if (u_mode == 2) {
-    // Time surface: exp(-(t_end - t_last) / tau), grey; black where nothing happened.
-    uint last = texelFetch(u_last, p, 0).r;
-    float v = 0.0;
-    if (last != 0u) {
-      uint age = u_dt >= last - 1u ? u_dt - (last - 1u) : 0u;
-      v = exp(-float(age) / max(u_tau, 1.0));
-    }
-    colour = vec4(v, v, v, 1.0);
-  } else {
-    // Lit pixels start at 0.12 so a single event stays visible next to a busy pixel.
-    float v = total == 0u ? 0.0
-      : 0.12 + 0.88 * log(1.0 + float(total)) / log(1.0 + max(u_max, 1.0));
-    colour = vec4(heat(clamp(v, 0.0, 1.0)), 1.0);
-  }
+  uint last = texelFetch(u_last, p, 0).r;
+  vec3 rgb = vec3(0.0);
+${calls.join('\n')}
+  colour = vec4(rgb, 1.0);
 }`;
+}
 
 // The x-y-t point cloud: one point per sampled event, read from an RGBA32UI texture
 // (x, y, t - window start, positive) by gl_VertexID, no vertex buffers.
@@ -124,7 +104,8 @@ void main() { colour = vec4(v_colour, 1.0); }`;
 /** Points per row of the cloud's texture. */
 const CLOUD_ROW = 2048;
 
-export const MODE_IDS = { polarity: 0, heatmap: 1, timesurface: 2 };
+/** Shaded modes' `u_mode` numbers, in registry order. */
+export const MODE_IDS = Object.fromEntries(MODES.filter((m) => m.shade).map((m, i) => [m.id, i]));
 export const PALETTE_IDS = { dsec: 0, dark: 1 };
 
 function link(gl, vertex, fragment) {
@@ -172,7 +153,7 @@ export class FrameRenderer {
     }
     this.canvas = canvas;
     this.gl = gl;
-    const program = link(gl, VERTEX, FRAGMENT);
+    const program = link(gl, VERTEX, fragmentSource());
     this.program = program;
     this.uMode = gl.getUniformLocation(program, 'u_mode');
     this.uPalette = gl.getUniformLocation(program, 'u_palette');
@@ -285,7 +266,7 @@ export class FrameRenderer {
   draw(mode, palette = 'dsec', tau = 10000, view = null, orbit = null) {
     const gl = this.gl;
     if (!this.width || !this.height) return;
-    if (mode === 'cloud') {
+    if (!modeOf(mode).shade) {
       this.drawCloud(palette, orbit ?? DEFAULT_ORBIT);
       return;
     }

@@ -4,6 +4,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use strobe::events::time_spec::{self, TimeSpec};
+use strobe::events::Window;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,12 +83,8 @@ pub struct InfoArgs {
 pub struct WindowArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Window start, µs of the stored t (inclusive).
-    #[arg(long, allow_negative_numbers = true)]
-    pub from: i64,
-    /// Window end, µs of the stored t (exclusive).
-    #[arg(long, allow_negative_numbers = true)]
-    pub to: i64,
+    #[command(flatten)]
+    pub times: WindowTimes,
     /// Open the source and read the window this many times in one process (for benchmarks:
     /// `--json` then adds `runs_ms`, each run's open + read time, measured in the process).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -148,39 +146,67 @@ pub struct WindowsArgs {
     pub seed: u64,
 }
 
+/// A window's start and its end or length, in any form of [`TimeSpec`].
+#[derive(Debug, Clone, Args)]
+pub struct WindowTimes {
+    /// Window start (inclusive): µs of the stored t, abs:µs (t + t_offset, as DSEC's
+    /// image_timestamps.txt), or time since the first event (3.4s, 50ms, [hh:]mm:ss.ffffff).
+    #[arg(long, value_parser = parse_time, allow_hyphen_values = true)]
+    pub from: TimeSpec,
+    /// Window end (exclusive), in the same forms as --from.
+    #[arg(long, value_parser = parse_time, allow_hyphen_values = true, required_unless_present = "length", conflicts_with = "length")]
+    pub to: Option<TimeSpec>,
+    /// Window length instead of --to: 50ms, 1s, 250us or plain µs.
+    #[arg(long, value_parser = parse_duration)]
+    pub length: Option<i64>,
+}
+
+impl WindowTimes {
+    /// Whether the window can only be placed once the recording's summary is read (its
+    /// first event or t_offset).
+    pub fn needs_recording(&self) -> bool {
+        self.from.needs_recording() || self.to.is_some_and(|t| t.needs_recording())
+    }
+
+    /// The window in µs of the stored t.
+    pub fn resolve(&self, t_first: Option<i64>, t_offset: i64) -> Result<Window, String> {
+        let from = self
+            .from
+            .resolve(t_first, t_offset)
+            .map_err(|e| format!("--from {e}"))?;
+        let to = match (self.to, self.length) {
+            (Some(to), _) => to
+                .resolve(t_first, t_offset)
+                .map_err(|e| format!("--to {e}"))?,
+            (None, Some(length)) => from
+                .checked_add(length)
+                .ok_or_else(|| "--from + --length is out of range".to_string())?,
+            (None, None) => return Err("give --to or --length".into()),
+        };
+        if from > to {
+            return Err(format!(
+                "window start {from} is after its end {to} — give --from ≤ --to"
+            ));
+        }
+        Ok(Window { from, to })
+    }
+}
+
+fn parse_time(text: &str) -> Result<TimeSpec, String> {
+    TimeSpec::parse(text).map_err(|e| e.to_string())
+}
+
 /// Microseconds from `1s`, `50ms`, `250us` or a plain number of microseconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
-    let t = text.trim();
-    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1_000.0)
-    } else if let Some(n) = t.strip_suffix("us").or_else(|| t.strip_suffix("µs")) {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1_000_000.0)
-    } else {
-        (t, 1.0)
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration — write e.g. 1s, 50ms or 250us"))?;
-    let us = (value * scale).round();
-    if !(1.0..=9.0e15).contains(&us) {
-        return Err(format!("'{text}' must be at least 1 µs"));
-    }
-    Ok(us as i64)
+    time_spec::parse_duration(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Window start, µs of the stored t (inclusive).
-    #[arg(long, allow_negative_numbers = true)]
-    pub from: i64,
-    /// Window end, µs of the stored t (exclusive).
-    #[arg(long, allow_negative_numbers = true)]
-    pub to: i64,
+    #[command(flatten)]
+    pub times: WindowTimes,
     /// Output file; its extension picks the format: .npz, .csv, .h5, .png.
     #[arg(long)]
     pub out: PathBuf,

@@ -33,11 +33,8 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
         absolute_time: args.absolute_time,
     };
     format.check(&options).map_err(|e| e.to_string())?;
-    if args.from > args.to {
-        return Err(format!(
-            "window start {} is after its end {} — give --from ≤ --to",
-            args.from, args.to
-        ));
+    if !args.times.needs_recording() {
+        args.times.resolve(None, 0)?; // a reversed window is refused before any read
     }
     check_destination(&out_path)?;
     let Opened {
@@ -45,8 +42,9 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
         recording: rec,
     } = open::recording(&args.source).await?;
     let summary = rec.summary().await.map_err(|e| e.to_string())?;
-    let base = TimeBase::new(&summary, args.from);
-    let written = match write(&args, format, &options, &base, &rec).await {
+    let window = args.times.resolve(summary.t_first, summary.t_offset)?;
+    let base = TimeBase::new(&summary, window.from);
+    let written = match write(&args, window, format, &options, &base, &rec).await {
         Ok(n) => n,
         Err(e) => {
             // A half-written file would look like a short window: leave none.
@@ -60,8 +58,8 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
         let text = serde_json::to_string_pretty(&json!({
             "path": out_path.display().to_string(),
             "format": format.name(),
-            "from": args.from,
-            "to": args.to,
+            "from": window.from,
+            "to": window.to,
             "events": written,
             "bytes": bytes,
             "requests": stats.requests,
@@ -74,8 +72,8 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
     } else {
         println!(
             "wrote {written} events of [{}, {}) µs, {bytes} bytes, to {}",
-            args.from,
-            args.to,
+            window.from,
+            window.to,
             out_path.display()
         );
     }
@@ -112,6 +110,7 @@ fn create(path: &Path) -> Result<BufWriter<File>, String> {
 /// Streams the window into the format's writer; returns the events written.
 async fn write(
     args: &ExportArgs,
+    window: Window,
     format: Format,
     options: &ExportOptions,
     base: &TimeBase,
@@ -119,10 +118,6 @@ async fn write(
 ) -> Result<u64, String> {
     let text = |e: strobe::export::ExportError| e.to_string();
     let events_err = |e: strobe::events::EventsError| e.to_string();
-    let window = Window {
-        from: args.from,
-        to: args.to,
-    };
     let path = args.out.as_path();
     if format == Format::Npz {
         // Counted through the time index first: the .npy headers need the length.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use strobe::events::{Window, WindowReader};
+use strobe::events::WindowReader;
 use strobe::open::Opened;
 use strobe::source::RangeSource;
 
@@ -71,15 +71,12 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
 }
 
 pub async fn window(args: WindowArgs) -> Result<(), String> {
-    if args.from > args.to {
-        return Err(format!(
-            "window start {} is after its end {} — give --from ≤ --to",
-            args.from, args.to
-        ));
-    }
-    let window = Window {
-        from: args.from,
-        to: args.to,
+    // Plain µs place the window before opening (no summary read, as before); the other time
+    // forms need the recording's first event or t_offset.
+    let mut placed = if args.times.needs_recording() {
+        None
+    } else {
+        Some(args.times.resolve(None, 0)?)
     };
     let mut runs_ms = Vec::new();
     let mut last = None;
@@ -89,6 +86,15 @@ pub async fn window(args: WindowArgs) -> Result<(), String> {
             cache,
             recording: rec,
         } = open::recording(&args.source).await?;
+        let window = match placed {
+            Some(w) => w,
+            None => {
+                let s = rec.summary().await.map_err(|e| e.to_string())?;
+                let w = args.times.resolve(s.t_first, s.t_offset)?;
+                placed = Some(w);
+                w
+            }
+        };
         let reader = WindowReader::open(&rec, window)
             .await
             .map_err(|e| e.to_string())?;

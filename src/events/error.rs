@@ -31,6 +31,9 @@ pub enum EventsError {
     UnequalColumns { what: String, lengths: String },
     #[error("window start {from} is after its end {to} — give --from ≤ --to")]
     BadWindow { from: i64, to: i64 },
+    /// A time or length as typed (`--from`, the page's go-to field, `t=` in a link).
+    #[error("'{text}' {reason}")]
+    BadTime { text: String, reason: String },
     #[error("{what}: no camera {camera}; this file has {available}")]
     NoCamera {
         what: String,

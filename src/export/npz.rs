@@ -24,6 +24,18 @@ pub async fn write_window<W: Write + Seek>(
     options: &ExportOptions,
     base: &TimeBase,
 ) -> Result<(W, u64), ExportError> {
+    write_window_with_facts(out, rec, to, options, base, &[]).await
+}
+
+/// [`write_window`] with `facts` stored beside the columns (see [`NpzFact`]).
+pub async fn write_window_with_facts<W: Write + Seek>(
+    out: W,
+    rec: &Recording,
+    to: i64,
+    options: &ExportOptions,
+    base: &TimeBase,
+    facts: &[(&str, NpzFact)],
+) -> Result<(W, u64), ExportError> {
     let window = Window {
         from: base.from,
         to,
@@ -31,7 +43,7 @@ pub async fn write_window<W: Write + Seek>(
     let (_, events) = window_rows(rec, window.from, window.to).await?;
     let mut reader = WindowReader::open(rec, window).await?;
     let types = output_types(rec.columns.kinds(), options);
-    let mut writer = NpzWriter::create(out, events, types)?;
+    let mut writer = NpzWriter::create_with_facts(out, events, types, facts)?;
     while let Some(batch) = reader.next_batch().await? {
         writer.write_batch(&convert(&batch, options, base)?)?;
     }
@@ -44,7 +56,12 @@ const MEMBERS: [&str; 4] = ["x.npy", "y.npy", "t.npy", "p.npy"];
 /// The `.npy` header of a 1-D array: magic, version 1.0, the header dict padded with spaces
 /// to a multiple of 64 bytes in all, ending in a newline.
 pub fn npy_header(descr: &str, len: u64) -> Vec<u8> {
-    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({len},), }}");
+    npy_header_shaped(descr, &format!("({len},)"))
+}
+
+/// The `.npy` header of an array of shape `shape` (Python tuple text, `()` for a scalar).
+fn npy_header_shaped(descr: &str, shape: &str) -> Vec<u8> {
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
     let unpadded = 10 + dict.len() + 1;
     let padded = unpadded.div_ceil(64) * 64;
     let header_len = (padded - 10) as u16;
@@ -55,6 +72,34 @@ pub fn npy_header(descr: &str, len: u64) -> Vec<u8> {
     out.resize(padded - 1, b' ');
     out.push(b'\n');
     out
+}
+
+/// A fact stored beside the columns so that an `.npz` says what it holds (`t_offset`, the
+/// window, the sensor, the source, the stored dtypes): numpy reads it as a 0-d array.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpzFact {
+    Int(i64),
+    Text(String),
+}
+
+/// The `.npy` bytes of a 0-d array holding `fact` (`<i8`, or `<U{n}` UTF-32 text).
+pub fn npy_fact(fact: &NpzFact) -> Vec<u8> {
+    match fact {
+        NpzFact::Int(v) => {
+            let mut out = npy_header_shaped("<i8", "()");
+            out.extend_from_slice(&v.to_le_bytes());
+            out
+        }
+        NpzFact::Text(text) => {
+            let chars: Vec<u32> = text.chars().map(u32::from).collect();
+            let n = chars.len().max(1);
+            let mut out = npy_header_shaped(&format!("<U{n}"), "()");
+            for i in 0..n {
+                out.extend_from_slice(&chars.get(i).copied().unwrap_or(0).to_le_bytes());
+            }
+            out
+        }
+    }
 }
 
 /// Streams a window's events into an `.npz` of `events` rows.
@@ -71,11 +116,24 @@ impl<W: Write + Seek> NpzWriter<W> {
     /// Starts an archive for exactly `events` rows of x, y, t, p in `types`
     /// ([`output_types`]).
     pub fn create(out: W, events: u64, types: [OutputType; 4]) -> Result<Self, ExportError> {
+        Self::create_with_facts(out, events, types, &[])
+    }
+
+    /// Like [`NpzWriter::create`], with `facts` stored as 0-d arrays named `<name>.npy` after
+    /// the four columns (the page's downloads carry t_offset, the window, sensor and source).
+    pub fn create_with_facts(
+        out: W,
+        events: u64,
+        types: [OutputType; 4],
+        facts: &[(&str, NpzFact)],
+    ) -> Result<Self, ExportError> {
         let headers: Vec<Vec<u8>> = types
             .iter()
             .map(|c| npy_header(c.npy_descr(), events))
             .collect();
-        let members: Vec<(&str, u64)> = MEMBERS
+        let fact_names: Vec<String> = facts.iter().map(|(n, _)| format!("{n}.npy")).collect();
+        let fact_bytes: Vec<Vec<u8>> = facts.iter().map(|(_, f)| npy_fact(f)).collect();
+        let mut members: Vec<(&str, u64)> = MEMBERS
             .iter()
             .zip(&types)
             .zip(&headers)
@@ -86,9 +144,18 @@ impl<W: Write + Seek> NpzWriter<W> {
                 )
             })
             .collect();
+        members.extend(
+            fact_names
+                .iter()
+                .zip(&fact_bytes)
+                .map(|(n, b)| (n.as_str(), b.len() as u64)),
+        );
         let mut zip = StoredZip::create(out, &members)?;
         for (i, h) in headers.iter().enumerate() {
             zip.append(i, h)?;
+        }
+        for (i, b) in fact_bytes.iter().enumerate() {
+            zip.append(MEMBERS.len() + i, b)?;
         }
         Ok(Self {
             zip,
@@ -181,5 +248,20 @@ mod tests {
         ));
         let w = NpzWriter::create(std::io::Cursor::new(Vec::new()), 3, types).unwrap();
         assert!(w.finish().is_err());
+    }
+
+    #[test]
+    fn facts_are_0d_arrays() {
+        let int = npy_fact(&NpzFact::Int(-36_607_300_656));
+        let text = String::from_utf8_lossy(&int[10..int.len() - 8]).to_string();
+        assert!(
+            text.contains("'descr': '<i8'") && text.contains("'shape': ()"),
+            "{text}"
+        );
+        assert_eq!(int[int.len() - 8..], (-36_607_300_656i64).to_le_bytes());
+        let word = npy_fact(&NpzFact::Text("dsé".into()));
+        let body = &word[word.len() - 12..];
+        assert_eq!(body, [100, 0, 0, 0, 115, 0, 0, 0, 0xe9, 0, 0, 0]);
+        assert!(String::from_utf8_lossy(&word).contains("'descr': '<U3'"));
     }
 }

@@ -18,9 +18,10 @@ use web_sys::Blob;
 
 use crate::events::layout::TimeBase;
 use crate::events::WindowReader;
-use crate::events::{LayoutOverrides, Recording, Summary, Window, WindowDigest};
+use crate::events::{LayoutOverrides, Recording, Summary, TimeSpec, Window, WindowDigest};
+use crate::export::npz::NpzFact;
 use crate::source::blob::BlobSource;
-use crate::source::RangeSource;
+use crate::source::{RangeCache, RangeSource};
 
 pub use crate::events::rate::{rate_curve, sampled_rate_curve, RateCurve};
 pub use crate::render::Frame;
@@ -58,6 +59,8 @@ struct Shared {
     /// Dropped when the running open or window is cancelled or superseded: the read is then
     /// dropped at once, which aborts its fetches (instead of letting them run to the end).
     stop: Option<oneshot::Sender<()>>,
+    /// Dataset paths of x, y, t, p picked on the page for the next opens (none: detected).
+    columns: LayoutOverrides,
 }
 
 /// Runs `work` until it ends or its stop signal fires (resolving to `null` then).
@@ -112,9 +115,12 @@ impl Viewer {
             return Promise::reject(&js_sys::Error::new(&msg).into());
         }
         // A server that ignores Range still works for small files (read whole, kept in memory).
-        let options = page_options(camera, crate::source::SUGGESTED_WHOLE_FILE_LIMIT);
+        let options = page_options(
+            LayoutOverrides::default(),
+            crate::source::SUGGESTED_WHOLE_FILE_LIMIT,
+        );
         match crate::open::source(&url, &options) {
-            Ok(source) => self.open(source, options, first_window(from, dt)),
+            Ok(source) => self.open(source, camera, first_window(from, dt)),
             Err(e) => Promise::reject(&js_sys::Error::new(&e.to_string()).into()),
         }
     }
@@ -130,7 +136,7 @@ impl Viewer {
     ) -> Promise {
         self.open(
             Box::new(BlobSource::new(blob)),
-            page_options(camera, 0),
+            camera,
             first_window(from, dt),
         )
     }
@@ -233,12 +239,16 @@ impl Viewer {
             }
             let base = crate::export::convert::TimeBase::new(&session.summary, window.from);
             let options = crate::export::ExportOptions::default();
-            let (out, _) = crate::export::npz::write_window(
+            let facts = npz_facts(&session, window);
+            let facts: Vec<(&str, NpzFact)> =
+                facts.iter().map(|(n, f)| (n.as_str(), f.clone())).collect();
+            let (out, _) = crate::export::npz::write_window_with_facts(
                 std::io::Cursor::new(Vec::new()),
                 rec,
                 window.to,
                 &options,
                 &base,
+                &facts,
             )
             .await
             .map_err(|e| fail(e.to_string()))?;
@@ -311,13 +321,90 @@ impl Viewer {
     pub fn frame_scale(&self) -> u32 {
         self.shared.borrow().frame.scale()
     }
+
+    /// Fetches what the window `[from, to)` will read (index nodes and chunks) into the byte
+    /// cache, without touching the frame and without superseding the window being read:
+    /// playback asks for the next windows while one is drawn. Resolves to `null`; read errors
+    /// are left for the window itself to report.
+    pub fn prefetch(&self, from: f64, to: f64) -> Promise {
+        let session = self.shared.borrow().session.clone();
+        let window = match (to_time(from, "from"), to_time(to, "to")) {
+            (Ok(from), Ok(to)) if from <= to => Window { from, to },
+            _ => return Promise::resolve(&JsValue::NULL),
+        };
+        future_to_promise(async move {
+            if let Some(session) = session {
+                let _ = WindowReader::open(&session.rec, window).await;
+            }
+            Ok(JsValue::NULL)
+        })
+    }
+
+    /// The dataset paths of x, y, t and p for the next opens (the page's dataset chooser, for
+    /// files whose columns are not found by name); `None` for all: detect them again.
+    pub fn set_columns(
+        &self,
+        x: Option<String>,
+        y: Option<String>,
+        t: Option<String>,
+        p: Option<String>,
+    ) {
+        self.shared.borrow_mut().columns = LayoutOverrides {
+            x,
+            y,
+            t,
+            p,
+            ..Default::default()
+        };
+    }
+
+    /// The numeric 1-D datasets of the file at `url` as JSON `[{path, dtype, rows}]`, for the
+    /// dataset chooser: metadata only, no event data.
+    pub fn datasets_url(&self, url: String) -> Promise {
+        if let Err(msg) = check_url(&url) {
+            return Promise::reject(&js_sys::Error::new(&msg).into());
+        }
+        let options = page_options(
+            LayoutOverrides::default(),
+            crate::source::SUGGESTED_WHOLE_FILE_LIMIT,
+        );
+        match crate::open::source(&url, &options) {
+            Ok(source) => list_datasets(source),
+            Err(e) => Promise::reject(&js_sys::Error::new(&e.to_string()).into()),
+        }
+    }
+
+    /// [`Viewer::datasets_url`] of a local file.
+    pub fn datasets_file(&self, blob: Blob) -> Promise {
+        list_datasets(Box::new(BlobSource::new(blob)))
+    }
+
+    /// A time as typed in the page's go-to field or a link's `t=` (every form of
+    /// [`TimeSpec`]: `123456`, `abs:36610700798`, `3.4s`, `01:02.5`), placed in the open
+    /// recording: JSON `{t, form}` with `t` in µs of the stored t and `form` one of `stored`,
+    /// `abs`, `start`. Throws the parser's one-line message, or when nothing is open.
+    pub fn resolve_time(&self, text: &str) -> Result<String, JsValue> {
+        let fail = |msg: String| JsValue::from(js_sys::Error::new(&msg));
+        let spec = TimeSpec::parse(text).map_err(|e| fail(e.to_string()))?;
+        let shared = self.shared.borrow();
+        let Some(session) = shared.session.as_ref() else {
+            return Err(fail("no recording is open".into()));
+        };
+        let t = spec
+            .resolve(session.summary.t_first, session.summary.t_offset)
+            .map_err(|e| fail(e.to_string()))?;
+        if i128::from(t).abs() > MAX_SAFE {
+            return Err(fail(format!("'{text}' is out of range")));
+        }
+        Ok(json!({"t": t, "form": spec.form.name()}).to_string())
+    }
 }
 
 impl Viewer {
     fn open(
         &self,
         source: Box<dyn RangeSource>,
-        options: crate::open::OpenOptions,
+        camera: Option<String>,
         first: Option<FirstWindow>,
     ) -> Promise {
         let (stop_tx, stop) = oneshot::channel();
@@ -329,10 +416,14 @@ impl Viewer {
             shared.frame = Frame::default();
             shared.generation
         };
+        let overrides = LayoutOverrides {
+            camera: camera.filter(|c| !c.is_empty()),
+            ..self.shared.borrow().columns.clone()
+        };
         let shared = self.shared.clone();
         future_to_promise(unless_stopped(
             async move {
-                let session = open_session(source, options, first)
+                let session = open_session(source, overrides, first)
                     .await
                     .map_err(|msg| JsValue::from(js_sys::Error::new(&msg)))?;
                 let mut shared = shared.borrow_mut();
@@ -407,14 +498,11 @@ async fn prefetch_first(rec: &Recording, first: Option<FirstWindow>) {
     let _ = WindowReader::open(rec, Window { from, to }).await;
 }
 
-/// The page's open options: its cache budget, the camera it asked for, and whether a server
-/// that ignores Range may be read whole.
-fn page_options(camera: Option<String>, whole_file_limit: u64) -> crate::open::OpenOptions {
+/// The page's open options: its cache budget, the camera and columns it asked for, and
+/// whether a server that ignores Range may be read whole.
+fn page_options(layout: LayoutOverrides, whole_file_limit: u64) -> crate::open::OpenOptions {
     crate::open::OpenOptions {
-        layout: LayoutOverrides {
-            camera: camera.filter(|c| !c.is_empty()),
-            ..Default::default()
-        },
+        layout,
         cache_bytes: PAGE_CACHE_BUDGET,
         whole_file_limit,
         ..Default::default()
@@ -423,13 +511,13 @@ fn page_options(camera: Option<String>, whole_file_limit: u64) -> crate::open::O
 
 async fn open_session(
     source: Box<dyn RangeSource>,
-    options: crate::open::OpenOptions,
+    overrides: LayoutOverrides,
     first: Option<FirstWindow>,
 ) -> Result<Session, String> {
     let crate::open::Opened {
         cache,
         recording: rec,
-    } = crate::open::open_source(source, &options)
+    } = crate::open::open_source(source, &page_options(overrides, 0))
         .await
         .map_err(|e| e.to_string())?;
     let (summary, ()) = futures::join!(rec.summary(), prefetch_first(&rec, first));
@@ -576,6 +664,68 @@ fn info_json(cache: &Cache, rec: &Recording, summary: &Summary) -> Value {
         map.insert("rate".into(), json!(rate));
     }
     info
+}
+
+/// The numeric 1-D datasets of a file (path, dtype, rows), for the page's dataset chooser.
+fn list_datasets(source: Box<dyn RangeSource>) -> Promise {
+    future_to_promise(async move {
+        let fail = |msg: String| JsValue::from(js_sys::Error::new(&msg));
+        let cache = Rc::new(RangeCache::new(source, PAGE_CACHE_BUDGET));
+        let file = crate::hdf5::H5File::open(cache as Rc<dyn RangeSource>)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let objects = file.objects().await.map_err(|e| fail(e.to_string()))?;
+        let list: Vec<Value> = objects
+            .iter()
+            .filter_map(|o| o.dataset.as_ref())
+            .filter(|d| d.shape.len() == 1 && d.dtype.is_some())
+            .map(|d| {
+                let s = d.summary();
+                json!({"path": s.path, "dtype": s.dtype, "rows": d.rows()})
+            })
+            .collect();
+        Ok(JsValue::from_str(&Value::Array(list).to_string()))
+    })
+}
+
+/// What a saved window is, stored beside its columns: `t_offset`, `from`, `to` (µs of the
+/// stored t), the sensor's `width` and `height`, the `source` and `layout`, and each column's
+/// dtype as stored in the file (`x_stored_dtype`, …; the arrays themselves are the `.npz`
+/// dtypes of `strobe export`).
+fn npz_facts(session: &Session, window: Window) -> Vec<(String, NpzFact)> {
+    let summary = &session.summary;
+    let text = |v: &Value| v.as_str().unwrap_or("?").to_string();
+    let mut facts = vec![
+        ("t_offset".to_string(), NpzFact::Int(summary.t_offset)),
+        ("from".to_string(), NpzFact::Int(window.from)),
+        ("to".to_string(), NpzFact::Int(window.to)),
+        ("width".to_string(), NpzFact::Int(i64::from(summary.width))),
+        (
+            "height".to_string(),
+            NpzFact::Int(i64::from(summary.height)),
+        ),
+        (
+            "source".to_string(),
+            NpzFact::Text(text(&session.info["source"])),
+        ),
+        (
+            "layout".to_string(),
+            NpzFact::Text(text(&session.info["layout"])),
+        ),
+    ];
+    let datasets = session.info["datasets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for column in ["x", "y", "t", "p"] {
+        let path = &session.info["paths"][column];
+        let dtype = datasets
+            .iter()
+            .find(|d| &d["path"] == path)
+            .map_or_else(|| "?".to_string(), |d| text(&d["dtype"]));
+        facts.push((format!("{column}_stored_dtype"), NpzFact::Text(dtype)));
+    }
+    facts
 }
 
 /// The camera a multi-camera recording (M3ED, MVSEC) was opened at, else null.

@@ -114,7 +114,8 @@ assert len({len(x), len(y), len(t), len(p)}) == 1
 print(json.dumps({'events': len(t), 'sum_x': int(x.astype(np.int64).sum()), 'sum_y': int(y.astype(np.int64).sum()),
   'sum_t': int(t.sum()), 'sum_p': int(p.astype(np.int64).sum()), 'positive': int((p > 0).sum()),
   'dtypes': [str(a.dtype) for a in (x, y, t, p)], 'sorted': bool((np.diff(t) >= 0).all()),
-  'in_window': bool(len(t) == 0 or (t.min() >= int(sys.argv[2]) and t.max() < int(sys.argv[3])))}))`;
+  'in_window': bool(len(t) == 0 or (t.min() >= int(sys.argv[2]) and t.max() < int(sys.argv[3]))),
+  'facts': {k: z[k].item() for k in z.files if k not in 'xytp'}}))`;
       const got = JSON.parse(execFileSync(join(ROOT, '.venv', 'bin', 'python'),
         ['-c', py, await saved.path(), String(w.from), String(w.to)]).toString());
       const want = digestOf(w);
@@ -123,6 +124,16 @@ print(json.dumps({'events': len(t), 'sum_x': int(x.astype(np.int64).sum()), 'sum
       }
       assert.deepEqual(got.dtypes, ['uint16', 'uint16', 'int64', 'int8']);
       assert.ok(got.sorted && got.in_window, `${id}: times sorted and inside the window`);
+      // Self-describing: the window, the sensor, t_offset, the source and the stored dtypes
+      // (as h5py saw them when it wrote the manifest; the engine names them without the byte
+      // order mark).
+      const stored = Object.fromEntries(['x', 'y', 't', 'p'].map((k) => [`${k}_stored_dtype`,
+        (fx.datasets?.[k]?.dtype ?? '?').replace(/^[<>|=]/, '')]));
+      assert.deepEqual(got.facts, {
+        t_offset: fx.info.t_offset, from: w.from, to: w.to, width: fx.info.width,
+        height: fx.info.height, source: got.facts.source, layout: fx.layout, ...stored,
+      });
+      assert.ok(got.facts.source.includes(fx.file), got.facts.source);
     }
     // A window too large to build in the page says what to do instead.
     const fx = fixture('dsec_full_bitshuffle');

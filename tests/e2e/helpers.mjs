@@ -130,7 +130,7 @@ export function viewerUrl(origin, { url, t, dt, mode } = {}) {
 export async function settled(page, afterSeq = -1) {
   await page.waitForFunction(
     (seq) => window.strobe && window.strobe.seq > seq
-      && ['ready', 'error', 'idle'].includes(document.body.dataset.status),
+      && ['ready', 'error', 'idle', 'empty'].includes(document.body.dataset.status),
     afterSeq,
     { timeout: 60000 },
   );

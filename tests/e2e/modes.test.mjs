@@ -105,18 +105,28 @@ describe('play/pause', () => {
     assert.equal(hook.status, 'ready', hook.error);
     assert.equal(hook.playing, false);
     assert.equal(hook.speed, 1);
+    // The page's own clock at play and at pause: the windows shown can be no more than those
+    // due in between (no fixed wall-time budget).
+    await page.evaluate(() => {
+      document.addEventListener('keydown', (e) => {
+        if (e.key === ' ') (window.__spaces ??= []).push(performance.now());
+      }, { capture: true });
+    });
     await page.keyboard.press('Space');
     assert.equal(await page.evaluate(() => window.strobe.playing), true);
     assert.equal(await page.locator('#play').getAttribute('aria-pressed'), 'true');
-    await page.waitForTimeout(400);
+    await page.waitForFunction((t) => window.strobe.t >= t, t0 + 3 * dt, { timeout: 30000 });
     await page.keyboard.press('Space');
     hook = await stopped(page);
+    const [pressed, paused] = await page.evaluate(() => window.__spaces);
     const t = Number(new URL(page.url()).searchParams.get('t'));
     assert.equal(hook.t, t);
     const windows = (t - t0) / dt;
     assert.ok(Number.isInteger(windows) && windows >= 1, `advanced ${t - t0} µs`);
-    // At 1× a 20 ms window takes 20 ms: 400 ms of playing is at most 20 windows (+1 at the edges).
-    assert.ok(windows <= 21, `advanced ${windows} windows in 400 ms`);
+    // At 1× a 20 ms window is due every 20 ms after play: never ahead of that clock.
+    const due = Math.floor((paused - pressed) / (dt / 1000)) + 1;
+    assert.ok(windows <= due, `advanced ${windows} windows with ${due} due`);
+    assert.ok(hook.play.shown <= hook.play.due, JSON.stringify(hook.play));
     assert.equal(hook.window.from, t);
     assert.equal(hook.window.to, t + dt);
 

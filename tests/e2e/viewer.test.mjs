@@ -324,6 +324,9 @@ describe('errors', () => {
   test('a file without event datasets', async () => {
     await expectError(viewerUrl(ctx.site.origin, { url: `${DATA_URL}no_events.h5` }),
       /no event datasets/);
+    // No advice to use flags the page does not have.
+    await expectError(viewerUrl(ctx.site.origin, { url: `${DATA_URL}no_events.h5` }),
+      /^(?![\s\S]*pass --x)[\s\S]*datasets named x, y, t and p/);
   });
 
   test('an unsupported filter shows the engine\'s message', async () => {
@@ -432,9 +435,43 @@ describe('drawing', () => {
     const w = manifestWindow(fx.id, '50ms_unaligned_middle');
     const page = await newPage(ctx.browser);
     await open(page, viewerUrl(ctx.site.origin, { url: DATA_URL + fx.file, t: w.from, dt: w.to - w.from }));
-    const png = await page.screenshot({ fullPage: true });
+    const png = await page.screenshot();
     writeFileSync(join(ARTIFACTS, 'page-dsec.png'), png);
-    assert.ok(png.length > 10000);
+    // What the screen shows where the frame is, sampled at each sensor pixel's centre, equals
+    // the canvas's own pixels (read back through a 2D canvas), and the rest of the stage is not
+    // the frame's colours.
+    const canvas = await canvasCensus(page);
+    const shot = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const r = document.getElementById('frame').getBoundingClientRect();
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      let bin = '';
+      for (let i = 0; i < d.length; i += 0x8000) bin += String.fromCharCode(...d.subarray(i, i + 0x8000));
+      return { width: c.width, box: { x: r.x, y: r.y, w: r.width, h: r.height }, data: btoa(bin) };
+    }, png.toString('base64'));
+    const screen = Buffer.from(shot.data, 'base64');
+    const { width, height } = fx.info;
+    let same = 0;
+    for (let y = 0; y < height; y += 1) {
+      for (let x = 0; x < width; x += 1) {
+        const sx = Math.floor(shot.box.x + ((x + 0.5) * shot.box.w) / width);
+        const sy = Math.floor(shot.box.y + ((y + 0.5) * shot.box.h) / height);
+        const i = (sy * shot.width + sx) * 4;
+        const j = (y * width + x) * 4;
+        if (screen[i] === canvas.pixels[j] && screen[i + 1] === canvas.pixels[j + 1]
+          && screen[i + 2] === canvas.pixels[j + 2]) same += 1;
+      }
+    }
+    assert.ok(shot.box.w >= width && shot.box.h >= height, `frame shown at ${JSON.stringify(shot.box)}`);
+    assert.ok(same >= 0.995 * width * height, `${same} of ${width * height} pixels on screen equal the canvas`);
+    assert.ok(canvas.blue > 0 && canvas.red > 0);
     await page.close();
   });
 });

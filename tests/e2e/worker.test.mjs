@@ -45,9 +45,21 @@ describe('engine in a worker', () => {
     assert.ok(!fetched.some((n) => n.includes(fx.file)), `main thread fetched data: ${fetched}`);
     // Frames kept coming while 4 M events were decoded: no main-thread task held the page
     // for anything like the decode's length.
-    const { long, gaps } = await page.evaluate(() => ({ long: window.__long, gaps: window.__gaps }));
-    const worst = Math.max(0, ...long);
-    assert.ok(worst < 500, `longest main-thread task ${worst.toFixed(0)} ms (long tasks: ${long.map(Math.round)})`);
+    const { gaps } = await page.evaluate(() => ({ gaps: window.__gaps }));
+    // The same window decoded again (bytes cached), with the long tasks of that time alone
+    // (not the page's start-up, shader compiles included), compared with the same run's
+    // decode time in the worker: a decode on the main thread would be one task that long.
+    const again = await page.evaluate(async () => {
+      window.__long = [];
+      const r = await window.strobeBench.reload();
+      await new Promise((done) => { setTimeout(done, 100); }); // let the observer report
+      return { ...r, long: window.__long };
+    });
+    assert.equal(again.events, w.events);
+    const worst = Math.max(0, ...again.long);
+    assert.ok(again.window_ms > 0, `worker time ${again.window_ms}`);
+    assert.ok(worst < 0.5 * again.window_ms,
+      `longest main-thread task ${worst.toFixed(0)} ms vs ${again.window_ms.toFixed(0)} ms decoding in the worker (long tasks: ${again.long.map(Math.round)})`);
     assert.ok(gaps.length > 5, `only ${gaps.length} animation frames ran`);
     assert.deepEqual(page.problems, [], 'console/page errors');
     await page.close();

@@ -45,8 +45,12 @@ pub fn overrides(args: &SourceArgs) -> LayoutOverrides {
 /// Opens the recording named on the command line.
 pub async fn recording(args: &SourceArgs) -> Result<(Rc<Cache>, Recording), String> {
     let cache = source(args)?;
-    let rec = Recording::open(cache.clone() as Rc<dyn RangeSource>, &overrides(args))
-        .await
+    let rec = Recording::open_with(
+        cache.clone() as Rc<dyn RangeSource>,
+        &overrides(args),
+        args.caps(),
+    )
+    .await
         .map_err(|e| e.to_string())?;
     Ok((cache, rec))
 }

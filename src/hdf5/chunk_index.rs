@@ -678,12 +678,13 @@ fn node_keys(
                 "has a key at element {o} of dimension {d}, not on a chunk boundary (chunks of {chunk:?})"
             )));
         }
-        // The last offset counts bytes of the element: 0 for a chunk, one element past it in
-        // the key closing the node (libhdf5 adds one chunk in every dimension).
+        // The last offset counts bytes of the element: 0 for a chunk (libhdf5 finds no chunk
+        // under another); in the key closing a node, 0 (the next node's first chunk) or the
+        // element size (libhdf5 writes one chunk past the last, in every dimension).
         let element = offsets.last().copied().unwrap_or(0);
         let closing = keys.len() == node.children.len();
         let element_size = ds.element_size as u64;
-        if (!closing && element != 0) || (element_size > 0 && element % element_size != 0) {
+        if element != 0 && !(closing && element == element_size) {
             return Err(bad(format!(
                 "has a key whose element-size offset is {element} (elements of {element_size} bytes)"
             )));

@@ -193,6 +193,123 @@ pub fn verify_fixed_array(
     Ok(())
 }
 
+/// Verifies an extensible array chunk index as libhdf5 reads it: header (EAHD), index block
+/// (EAIB), every secondary block (EASB) and data block (EADB) the index reaches, and the
+/// initialised pages of paged data blocks reached through a secondary block. `hdf5-reader`
+/// checks the header only.
+pub fn verify_extensible_array(
+    storage: &dyn Storage,
+    header_at: u64,
+    offset_size: u8,
+    length_size: u8,
+) -> Result<(), Damage> {
+    let (o, l) = (u64::from(offset_size), usize::from(length_size));
+    let invalid = || hdf5_reader::error::Error::InvalidData("extensible array sizes overflow".into());
+    let len = |n: Option<u64>| n.and_then(|n| usize::try_from(n).ok()).ok_or_else(invalid);
+    let header = checked(
+        storage,
+        header_at,
+        4 + 8 + 6 * l + o as usize + 4,
+        "extensible array header",
+    )?;
+    let mut c = Cursor::new(&header);
+    c.skip(6)?;
+    let element_size = u64::from(c.read_u8()?);
+    let max_bits = u32::from(c.read_u8()?);
+    let index_elements = u64::from(c.read_u8()?);
+    let data_min = u64::from(c.read_u8()?);
+    let secondary_min = u64::from(c.read_u8()?);
+    let page_bits = u32::from(c.read_u8()?);
+    c.skip(6 * l)?;
+    let index_at = c.read_offset(offset_size)?;
+    if Cursor::is_undefined_offset(index_at, offset_size) {
+        return Ok(());
+    }
+    if !data_min.is_power_of_two() || !secondary_min.is_power_of_two() || max_bits > 64 {
+        return Err(Damage::Read(hdf5_reader::error::Error::InvalidData(
+            "extensible array header has block sizes that are not powers of two".into(),
+        )));
+    }
+    // Super block s holds 2^(s/2) data blocks of 2^((s+1)/2) * data_min elements each.
+    let super_blocks = 1 + max_bits.saturating_sub(data_min.trailing_zeros());
+    let blocks = |s: u32| 1u64.checked_shl(s / 2);
+    let elements = |s: u32| 1u64.checked_shl(s.div_ceil(2)).and_then(|n| n.checked_mul(data_min));
+    let in_index = 2 * secondary_min.trailing_zeros();
+    let index_blocks = 2 * (secondary_min - 1);
+    let index_supers = u64::from(super_blocks.saturating_sub(in_index));
+    let offset_bytes = u64::from(max_bits.div_ceil(8));
+    let page = 1u64.checked_shl(page_bits).ok_or_else(invalid)?;
+    let index_len = (6 + o)
+        .checked_add(index_elements.checked_mul(element_size).ok_or_else(invalid)?)
+        .and_then(|n| n.checked_add((index_blocks + index_supers).checked_mul(o)?))
+        .and_then(|n| n.checked_add(4));
+    let index = checked(storage, index_at, len(index_len)?, "extensible array index block")?;
+    let mut c = Cursor::new(&index);
+    c.skip(len(Some(6 + o + index_elements * element_size))?)?;
+    // Data blocks of the first super blocks, addressed from the index block.
+    let mut direct = Vec::new();
+    for s in 0..in_index.min(super_blocks) {
+        for _ in 0..blocks(s).ok_or_else(invalid)? {
+            direct.push((c.read_offset(offset_size)?, elements(s).ok_or_else(invalid)?));
+        }
+    }
+    let seconds: Vec<u64> = (0..index_supers)
+        .map(|_| c.read_offset(offset_size))
+        .collect::<Result<_, _>>()?;
+    let data_block = |at: u64, n: u64, bitmap: Option<&[u8]>| -> Result<(), Damage> {
+        if Cursor::is_undefined_offset(at, offset_size) {
+            return Ok(());
+        }
+        let prefix = 6 + o + offset_bytes;
+        if n <= page {
+            let body = n.checked_mul(element_size);
+            let total = body.and_then(|b| b.checked_add(prefix + 4));
+            checked(storage, at, len(total)?, "extensible array data block")?;
+            return Ok(());
+        }
+        checked(storage, at, len(Some(prefix + 4))?, "extensible array data block")?;
+        let page_len = page.checked_mul(element_size).ok_or_else(invalid)? + 4;
+        let Some(bits) = bitmap else { return Ok(()) };
+        for p in 0..n / page {
+            if bits.get((p / 8) as usize).is_some_and(|b| b & (0x80 >> (p % 8)) != 0) {
+                let page_at = (prefix + 4)
+                    .checked_add(p.checked_mul(page_len).ok_or_else(invalid)?)
+                    .and_then(|d| at.checked_add(d));
+                let page_at = page_at.ok_or_else(invalid)?;
+                checked(storage, page_at, len(Some(page_len))?, "extensible array data block page")?;
+            }
+        }
+        Ok(())
+    };
+    for (at, n) in direct {
+        data_block(at, n, None)?;
+    }
+    for (i, at) in seconds.into_iter().enumerate() {
+        if Cursor::is_undefined_offset(at, offset_size) {
+            continue;
+        }
+        let s = in_index + i as u32;
+        let (count, n) = (blocks(s).ok_or_else(invalid)?, elements(s).ok_or_else(invalid)?);
+        let page_bytes = if n > page { (n / page).div_ceil(8) } else { 0 };
+        let body = count
+            .checked_mul(page_bytes)
+            .and_then(|b| b.checked_add(count.checked_mul(o)?));
+        let total = body.and_then(|b| b.checked_add(6 + o + offset_bytes + 4));
+        let block = checked(storage, at, len(total)?, "extensible array secondary block")?;
+        let mut c = Cursor::new(&block);
+        c.skip(len(Some(6 + o + offset_bytes))?)?;
+        let bitmaps = c.read_bytes(len(Some(count * page_bytes))?)?.to_vec();
+        for k in 0..count {
+            let dblock = c.read_offset(offset_size)?;
+            let bits = bitmaps
+                .get(len(Some(k * page_bytes))?..len(Some((k + 1) * page_bytes))?)
+                .filter(|b| !b.is_empty());
+            data_block(dblock, n, bits)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use hdf5_reader::io::Cursor;
 use hdf5_reader::Hdf5File;
 
 use super::caps::{self, Caps};
-use super::checksum::{verify_fixed_array, Damage};
+use super::checksum::{verify_extensible_array, verify_fixed_array, Damage};
 use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::layout::{ChunkIndexKind, DataLayout};
@@ -349,6 +349,7 @@ fn reader_index_entries(
             .map_err(named)
         }
         ChunkIndexKind::ExtensibleArray => {
+            verify_extensible_array(meta, address, o, l).map_err(Damage::into_reader_error)?;
             hdf5_reader::extensible_array::collect_extensible_array_chunk_entries_storage(
                 meta,
                 address,

@@ -259,7 +259,22 @@ impl H5File {
                         .map(|(_, at)| {
                             let at = *at;
                             Box::new(move |r: &Hdf5File, m: &MetaStorage| {
-                                group_children(r, m, at, geometry, &caps)
+                                group_children(r, m, at, geometry, &caps).map_err(|e| {
+                                    let header = match at {
+                                        GroupAt::Header(a) => Some(a),
+                                        GroupAt::Root => {
+                                            r.superblock().root_object_header_address().ok()
+                                        }
+                                    };
+                                    match header {
+                                        Some(a) => name_checksum(
+                                            e,
+                                            "object header",
+                                            a,
+                                        ),
+                                        None => e,
+                                    }
+                                })
                             }) as Op<'_, Vec<(String, u64)>>
                         })
                         .collect(),

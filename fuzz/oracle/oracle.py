@@ -279,7 +279,11 @@ def main():
     ap.add_argument("--out", default="/tmp/strobe-oracle")
     ap.add_argument("--only", help="comma-separated seed names")
     ap.add_argument("--save", help="corpus dir: saves every DIFFERENT and a sample of refusals")
-    ap.add_argument("--sample", type=int, default=2, help="refusals saved per error class")
+    ap.add_argument("--sample", type=int, default=1, help="refusals saved per error class")
+    ap.add_argument("--per-seed", type=int, default=1,
+                    help="'same' and 'h5py refuses' mutants saved per seed recording")
+    ap.add_argument("--pending-sample", type=int, default=2,
+                    help="DIFFERENT mutants of a class another issue-12 item fixes, saved per class")
     ap.add_argument("--keep", default="", help="comma-separated mutant names to save whatever their class")
     args = ap.parse_args()
 
@@ -300,7 +304,7 @@ def main():
     for name, data in seeds.items():
         for i in range(args.mutants):
             mutant, how = mutate(data, rng, others)
-            path = os.path.join(mdir, f"{name}-{i:03d}.h5")
+            path = os.path.join(mdir, f"{name}-s{args.seed}-{i:03d}.h5")
             with open(path, "wb") as f:
                 f.write(mutant)
             h5 = worker.run(path)
@@ -316,18 +320,21 @@ def main():
                 print(f"{cls:12s} {rec['file']} {how} :: {detail} :: "
                       f"{[g.get('error', g.get('digest')) for g in got]}", flush=True)
             if args.save:
+                pending = detail if cls == "DIFFERENT" and detail != "unexplained" else None
                 keep = rec["file"] in keep_names
-                if cls == "DIFFERENT" or cls in ("CRASH", "HANG", "MULTILINE"):
+                if cls in ("CRASH", "HANG", "MULTILINE") or (cls == "DIFFERENT" and not pending):
                     keep = True
+                elif pending and saved_per_kind["pending", pending] < args.pending_sample:
+                    keep = True
+                    saved_per_kind["pending", pending] += 1
                 elif cls == "refused" and saved_per_kind[detail] < args.sample:
                     keep = True
                     saved_per_kind[detail] += 1
-                elif cls in ("same", "h5py-refuses") and saved_per_kind[cls, name] < 1:
+                elif cls in ("same", "h5py-refuses") and saved_per_kind[cls, name] < args.per_seed:
                     keep = True
                     saved_per_kind[cls, name] += 1
                 if keep:
-                    pending = detail if cls == "DIFFERENT" and detail != "unexplained" else None
-                    save(args.save, name, i, how, mutant, h5, pending)
+                    save(args.save, rec["file"], how, mutant, h5, pending)
     worker.pool.terminate()
     total = sum(counts.values())
     summary = {"mutants": total, "classes": dict(counts), "refusals": dict(kinds.most_common())}
@@ -337,10 +344,9 @@ def main():
     return 1 if any(c in counts for c in ("DIFFERENT", "CRASH", "HANG", "MULTILINE")) else 0
 
 
-def save(corpus, seed, i, how, mutant, h5, pending=None):
+def save(corpus, name, how, mutant, h5, pending=None):
     """Writes the mutant and its h5py answer into the committed corpus (manifest.json)."""
     os.makedirs(corpus, exist_ok=True)
-    name = f"{seed}-{i:03d}.h5"
     with open(os.path.join(corpus, name), "wb") as f:
         f.write(mutant)
     manifest_path = os.path.join(corpus, "manifest.json")

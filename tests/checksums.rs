@@ -117,7 +117,16 @@ fn every_v2_structure_libhdf5_wrote_verifies_with_our_lookup3() {
         }
     }
     for kind in [
-        "superblock", "OHDR", "BTHD", "BTIN", "BTLF", "FAHD", "FADB", "EAHD", "EAIB", "EASB",
+        "superblock",
+        "OHDR",
+        "BTHD",
+        "BTIN",
+        "BTLF",
+        "FAHD",
+        "FADB",
+        "EAHD",
+        "EAIB",
+        "EASB",
         "EADB",
     ] {
         assert!(
@@ -147,7 +156,10 @@ fn a_damaged_v2_structure_is_refused_in_one_line_naming_it() {
                     "{name}: {} at byte {} damaged, yet {n} events were read",
                     s.kind, s.at
                 )),
-                Err(e) if e.contains('\n') || !e.contains("checksum mismatch — the file is damaged") => {
+                Err(e)
+                    if e.contains('\n')
+                        || !e.contains("checksum mismatch — the file is damaged") =>
+                {
                     failures.push(format!("{name}: {} at byte {}: {e:?}", s.kind, s.at))
                 }
                 Err(e) => {

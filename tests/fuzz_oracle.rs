@@ -24,10 +24,8 @@ fn corpus() -> PathBuf {
 /// Strobe's digests of the windows, as the CLI's `window --json` fields, or its error.
 fn strobe_digests(data: Vec<u8>, windows: Vec<(i64, i64)>) -> Result<Vec<Value>, String> {
     let read = async move {
-        let source: Rc<dyn RangeSource> = Rc::new(RangeCache::new(
-            MemorySource::new(data, "mutant"),
-            64 << 20,
-        ));
+        let source: Rc<dyn RangeSource> =
+            Rc::new(RangeCache::new(MemorySource::new(data, "mutant"), 64 << 20));
         let rec = Recording::open(source, &LayoutOverrides::default())
             .await
             .map_err(|e| e.to_string())?;
@@ -47,7 +45,10 @@ fn strobe_digests(data: Vec<u8>, windows: Vec<(i64, i64)>) -> Result<Vec<Value>,
 }
 
 /// Runs the read on its own thread: a panic is reported, a hang fails at the deadline.
-fn run_guarded(data: Vec<u8>, windows: Vec<(i64, i64)>) -> Result<Result<Vec<Value>, String>, String> {
+fn run_guarded(
+    data: Vec<u8>,
+    windows: Vec<(i64, i64)>,
+) -> Result<Result<Vec<Value>, String>, String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let outcome = std::panic::catch_unwind(|| strobe_digests(data, windows));
@@ -78,10 +79,18 @@ fn int(v: Option<&Value>) -> Option<i128> {
 /// non-empty window; where an empty window starts is not part of the oracle).
 fn same_digest(want: &Value, got: &Value) -> bool {
     let empty = int(want.get("events")) == Some(0);
-    ["events", "first_index", "sum_x", "sum_y", "sum_t", "sum_p", "positive"]
-        .into_iter()
-        .filter(|k| !(empty && *k == "first_index"))
-        .all(|k| int(want.get(k)) == int(got.get(k)))
+    [
+        "events",
+        "first_index",
+        "sum_x",
+        "sum_y",
+        "sum_t",
+        "sum_p",
+        "positive",
+    ]
+    .into_iter()
+    .filter(|k| !(empty && *k == "first_index"))
+    .all(|k| int(want.get(k)) == int(got.get(k)))
 }
 
 struct Outcome {
@@ -97,7 +106,9 @@ fn replay(pending: bool) -> Outcome {
         &std::fs::read_to_string(corpus().join("manifest.json")).expect("oracle manifest"),
     )
     .expect("manifest is JSON");
-    let entries = manifest.as_object().expect("manifest maps files to answers");
+    let entries = manifest
+        .as_object()
+        .expect("manifest maps files to answers");
     let mut out = Outcome {
         replayed: 0,
         same: 0,
@@ -135,7 +146,9 @@ fn replay(pending: bool) -> Outcome {
             }
             Err(_) => out.refused += 1,
             Ok(got) => {
-                if wanted.len() == got.len() && wanted.iter().zip(&got).all(|(w, g)| same_digest(w, g)) {
+                if wanted.len() == got.len()
+                    && wanted.iter().zip(&got).all(|(w, g)| same_digest(w, g))
+                {
                     out.same += 1;
                 } else {
                     out.failures.push(format!(
@@ -161,7 +174,12 @@ fn mutants_read_as_h5py_reads_them_or_are_refused_in_one_line() {
         out.failures.join("\n")
     );
     // The corpus must exercise both answers to a file h5py reads.
-    assert!(out.same > 0 && out.refused > 0, "same {} refused {}", out.same, out.refused);
+    assert!(
+        out.same > 0 && out.refused > 0,
+        "same {} refused {}",
+        out.same,
+        out.refused
+    );
     eprintln!(
         "{} mutants: {} same digest, {} refused, {} refused by h5py too",
         out.replayed, out.same, out.refused, out.h5py_refuses

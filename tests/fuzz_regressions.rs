@@ -244,7 +244,9 @@ fn check_expected(input: &str, result: &Result<(), String>, failures: &mut Vec<F
         (Some(want), Err(e)) if !e.contains(want) => {
             Some(format!("refused with {e:?}, not with {want:?}"))
         }
-        (Some(_), Err(e)) if e.contains('\n') => Some(format!("a refusal of more than one line: {e:?}")),
+        (Some(_), Err(e)) if e.contains('\n') => {
+            Some(format!("a refusal of more than one line: {e:?}"))
+        }
         _ => None,
     };
     if let Some(what) = wrong {

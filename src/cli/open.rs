@@ -51,6 +51,6 @@ pub async fn recording(args: &SourceArgs) -> Result<(Rc<Cache>, Recording), Stri
         args.caps(),
     )
     .await
-        .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?;
     Ok((cache, rec))
 }

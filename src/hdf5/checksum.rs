@@ -106,7 +106,10 @@ impl Damage {
 
     /// The one-line message for a checksum that does not match.
     pub fn message(structure: &str, at: u64) -> String {
-        format!("{structure} at byte {at}: checksum mismatch {}", Self::SUFFIX)
+        format!(
+            "{structure} at byte {at}: checksum mismatch {}",
+            Self::SUFFIX
+        )
     }
 
     /// As a parse error: the message for a checksum, the read failure as it was.
@@ -162,7 +165,12 @@ pub fn verify_fixed_array(
     let len = |n: u64| usize::try_from(n).map_err(|_| invalid());
     if entries <= per_page {
         let body = entries.checked_mul(entry_size).ok_or_else(invalid)?;
-        checked(storage, block_at, len(prefix + body + 4)?, "fixed array data block")?;
+        checked(
+            storage,
+            block_at,
+            len(prefix + body + 4)?,
+            "fixed array data block",
+        )?;
         return Ok(());
     }
     let pages = entries.div_ceil(per_page);
@@ -173,7 +181,9 @@ pub fn verify_fixed_array(
         len(prefix + bitmap + 4)?,
         "fixed array data block",
     )?;
-    let bits = head.get(prefix as usize..(prefix + bitmap) as usize).unwrap_or_default();
+    let bits = head
+        .get(prefix as usize..(prefix + bitmap) as usize)
+        .unwrap_or_default();
     let mut page_at = block_at + prefix + bitmap + 4;
     for page in 0..pages {
         let n = if page + 1 == pages {
@@ -186,7 +196,12 @@ pub fn verify_fixed_array(
             .get((page / 8) as usize)
             .is_some_and(|b| b & (0x80 >> (page % 8)) != 0);
         if initialised {
-            checked(storage, page_at, len(page_len)?, "fixed array data block page")?;
+            checked(
+                storage,
+                page_at,
+                len(page_len)?,
+                "fixed array data block page",
+            )?;
         }
         page_at = page_at.checked_add(page_len).ok_or_else(invalid)?;
     }
@@ -204,7 +219,8 @@ pub fn verify_extensible_array(
     length_size: u8,
 ) -> Result<(), Damage> {
     let (o, l) = (u64::from(offset_size), usize::from(length_size));
-    let invalid = || hdf5_reader::error::Error::InvalidData("extensible array sizes overflow".into());
+    let invalid =
+        || hdf5_reader::error::Error::InvalidData("extensible array sizes overflow".into());
     let len = |n: Option<u64>| n.and_then(|n| usize::try_from(n).ok()).ok_or_else(invalid);
     let header = checked(
         storage,
@@ -233,24 +249,39 @@ pub fn verify_extensible_array(
     // Super block s holds 2^(s/2) data blocks of 2^((s+1)/2) * data_min elements each.
     let super_blocks = 1 + max_bits.saturating_sub(data_min.trailing_zeros());
     let blocks = |s: u32| 1u64.checked_shl(s / 2);
-    let elements = |s: u32| 1u64.checked_shl(s.div_ceil(2)).and_then(|n| n.checked_mul(data_min));
+    let elements = |s: u32| {
+        1u64.checked_shl(s.div_ceil(2))
+            .and_then(|n| n.checked_mul(data_min))
+    };
     let in_index = 2 * secondary_min.trailing_zeros();
     let index_blocks = 2 * (secondary_min - 1);
     let index_supers = u64::from(super_blocks.saturating_sub(in_index));
     let offset_bytes = u64::from(max_bits.div_ceil(8));
     let page = 1u64.checked_shl(page_bits).ok_or_else(invalid)?;
     let index_len = (6 + o)
-        .checked_add(index_elements.checked_mul(element_size).ok_or_else(invalid)?)
+        .checked_add(
+            index_elements
+                .checked_mul(element_size)
+                .ok_or_else(invalid)?,
+        )
         .and_then(|n| n.checked_add((index_blocks + index_supers).checked_mul(o)?))
         .and_then(|n| n.checked_add(4));
-    let index = checked(storage, index_at, len(index_len)?, "extensible array index block")?;
+    let index = checked(
+        storage,
+        index_at,
+        len(index_len)?,
+        "extensible array index block",
+    )?;
     let mut c = Cursor::new(&index);
     c.skip(len(Some(6 + o + index_elements * element_size))?)?;
     // Data blocks of the first super blocks, addressed from the index block.
     let mut direct = Vec::new();
     for s in 0..in_index.min(super_blocks) {
         for _ in 0..blocks(s).ok_or_else(invalid)? {
-            direct.push((c.read_offset(offset_size)?, elements(s).ok_or_else(invalid)?));
+            direct.push((
+                c.read_offset(offset_size)?,
+                elements(s).ok_or_else(invalid)?,
+            ));
         }
     }
     let seconds: Vec<u64> = (0..index_supers)
@@ -267,16 +298,29 @@ pub fn verify_extensible_array(
             checked(storage, at, len(total)?, "extensible array data block")?;
             return Ok(());
         }
-        checked(storage, at, len(Some(prefix + 4))?, "extensible array data block")?;
+        checked(
+            storage,
+            at,
+            len(Some(prefix + 4))?,
+            "extensible array data block",
+        )?;
         let page_len = page.checked_mul(element_size).ok_or_else(invalid)? + 4;
         let Some(bits) = bitmap else { return Ok(()) };
         for p in 0..n / page {
-            if bits.get((p / 8) as usize).is_some_and(|b| b & (0x80 >> (p % 8)) != 0) {
+            if bits
+                .get((p / 8) as usize)
+                .is_some_and(|b| b & (0x80 >> (p % 8)) != 0)
+            {
                 let page_at = (prefix + 4)
                     .checked_add(p.checked_mul(page_len).ok_or_else(invalid)?)
                     .and_then(|d| at.checked_add(d));
                 let page_at = page_at.ok_or_else(invalid)?;
-                checked(storage, page_at, len(Some(page_len))?, "extensible array data block page")?;
+                checked(
+                    storage,
+                    page_at,
+                    len(Some(page_len))?,
+                    "extensible array data block page",
+                )?;
             }
         }
         Ok(())
@@ -289,7 +333,10 @@ pub fn verify_extensible_array(
             continue;
         }
         let s = in_index + i as u32;
-        let (count, n) = (blocks(s).ok_or_else(invalid)?, elements(s).ok_or_else(invalid)?);
+        let (count, n) = (
+            blocks(s).ok_or_else(invalid)?,
+            elements(s).ok_or_else(invalid)?,
+        );
         let page_bytes = if n > page { (n / page).div_ceil(8) } else { 0 };
         let body = count
             .checked_mul(page_bytes)

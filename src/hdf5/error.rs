@@ -32,7 +32,11 @@ pub enum Hdf5Error {
     Limit { what: String, reason: String },
     /// The file ends before bytes its metadata points to: cut short (or a lying pointer).
     #[error("{what}: the file is truncated: it ends at byte {ends}, the metadata points to byte {points} — download or copy it again")]
-    Truncated { what: String, ends: u64, points: u64 },
+    Truncated {
+        what: String,
+        ends: u64,
+        points: u64,
+    },
     /// A structure whose checksum or cross-checks fail: the file is damaged.
     #[error("{what}: {reason}")]
     Damaged { what: String, reason: String },

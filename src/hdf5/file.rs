@@ -113,9 +113,9 @@ impl H5File {
         let sb = reader.superblock();
         // libhdf5 refuses a file shorter than the end its superblock records.
         let eof = sb.eof_address.checked_add(sb.base_address);
-        if let Some(points) = eof.filter(|&e| {
-            e > len && !Cursor::is_undefined_offset(sb.eof_address, sb.offset_size)
-        }) {
+        if let Some(points) =
+            eof.filter(|&e| e > len && !Cursor::is_undefined_offset(sb.eof_address, sb.offset_size))
+        {
             return Err(Hdf5Error::Truncated {
                 what,
                 ends: len,
@@ -267,11 +267,7 @@ impl H5File {
                                         }
                                     };
                                     match header {
-                                        Some(a) => name_checksum(
-                                            e,
-                                            "object header",
-                                            a,
-                                        ),
+                                        Some(a) => name_checksum(e, "object header", a),
                                         None => e,
                                     }
                                 })

@@ -189,3 +189,66 @@ fn a_damaged_v2_structure_is_refused_in_one_line_naming_it() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(refused > 50, "only {refused} damaged structures tried");
 }
+
+/// A fixed array of more than 1024 chunks is paged: each page has its own checksum. h5py
+/// writes one (libver latest, one-row chunks); Strobe must read it as h5py does, and refuse
+/// it once a page is damaged.
+#[test]
+fn a_paged_fixed_array_reads_and_a_damaged_page_is_refused() {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let dir = std::env::temp_dir().join(format!("strobe-paged-fa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("paged.h5");
+    let script = r#"
+import sys, h5py, numpy as np
+n = 3000
+rng = np.random.default_rng(1)
+t = np.cumsum(rng.integers(0, 5, n)).astype("i8") + 1000
+with h5py.File(sys.argv[1], "w", libver="latest") as f:
+    g = f.create_group("events")
+    g.create_dataset("x", data=rng.integers(0, 640, n).astype("u2"), chunks=(1,))
+    g.create_dataset("y", data=rng.integers(0, 480, n).astype("u2"), chunks=(1,))
+    g.create_dataset("t", data=t, chunks=(1,))
+    g.create_dataset("p", data=rng.integers(0, 2, n).astype("u1"), chunks=(1,), compression="gzip")
+with h5py.File(sys.argv[1], "r") as f:
+    print(len(f["events/t"]))
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, path.to_str().expect("path")])
+        .output()
+        .expect("the venv's python runs (scripts/python-env.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h5py_events: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("h5py's row count");
+    let data = std::fs::read(&path).expect("written");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(read_all(data.clone()), Ok(h5py_events));
+
+    // FADB prefix: signature, version, client id, header address (8) = 14 bytes; then the
+    // page bitmap (3 pages: 1 byte) and its checksum; then page 0.
+    let blocks: Vec<usize> = data
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"FADB")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(blocks.len(), 4, "one paged data block per column");
+    for at in blocks {
+        let page = at + 14 + 1 + 4;
+        let mut damaged = data.clone();
+        damaged[page + 3] ^= 0x01;
+        let e = read_all(damaged).expect_err("a damaged page is refused");
+        assert!(
+            e.contains(&format!(
+                "fixed array data block page at byte {page}: checksum mismatch"
+            )),
+            "{e}"
+        );
+    }
+}

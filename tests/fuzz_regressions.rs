@@ -2,11 +2,16 @@
 //! seeds) plus deterministic mutants of it through the fuzz targets' own code
 //! (`fuzz/src/lib.rs`), on stable Rust, in CI. Each input must return — an error is fine —
 //! without a panic and without the heap ever holding more than the harness's memory cap,
-//! measured by a counting global allocator. The replay finishing at all is the hang check.
+//! measured by a counting global allocator. Each input runs on its own thread under a
+//! deadline, so a hang fails the test instead of stalling it. Every finding (`crash-*`) and
+//! hostile file (`hostile-*`) must give the answer it is kept for: the cap error or refusal
+//! it guards, or a read (see [`EXPECTED`]).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 #[path = "../fuzz/src/lib.rs"]
 #[allow(dead_code)]
@@ -119,36 +124,137 @@ fn mutant(data: &[u8], seed: u64) -> Vec<u8> {
 /// Mutants replayed per corpus file.
 const MUTANTS_PER_FILE: u64 = 6;
 
+/// No input may take longer (the whole replay takes about a second): past it, a hang.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// What each finding and hostile file must answer: `Some(text)`: an error containing `text`
+/// (the cap or refusal it guards); `None`: it reads.
+const EXPECTED: &[(&str, Option<&str>)] = &[
+    // A never-written contiguous dataset claiming 2^60 rows: refused by the rows cap.
+    (
+        "open_window/hostile-unwritten-contiguous-2e60",
+        Some("(cap rows) — raise it with --max-rows"),
+    ),
+    (
+        "chunk_index/hostile-unwritten-contiguous-2e60",
+        Some("(cap rows) — raise it with --max-rows"),
+    ),
+    (
+        "open_window/hostile-unwritten-2e40-rows",
+        Some("(cap rows) — raise it with --max-rows"),
+    ),
+    (
+        "chunk_index/hostile-unwritten-2e40-rows",
+        Some("(cap rows) — raise it with --max-rows"),
+    ),
+    // 2^23 unwritten rows are under the harness's rows cap: the index walk reads them; a
+    // window over them all would hold their values past the memory budget.
+    (
+        "open_window/hostile-unwritten-2e23-rows",
+        Some("(cap memory_budget) — raise it with --max-memory"),
+    ),
+    ("chunk_index/hostile-unwritten-2e23-rows", None),
+    // Chunks of 1 GB, never written, over 2^30 rows: refused before any zeroing (the rows
+    // cap comes first; the chunk cap would refuse them next).
+    (
+        "open_window/hostile-unwritten-1gb-chunks",
+        Some("(cap rows) — raise it with --max-rows"),
+    ),
+    (
+        "chunk_index/hostile-unwritten-1gb-chunks",
+        Some("(cap rows) — raise it with --max-rows"),
+    ),
+    // The zstd table of only low-probability symbols builds (it panicked before); the rest
+    // of that fuzzed frame is corrupt, which is what the decoder must say.
+    (
+        "blosc/crash-zstd-fse-all-slots-low-probability",
+        Some("blosc data is corrupt"),
+    ),
+];
+
+/// Runs one input on its own thread: its result, or the panic's message, or `None` when it
+/// did not finish by the deadline.
+fn run_guarded(target: Target, data: &[u8]) -> Option<std::thread::Result<Result<(), String>>> {
+    let (tx, rx) = mpsc::channel();
+    let data = data.to_vec();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::panic::catch_unwind(|| target.run(&data)));
+    });
+    rx.recv_timeout(DEADLINE).ok()
+}
+
 struct Failure {
     input: String,
     what: String,
 }
 
-/// Runs one input; reports a panic or a heap peak over the cap.
-fn replay(target: Target, name: &str, data: &[u8], failures: &mut Vec<Failure>) -> u64 {
+/// Runs one input; reports a panic, a hang or a heap peak over the cap. Returns the heap
+/// peak and the input's result.
+fn replay(
+    target: Target,
+    name: &str,
+    data: &[u8],
+    failures: &mut Vec<Failure>,
+) -> (u64, Option<Result<(), String>>) {
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
-    let outcome = std::panic::catch_unwind(|| target.run(data));
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
     let input = format!("{}/{name}", target.name());
-    if let Err(panic) = outcome {
-        let what = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        failures.push(Failure {
-            input: input.clone(),
-            what: format!("panicked: {what}"),
-        });
-    }
+    let Some(outcome) = run_guarded(target, data) else {
+        // The input's thread still runs: stop here rather than measure others beside it.
+        panic!("{input}: no answer within {DEADLINE:?} (a hang)");
+    };
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let result = match outcome {
+        Ok(result) => Some(result),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(Failure {
+                input: input.clone(),
+                what: format!("panicked: {what}"),
+            });
+            None
+        }
+    };
     if peak > MEMORY_CAP {
         failures.push(Failure {
             input,
             what: format!("heap peaked at {peak} bytes, over the {MEMORY_CAP}-byte cap"),
         });
     }
-    peak
+    (peak, result)
+}
+
+/// Checks a finding's or hostile file's answer against [`EXPECTED`].
+fn check_expected(input: &str, result: &Result<(), String>, failures: &mut Vec<Failure>) {
+    let Some((_, expected)) = EXPECTED.iter().find(|(name, _)| *name == input) else {
+        failures.push(Failure {
+            input: input.to_string(),
+            what: "a finding or hostile file without an expected answer in EXPECTED".into(),
+        });
+        return;
+    };
+    let wrong = match (expected, result) {
+        (None, Ok(())) => None,
+        (None, Err(e)) => Some(format!("should read, was refused: {e}")),
+        (Some(want), Ok(())) => Some(format!("read, but should be refused with {want:?}")),
+        (Some(want), Err(e)) if !e.contains(want) => {
+            Some(format!("refused with {e:?}, not with {want:?}"))
+        }
+        (Some(_), Err(e)) if e.contains('\n') => {
+            Some(format!("a refusal of more than one line: {e:?}"))
+        }
+        _ => None,
+    };
+    if let Some(what) = wrong {
+        failures.push(Failure {
+            input: input.to_string(),
+            what,
+        });
+    }
 }
 
 /// One test, so that no other test's allocations land in the peaks measured here.
@@ -184,20 +290,27 @@ fn every_corpus_input_and_its_mutants_return_within_the_memory_cap() {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            highest = highest.max(replay(target, &name, &data, &mut failures));
+            let (peak, result) = replay(target, &name, &data, &mut failures);
+            highest = highest.max(peak);
+            let input = format!("{}/{name}", target.name());
             // Seeds are valid files and chunks: they must read, or the fuzzer was
             // exploring nothing but refusals.
             if name.starts_with("seed-") && target != Target::Blosclz {
-                if let Err(e) = target.run(&data) {
+                if let Some(Err(e)) = &result {
                     failures.push(Failure {
-                        input: format!("{}/{name}", target.name()),
+                        input: input.clone(),
                         what: format!("a valid seed was refused: {e}"),
                     });
                 }
             }
+            if name.starts_with("crash-") || name.starts_with("hostile-") {
+                if let Some(result) = &result {
+                    check_expected(&input, result, &mut failures);
+                }
+            }
             for seed in 0..MUTANTS_PER_FILE {
                 let m = mutant(&data, seed.wrapping_add(data.len() as u64));
-                let peak = replay(target, &format!("{name}~{seed}"), &m, &mut failures);
+                let (peak, _) = replay(target, &format!("{name}~{seed}"), &m, &mut failures);
                 highest = highest.max(peak);
             }
             replayed += 1 + MUTANTS_PER_FILE as usize;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use strobe::events::time_spec::{self, TimeSpec};
 use strobe::events::Window;
+use strobe::hdf5::Caps;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,6 +70,35 @@ pub struct SourceArgs {
     /// Camera to open when a file holds several (M3ED: left, right).
     #[arg(long)]
     pub camera: Option<String>,
+    /// Most MiB one read may hold at once (default 1024; cap memory_budget).
+    #[arg(long, value_name = "MB")]
+    pub max_memory: Option<u64>,
+    /// Largest chunk, stored or decoded, in MiB (default 256; cap chunk_bytes).
+    #[arg(long, value_name = "MB")]
+    pub max_chunk: Option<u64>,
+    /// Most MiB of metadata (headers, heaps, group indexes) read (default 64; cap
+    /// metadata_bytes).
+    #[arg(long, value_name = "MB")]
+    pub max_metadata: Option<u64>,
+    /// Most rows a dataset may claim (default 2^36; cap rows).
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<u64>,
+    /// Most chunk-index nodes one walk visits (default 2^20; cap index_nodes).
+    #[arg(long, value_name = "N")]
+    pub max_index_nodes: Option<usize>,
+}
+
+impl SourceArgs {
+    /// The caps the file is read under: the defaults with the `--max-*` flags applied.
+    pub fn caps(&self) -> Caps {
+        Caps::default().with_overrides(
+            self.max_memory,
+            self.max_chunk,
+            self.max_metadata,
+            self.max_rows,
+            self.max_index_nodes,
+        )
+    }
 }
 
 #[derive(Debug, Args)]

@@ -58,6 +58,62 @@ impl Caps {
     pub const INDEX_NODES: &'static str = "index_nodes";
     pub const RANK: &'static str = "rank";
     pub const ROWS: &'static str = "rows";
+
+    /// How a user raises cap `cap`: the CLI flag (`--max-chunk`, in MiB) and the snake_case
+    /// name the Python argument and the page's URL option share (`max_chunk_mb`). `None` for
+    /// caps no valid file reaches (`rank`: HDF5's own maximum).
+    pub fn option(cap: &str) -> Option<CapOption> {
+        let (cli, name) = match cap {
+            Self::MEMORY_BUDGET => ("--max-memory", "max_memory_mb"),
+            Self::CHUNK_BYTES => ("--max-chunk", "max_chunk_mb"),
+            Self::METADATA_BYTES => ("--max-metadata", "max_metadata_mb"),
+            Self::ROWS => ("--max-rows", "max_rows"),
+            Self::INDEX_NODES => ("--max-index-nodes", "max_index_nodes"),
+            _ => return None,
+        };
+        Some(CapOption { cli, name })
+    }
+
+    /// What to tell a user whose file went over cap `cap`: the option raising it, in every
+    /// front end's spelling.
+    pub fn advice(cap: &str) -> String {
+        match Self::option(cap) {
+            Some(o) => format!(
+                "(cap {cap}) — raise it with {} (CLI) / {}= (Python) / ?{}= (page)",
+                o.cli, o.name, o.name
+            ),
+            None => format!("(cap {cap}) — the file is damaged or not an event recording"),
+        }
+    }
+
+    /// Caps with the user's overrides (MiB for byte caps; `None` keeps the default).
+    pub fn with_overrides(
+        self,
+        memory_mb: Option<u64>,
+        chunk_mb: Option<u64>,
+        metadata_mb: Option<u64>,
+        rows: Option<u64>,
+        index_nodes: Option<usize>,
+    ) -> Self {
+        let mb = |v: Option<u64>, d: u64| v.map_or(d, |m| m.saturating_mul(1 << 20));
+        Self {
+            memory_budget: mb(memory_mb, self.memory_budget),
+            chunk_bytes: mb(chunk_mb, self.chunk_bytes),
+            metadata_bytes: mb(metadata_mb, self.metadata_bytes),
+            rows: rows.unwrap_or(self.rows),
+            index_nodes: index_nodes.unwrap_or(self.index_nodes),
+            ..self
+        }
+    }
+}
+
+/// The option that raises one cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapOption {
+    /// The CLI flag, e.g. `--max-chunk` (MiB).
+    pub cli: &'static str,
+    /// The Python keyword and the page's URL parameter, e.g. `max_chunk_mb`.
+    pub name: &'static str,
 }
 
 /// Product of sizes, `None` when it overflows a `u64` (which no cap admits anyway).

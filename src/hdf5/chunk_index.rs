@@ -15,6 +15,7 @@ use hdf5_reader::io::Cursor;
 use hdf5_reader::Hdf5File;
 
 use super::caps::{self, Caps};
+use super::checksum::{verify_extensible_array, verify_fixed_array, Damage};
 use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::layout::{ChunkIndexKind, DataLayout};
@@ -91,7 +92,17 @@ pub async fn locate(
                 index_address,
                 chunk,
                 index,
+                element_size,
             } => {
+                if let Some(stated) = element_size.filter(|&e| e != ds.element_size as u64) {
+                    return Err(damaged(
+                        file,
+                        format!(
+                            "{}: its layout says elements of {stated} bytes, its datatype {} — the file is damaged",
+                            ds.path, ds.element_size
+                        ),
+                    ));
+                }
                 let col0 = chunk_column_start(file, ds, chunk, *column)?;
                 if Cursor::is_undefined_offset(*index_address, file.geometry().offset_size) {
                     // No chunk written: zeros, a chunk at a time like written data.
@@ -322,13 +333,23 @@ fn reader_index_entries(
     }
     let bounds = Some((first.as_slice(), last.as_slice()));
     let (o, l) = (geometry.offset_size, geometry.length_size);
+    let named = |e| {
+        super::file::name_checksum(
+            e,
+            &format!("{}: the {} chunk index (header)", ds.path, index.name()),
+            address,
+        )
+    };
     match index {
         ChunkIndexKind::FixedArray => {
+            verify_fixed_array(meta, address, o, l).map_err(Damage::into_reader_error)?;
             hdf5_reader::fixed_array::collect_fixed_array_chunk_entries_storage(
                 meta, address, o, l, &ds.shape, &chunk32, bounds,
             )
+            .map_err(named)
         }
         ChunkIndexKind::ExtensibleArray => {
+            verify_extensible_array(meta, address, o, l).map_err(Damage::into_reader_error)?;
             hdf5_reader::extensible_array::collect_extensible_array_chunk_entries_storage(
                 meta,
                 address,
@@ -339,6 +360,7 @@ fn reader_index_entries(
                 &chunk32,
                 bounds,
             )
+            .map_err(named)
         }
         ChunkIndexKind::BTreeV2 => hdf5_reader::chunk_index::collect_v2_chunk_entries_storage(
             meta,
@@ -348,7 +370,8 @@ fn reader_index_entries(
             ds.shape.len() as u32,
             &chunk32,
             bounds,
-        ),
+        )
+        .map_err(named),
         ChunkIndexKind::Implicit => hdf5_reader::chunk_index::collect_implicit_chunk_entries(
             address,
             &ds.shape,
@@ -369,11 +392,37 @@ fn entry_piece(
     e: ChunkEntry,
 ) -> Result<Piece, Hdf5Error> {
     let first_row = e.offsets.first().copied().unwrap_or(0);
-    let stored = if Cursor::is_undefined_offset(e.address, file.geometry().offset_size) {
+    let full = chunk_bytes(file, ds, chunk)?;
+    let rows = first_row..first_row.saturating_add(chunk[0]);
+    let defined = !Cursor::is_undefined_offset(e.address, file.geometry().offset_size);
+    if defined && !matches!(index, ChunkIndexKind::Implicit) {
+        // What the index records must fit what the layout says: sizes of filtered chunks
+        // only when there are filters to undo.
+        if ds.filters.is_empty() && e.size != 0 && e.size != full {
+            return Err(contradiction(
+                file,
+                ds,
+                &rows,
+                format!(
+                    "its index records a stored size of {} bytes, but the dataset has no filters and a chunk is {full} bytes",
+                    e.size
+                ),
+            ));
+        }
+        if !ds.filters.is_empty() && e.size == 0 {
+            return Err(contradiction(
+                file,
+                ds,
+                &rows,
+                "the dataset has filters, but its index records no stored size".into(),
+            ));
+        }
+    }
+    let stored = if !defined {
         Stored::Fill
     } else if ds.filters.is_empty() || matches!(index, ChunkIndexKind::Implicit) {
         Stored::Raw {
-            bytes: ByteRange::at(e.address, chunk_bytes(file, ds, chunk)?),
+            bytes: ByteRange::at(e.address, full),
         }
     } else {
         Stored::Chunk {
@@ -391,17 +440,24 @@ fn entry_piece(
 /// (request, dataset, rows, index root, chunk rows, first column of the wanted chunks).
 type V1Request<'a> = (usize, &'a DatasetInfo, Range<u64>, u64, u64, u64);
 
-/// A node to visit: which request, where, and the level its parent says it has.
-#[derive(Clone, Copy)]
+/// A node to visit: which request, where, the level its parent says it has, and the key
+/// range its parent gives it (its keys must lie inside, or libhdf5 would find other chunks).
+#[derive(Clone)]
 struct Visit {
     request: usize,
     at: u64,
     level: Option<u8>,
+    bounds: Option<(Vec<u64>, Vec<u64>)>,
 }
 
 /// Descends all v1 chunk B-trees together. Each step parses every node already in the cache
 /// (no I/O); only when none is held are the frontier's nodes fetched, all in one round. So
 /// trees of different depths, or with cached upper levels, cost only the rounds they must.
+///
+/// Every node's keys are checked the way libhdf5 decodes and searches them: offsets on chunk
+/// boundaries, the element-size offset 0, keys strictly increasing and inside the parent's
+/// range, unfiltered chunks exactly a chunk long, no chunk listed twice. A tree failing these
+/// would make libhdf5 find other chunks (or none) than a walk over every child does.
 async fn walk_btree_v1(
     file: &H5File,
     requests: &[V1Request<'_>],
@@ -415,6 +471,7 @@ async fn walk_btree_v1(
             request: r,
             at: *root,
             level: None,
+            bounds: None,
         })
         .collect();
     let caps = *file.caps();
@@ -438,14 +495,14 @@ async fn walk_btree_v1(
                 let mut later = Vec::new();
                 for (v, b) in frontier.iter().zip(held) {
                     match b {
-                        Some(b) => now.push((*v, b)),
-                        None => later.push(*v),
+                        Some(b) => now.push((v.clone(), b)),
+                        None => later.push(v.clone()),
                     }
                 }
                 (now, later)
             } else {
                 let fetched = file.read(&ranges).await?;
-                (frontier.iter().copied().zip(fetched).collect(), Vec::new())
+                (frontier.iter().cloned().zip(fetched).collect(), Vec::new())
             };
         frontier = later;
         for (visit, bytes) in now {
@@ -472,49 +529,53 @@ async fn walk_btree_v1(
                     ),
                 });
             }
-            let starts: Vec<(u64, u64, u32, u32)> = node
-                .keys
-                .iter()
-                .map(|k| match k {
-                    BTreeV1Key::RawData {
-                        chunk_size,
-                        filter_mask,
-                        offsets,
-                    } => (
-                        offsets.first().copied().unwrap_or(0),
-                        // Rank-1 keys hold (row, 0); tables hold (row, column, .., 0).
-                        if offsets.len() > 2 {
-                            offsets.get(1).copied().unwrap_or(0)
-                        } else {
-                            0
-                        },
-                        *chunk_size,
-                        *filter_mask,
-                    ),
-                    BTreeV1Key::Group { .. } => (0, 0, 0, 0),
-                })
-                .collect();
+            let keys = node_keys(file, ds, visit.at, &node, visit.bounds.as_ref())?;
+            let full = if node.level == 0 && ds.filters.is_empty() {
+                Some(chunk_bytes(file, ds, &chunk_dims(ds))?)
+            } else {
+                None
+            };
             for (c, child) in node.children.iter().enumerate() {
-                let (lo, column, size, mask) = starts.get(c).copied().unwrap_or((0, 0, 0, 0));
-                let hi = starts.get(c + 1).map_or(u64::MAX, |s| s.0);
+                let (Some((key, size, mask)), Some((next, _, _))) = (keys.get(c), keys.get(c + 1))
+                else {
+                    break;
+                };
+                let lo = key.first().copied().unwrap_or(0);
+                // Rank-1 keys hold (row, 0); tables hold (row, column, .., 0).
+                let column = if key.len() > 2 {
+                    key.get(1).copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                let hi = next.first().copied().unwrap_or(u64::MAX);
                 if node.level == 0 {
                     if lo < rows.end
                         && lo.saturating_add(*chunk_rows) > rows.start
                         && column == *col0
                     {
+                        let chunk_rows_at = lo..lo.saturating_add(*chunk_rows);
+                        if let Some(full) = full.filter(|&f| f != u64::from(*size)) {
+                            return Err(contradiction(
+                                file,
+                                ds,
+                                &chunk_rows_at,
+                                format!(
+                                    "its index says the chunk is stored in {size} bytes, but the dataset has no filters and a chunk is {full} bytes"
+                                ),
+                            ));
+                        }
                         // Distinct chunks overlapping the rows number at most this; more
                         // means nodes shared between branches (a crafted index).
                         let most = (rows.end - rows.start).div_ceil(*chunk_rows) + 1;
                         if out[visit.request].len() as u64 >= most {
-                            return Err(Hdf5Error::Malformed {
-                                what: file.what().to_string(),
-                                reason: format!(
-                                    "chunk index of {} lists more chunks than its rows hold (shared nodes?)",
-                                    ds.path
-                                ),
-                            });
+                            return Err(contradiction(
+                                file,
+                                ds,
+                                &chunk_rows_at,
+                                "its chunk index lists more chunks than its rows hold (index nodes shared between branches)".into(),
+                            ));
                         }
-                        let bytes = ByteRange::at(*child, u64::from(size));
+                        let bytes = ByteRange::at(*child, u64::from(*size));
                         out[visit.request].push(Piece {
                             first_row: lo,
                             rows: *chunk_rows,
@@ -523,7 +584,7 @@ async fn walk_btree_v1(
                             } else {
                                 Stored::Chunk {
                                     bytes,
-                                    filter_mask: mask,
+                                    filter_mask: *mask,
                                 }
                             },
                         });
@@ -533,16 +594,137 @@ async fn walk_btree_v1(
                         request: visit.request,
                         at: *child,
                         level: Some(node.level - 1),
+                        bounds: Some((key.clone(), next.clone())),
                     });
                 }
             }
         }
     }
-    for pieces in &mut out {
+    for (pieces, (_, ds, ..)) in out.iter_mut().zip(requests) {
         pieces.sort_by_key(|p| p.first_row);
-        pieces.dedup_by_key(|p| p.first_row);
+        if let Some(pair) = pieces.windows(2).find(|w| w[0].first_row == w[1].first_row) {
+            let at = pair[0].first_row;
+            return Err(contradiction(
+                file,
+                ds,
+                &(at..at.saturating_add(pair[0].rows)),
+                "its chunk index lists that chunk twice".into(),
+            ));
+        }
     }
     Ok(out)
+}
+
+/// Chunk dimensions of a chunked dataset (empty otherwise).
+fn chunk_dims(ds: &DatasetInfo) -> Vec<u64> {
+    match &ds.layout {
+        DataLayout::Chunked { chunk, .. } => chunk.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// The keys of a chunk B-tree node — (offsets, stored size, filter mask) — after checking
+/// them as libhdf5 does: one more key than children; each key has rank + 1 offsets, on chunk
+/// boundaries, the last (the element-size dimension) 0 for a chunk; keys strictly increasing
+/// and, below the root, inside the key range the parent gives the node.
+fn node_keys(
+    file: &H5File,
+    ds: &DatasetInfo,
+    at: u64,
+    node: &BTreeV1Node,
+    bounds: Option<&(Vec<u64>, Vec<u64>)>,
+) -> Result<Vec<(Vec<u64>, u32, u32)>, Hdf5Error> {
+    let chunk = chunk_dims(ds);
+    let bad = |what: String| {
+        damaged(
+            file,
+            format!(
+                "{}: the chunk index node at byte {at} {what} — the file is damaged",
+                ds.path
+            ),
+        )
+    };
+    if node.keys.len() != node.children.len() + 1 {
+        return Err(bad(format!(
+            "has {} keys for {} children",
+            node.keys.len(),
+            node.children.len()
+        )));
+    }
+    let mut keys = Vec::with_capacity(node.keys.len());
+    for key in &node.keys {
+        let BTreeV1Key::RawData {
+            chunk_size,
+            filter_mask,
+            offsets,
+        } = key
+        else {
+            return Err(bad("is not a chunk index node".into()));
+        };
+        if offsets.len() != chunk.len() + 1 {
+            return Err(bad(format!(
+                "has keys of {} dimensions for a dataset of {}",
+                offsets.len().saturating_sub(1),
+                chunk.len()
+            )));
+        }
+        if let Some((d, o)) = offsets
+            .iter()
+            .zip(&chunk)
+            .enumerate()
+            .find(|(_, (o, c))| **c == 0 || **o % **c != 0)
+            .map(|(d, (o, _))| (d, *o))
+        {
+            return Err(bad(format!(
+                "has a key at element {o} of dimension {d}, not on a chunk boundary (chunks of {chunk:?})"
+            )));
+        }
+        // The last offset counts bytes of the element: 0 for a chunk (libhdf5 finds no chunk
+        // under another); in the key closing a node, 0 (the next node's first chunk) or the
+        // element size (libhdf5 writes one chunk past the last, in every dimension).
+        let element = offsets.last().copied().unwrap_or(0);
+        let closing = keys.len() == node.children.len();
+        let element_size = ds.element_size as u64;
+        if element != 0 && !(closing && element == element_size) {
+            return Err(bad(format!(
+                "has a key whose element-size offset is {element} (elements of {element_size} bytes)"
+            )));
+        }
+        keys.push((offsets.clone(), *chunk_size, *filter_mask));
+    }
+    if let Some(w) = keys.windows(2).find(|w| w[0].0 >= w[1].0) {
+        return Err(bad(format!(
+            "has keys out of order or repeated ({:?} before {:?})",
+            w[0].0, w[1].0
+        )));
+    }
+    if let (Some((lo, hi)), Some(first), Some(last)) = (bounds, keys.first(), keys.last()) {
+        if first.0 < *lo || last.0 > *hi {
+            return Err(bad(format!(
+                "has keys {:?}..{:?} outside the range {lo:?}..{hi:?} its parent gives it",
+                first.0, last.0
+            )));
+        }
+    }
+    Ok(keys)
+}
+
+/// The error for an index and a layout that contradict each other about one chunk.
+fn contradiction(file: &H5File, ds: &DatasetInfo, rows: &Range<u64>, what: String) -> Hdf5Error {
+    damaged(
+        file,
+        format!(
+            "{}: chunk at rows {}..{}: {what} — the file is damaged",
+            ds.path, rows.start, rows.end
+        ),
+    )
+}
+
+fn damaged(file: &H5File, reason: String) -> Hdf5Error {
+    Hdf5Error::Damaged {
+        what: file.what().to_string(),
+        reason,
+    }
 }
 
 /// Parses a node; if the file's K is larger than assumed, reads the node again, whole.

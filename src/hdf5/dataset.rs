@@ -130,9 +130,14 @@ impl DatasetInfo {
         let shape = shape.unwrap_or_default();
         let mut layout = DataLayout::from_message(layout?);
         // Version 4 layout messages list the element size as one more chunk dimension.
-        if let DataLayout::Chunked { chunk, .. } = &mut layout {
+        if let DataLayout::Chunked {
+            chunk,
+            element_size,
+            ..
+        } = &mut layout
+        {
             if chunk.len() == shape.len() + 1 {
-                chunk.pop();
+                *element_size = chunk.pop();
             }
         }
         Some(DatasetInfo {

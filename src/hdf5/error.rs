@@ -35,6 +35,17 @@ pub enum Hdf5Error {
     },
     #[error("{what}: malformed HDF5: {reason}")]
     Malformed { what: String, reason: String },
-    #[error("{what}: {reason} — raise the limit or open a smaller file")]
+    /// A size the file claims is over a cap; `reason` names the cap and the option raising it.
+    #[error("{what}: {reason}")]
     Limit { what: String, reason: String },
+    /// The file ends before bytes its metadata points to: cut short (or a lying pointer).
+    #[error("{what}: the file is truncated: it ends at byte {ends}, the metadata points to byte {points} — download or copy it again")]
+    Truncated {
+        what: String,
+        ends: u64,
+        points: u64,
+    },
+    /// A structure whose checksum or cross-checks fail: the file is damaged.
+    #[error("{what}: {reason}")]
+    Damaged { what: String, reason: String },
 }

@@ -17,6 +17,7 @@ use hdf5_reader::symbol_table::SymbolTableNode;
 use hdf5_reader::{Hdf5File, Storage};
 
 use super::caps::Caps;
+use super::checksum::Damage;
 use super::dataset::DatasetInfo;
 use super::meta_storage::MetaStorage;
 use super::Hdf5Error;
@@ -98,7 +99,8 @@ impl H5File {
                 Err(e) => {
                     let misses = meta.take_misses();
                     if misses.is_empty() {
-                        return Err(malformed(&what, e));
+                        let e = name_checksum(e, "superblock", signature_at.unwrap_or(0));
+                        return Err(reader_error(&what, &meta, e));
                     }
                     fetch_into(&*source, &meta, misses, &what, &caps).await?;
                 }
@@ -109,6 +111,17 @@ impl H5File {
             reason: "superblock could not be read".into(),
         })?;
         let sb = reader.superblock();
+        // libhdf5 refuses a file shorter than the end its superblock records.
+        let eof = sb.eof_address.checked_add(sb.base_address);
+        if let Some(points) =
+            eof.filter(|&e| e > len && !Cursor::is_undefined_offset(sb.eof_address, sb.offset_size))
+        {
+            return Err(Hdf5Error::Truncated {
+                what,
+                ends: len,
+                points,
+            });
+        }
         let geometry = Geometry {
             offset_size: sb.offset_size,
             length_size: sb.length_size,
@@ -139,7 +152,7 @@ impl H5File {
     pub fn over_cap(&self, cap: &str, reason: String) -> Hdf5Error {
         Hdf5Error::Limit {
             what: self.what.clone(),
-            reason: format!("{reason} (cap {cap})"),
+            reason: format!("{reason} {}", Caps::advice(cap)),
         }
     }
 
@@ -183,10 +196,11 @@ impl H5File {
                     continue;
                 }
                 self.meta.take_misses();
+                self.meta.take_past_end();
                 let outcome = op(&self.reader, &self.meta);
                 let missed = self.meta.take_misses();
                 if missed.is_empty() {
-                    *slot = Some(outcome.map_err(|e| malformed(&self.what, e)));
+                    *slot = Some(outcome.map_err(|e| reader_error(&self.what, &self.meta, e)));
                 } else {
                     misses.extend(missed);
                 }
@@ -245,7 +259,18 @@ impl H5File {
                         .map(|(_, at)| {
                             let at = *at;
                             Box::new(move |r: &Hdf5File, m: &MetaStorage| {
-                                group_children(r, m, at, geometry, &caps)
+                                group_children(r, m, at, geometry, &caps).map_err(|e| {
+                                    let header = match at {
+                                        GroupAt::Header(a) => Some(a),
+                                        GroupAt::Root => {
+                                            r.superblock().root_object_header_address().ok()
+                                        }
+                                    };
+                                    match header {
+                                        Some(a) => name_checksum(e, "object header", a),
+                                        None => e,
+                                    }
+                                })
                             }) as Op<'_, Vec<(String, u64)>>
                         })
                         .collect(),
@@ -273,6 +298,7 @@ impl H5File {
                             let address = *address;
                             Box::new(move |r: &Hdf5File, _: &MetaStorage| {
                                 r.get_or_parse_header(address)
+                                    .map_err(|e| name_checksum(e, "object header", address))
                             })
                                 as Op<'_, Arc<hdf5_reader::object_header::ObjectHeader>>
                         })
@@ -336,9 +362,10 @@ impl H5File {
             .collect();
         for r in &shifted {
             if r.end > self.len || r.start > r.end {
-                return Err(Hdf5Error::Malformed {
+                return Err(Hdf5Error::Truncated {
                     what: self.what.clone(),
-                    reason: format!("{r} lies past the end of the file ({} bytes)", self.len),
+                    ends: self.len,
+                    points: r.end.max(r.start),
                 });
             }
         }
@@ -498,9 +525,9 @@ async fn fetch_into(
         return Err(Hdf5Error::Limit {
             what: what.to_string(),
             reason: format!(
-                "its metadata (headers, heaps, group indexes) needs more than {} bytes (cap {})",
+                "its metadata (headers, heaps, group indexes) needs more than {} bytes {}",
                 caps.metadata_bytes,
-                Caps::METADATA_BYTES
+                Caps::advice(Caps::METADATA_BYTES)
             ),
         });
     }
@@ -509,6 +536,44 @@ async fn fetch_into(
         meta.insert(range.start, b);
     }
     Ok(())
+}
+
+/// The message of a checksum that does not match, naming the structure and its offset.
+pub(crate) fn name_checksum(
+    e: hdf5_reader::error::Error,
+    structure: &str,
+    at: u64,
+) -> hdf5_reader::error::Error {
+    match e {
+        hdf5_reader::error::Error::ChecksumMismatch { .. } => {
+            hdf5_reader::error::Error::InvalidData(Damage::message(structure, at))
+        }
+        e => e,
+    }
+}
+
+/// What a failed parse means for the user: a checksum that does not match (the file is
+/// damaged), bytes past the file's end (truncated), or another malformation.
+fn reader_error(what: &str, meta: &MetaStorage, e: hdf5_reader::error::Error) -> Hdf5Error {
+    use hdf5_reader::error::Error;
+    match e {
+        Error::InvalidData(m) if m.ends_with(Damage::SUFFIX) => Hdf5Error::Damaged {
+            what: what.to_string(),
+            reason: m,
+        },
+        Error::ChecksumMismatch { .. } => Hdf5Error::Damaged {
+            what: what.to_string(),
+            reason: format!("a metadata checksum does not match {}", Damage::SUFFIX),
+        },
+        e => match meta.take_past_end() {
+            Some(points) => Hdf5Error::Truncated {
+                what: what.to_string(),
+                ends: meta.len(),
+                points,
+            },
+            None => malformed(what, e),
+        },
+    }
 }
 
 fn malformed(what: &str, e: hdf5_reader::error::Error) -> Hdf5Error {

@@ -15,6 +15,9 @@ pub enum DataLayout {
         /// Chunk shape in elements, one entry per dataset dimension.
         chunk: Vec<u64>,
         index: ChunkIndexKind,
+        /// Element size the layout message states (`None` if it states none): must be the
+        /// datatype's, or chunk sizes and key offsets mean something else than they say.
+        element_size: Option<u64>,
     },
 }
 
@@ -56,7 +59,6 @@ impl DataLayout {
                 element_size,
                 chunk_indexing,
             } => {
-                let _ = element_size;
                 let chunk: Vec<u64> = dims.iter().map(|&d| u64::from(d)).collect();
                 let index = match chunk_indexing {
                     None => ChunkIndexKind::BTreeV1,
@@ -76,6 +78,9 @@ impl DataLayout {
                     index_address: address,
                     chunk,
                     index,
+                    // Version 4 messages state it as one more chunk dimension (moved here
+                    // by `DatasetInfo::from_header`).
+                    element_size: (element_size > 0).then_some(u64::from(element_size)),
                 }
             }
         }

@@ -19,6 +19,8 @@ pub struct MetaStorage {
     len: u64,
     spans: Mutex<BTreeMap<u64, Bytes>>,
     misses: Mutex<Vec<ByteRange>>,
+    /// Furthest byte a parse asked for past the end of the file, since the last take.
+    past_end: Mutex<Option<u64>>,
 }
 
 impl MetaStorage {
@@ -84,6 +86,12 @@ impl MetaStorage {
         range.is_empty() || self.get(range).is_some()
     }
 
+    /// The furthest byte past the file's end a parse asked for since the last call: a file
+    /// cut short, or a pointer past its end.
+    pub fn take_past_end(&self) -> Option<u64> {
+        self.past_end.lock().ok().and_then(|mut p| p.take())
+    }
+
     /// Ranges asked for and not held since the last call.
     pub fn take_misses(&self) -> Vec<ByteRange> {
         self.misses
@@ -101,6 +109,9 @@ impl Storage for MetaStorage {
     fn read_range(&self, offset: u64, len: usize) -> hdf5_reader::error::Result<StorageBuffer> {
         let range = ByteRange::at(offset, len as u64);
         if range.end > self.len {
+            if let Ok(mut p) = self.past_end.lock() {
+                *p = Some(p.map_or(range.end, |e| e.max(range.end)));
+            }
             return Err(hdf5_reader::error::Error::UnexpectedEof {
                 offset,
                 needed: len as u64,

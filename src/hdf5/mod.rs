@@ -4,6 +4,7 @@
 //! chunks to fetch, fetches them together, and decodes them.
 
 pub mod caps;
+pub mod checksum;
 pub mod chunk_index;
 pub mod dataset;
 mod error;

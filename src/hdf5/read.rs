@@ -81,12 +81,41 @@ pub fn decode_piece(
                 .checked_mul(row_bytes)
                 .and_then(|start| Some((usize::try_from(start).ok()?, want as usize)))
                 .and_then(|(start, len)| data.get(start..start.checked_add(len)?));
-            span.ok_or_else(|| short(file, ds, "compact data"))?
-                .to_vec()
+            span.ok_or_else(|| {
+                damaged(
+                    file,
+                    format!(
+                        "{}: its compact (in-header) data holds {} bytes, fewer than its {} rows need — the file is damaged",
+                        ds.path,
+                        data.len(),
+                        ds.rows()
+                    ),
+                )
+            })?
+            .to_vec()
         }
-        Stored::Raw { .. } => stored.ok_or_else(|| short(file, ds, "raw piece"))?.to_vec(),
+        Stored::Raw { .. } => stored.ok_or_else(|| not_read(file, ds, piece))?.to_vec(),
         Stored::Chunk { filter_mask, .. } => {
-            let raw = stored.ok_or_else(|| short(file, ds, "chunk"))?;
+            let raw = stored.ok_or_else(|| not_read(file, ds, piece))?;
+            let skipped_all = ds
+                .filters
+                .iter()
+                .enumerate()
+                .all(|(i, _)| i < 32 && filter_mask & (1 << i) != 0);
+            if skipped_all && raw.len() as u64 != full {
+                // libhdf5 would hand these bytes out as values: a chunk whose every filter is
+                // masked off must be exactly a chunk long.
+                return Err(damaged(
+                    file,
+                    format!(
+                        "{}: chunk at rows {}..{}: its filter mask skips every filter, but it is stored in {} bytes, not the {full} of a chunk — the file is damaged",
+                        ds.path,
+                        piece.first_row,
+                        piece.first_row.saturating_add(piece.rows),
+                        raw.len()
+                    ),
+                ));
+            }
             decode_chunk(
                 &ds.filters,
                 *filter_mask,
@@ -102,7 +131,20 @@ pub fn decode_piece(
         }
     };
     if (data.len() as u64) < want {
-        return Err(short(file, ds, "decoded chunk"));
+        return Err(damaged(
+            file,
+            format!(
+                "{}: rows {}..{} need {want} bytes, their {} holds {} — the file is damaged",
+                ds.path,
+                piece.first_row,
+                piece.first_row.saturating_add(rows_inside),
+                match piece.stored {
+                    Stored::Raw { .. } => "stored piece",
+                    _ => "decoded chunk",
+                },
+                data.len()
+            ),
+        ));
     }
     data.truncate(want as usize);
     Ok(data)
@@ -121,11 +163,33 @@ fn values_bytes(rows: u64) -> u64 {
     rows.saturating_mul(std::mem::size_of::<i64>() as u64)
 }
 
-fn short(file: &H5File, ds: &DatasetInfo, what: &str) -> Hdf5Error {
-    Hdf5Error::Malformed {
+fn damaged(file: &H5File, reason: String) -> Hdf5Error {
+    Hdf5Error::Damaged {
         what: file.what().to_string(),
-        reason: format!("{}: {what} is shorter than its rows", ds.path),
+        reason,
     }
+}
+
+/// A piece whose stored bytes the fetch did not return (a bug, not a file problem).
+fn not_read(file: &H5File, ds: &DatasetInfo, piece: &Piece) -> Hdf5Error {
+    damaged(
+        file,
+        format!(
+            "{}: the stored bytes of rows {}.. were not read — please report this",
+            ds.path, piece.first_row
+        ),
+    )
+}
+
+/// Rows a read asked for that no piece of the dataset's index covers.
+fn rows_missing(file: &H5File, ds: &DatasetInfo, rows: &Range<u64>, got: u64) -> Hdf5Error {
+    damaged(
+        file,
+        format!(
+            "{}: its chunk index covers {got} of rows {}..{} — chunks are missing from the index; the file is damaged",
+            ds.path, rows.start, rows.end
+        ),
+    )
 }
 
 /// Reads rows of several datasets (all their pieces fetched in one round after the index
@@ -291,8 +355,9 @@ pub async fn read_fields_into(
                     .map_err(|r| refused(file, ds, piece.first_row + lo, r))?;
             }
         }
-        if (sink.len() - before) as u64 != rows.end - rows.start {
-            return Err(short(file, ds, "row range"));
+        let got = (sink.len() - before) as u64;
+        if got != rows.end - rows.start {
+            return Err(rows_missing(file, ds, &rows, got));
         }
     }
     Ok(())

@@ -229,6 +229,9 @@ async fn route(ctx: &Ctx, req: &Parts) -> Response<Body> {
         };
         return files::serve_file(root, rest, &req.headers, head, false, faults).await;
     }
+    if path == "/faults/stats" && ctx.faults {
+        return faults::stats(&ctx.counters, req.uri.query());
+    }
     if let Some(rest) = path.strip_prefix("/faults/") {
         if !ctx.faults {
             return plain(

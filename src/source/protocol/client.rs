@@ -223,7 +223,7 @@ impl<T: Transport> RangeSource for RangeClient<T> {
     /// Learns the length with a 1-byte range GET (not HEAD: some hosts answer HEAD
     /// differently). An empty file cannot satisfy `bytes=0-0`; its `416` carries the length.
     async fn len(&self) -> Result<u64, SourceError> {
-        if let Some(len) = self.protocol.len() {
+        if let Some(len) = self.protocol.known_len() {
             return Ok(len);
         }
         match self.fetch(ByteRange::new(0, 1)).await {
@@ -241,7 +241,7 @@ impl<T: Transport> RangeSource for RangeClient<T> {
     /// One GET learns the length (the `Content-Range` total) and brings the head; a file
     /// shorter than `max` (the server clamps or refuses the range) is read the plain way.
     async fn read_head(&self, max: u64) -> Result<(Bytes, u64), SourceError> {
-        if self.protocol.len().is_none() && max > 0 {
+        if self.protocol.known_len().is_none() && max > 0 {
             let head = ByteRange::new(0, max);
             match self.fetch(head).await {
                 Ok((bytes, Some(total))) => {

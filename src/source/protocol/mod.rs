@@ -116,7 +116,7 @@ impl RangeProtocol {
     }
 
     /// The file's length, once a response said it.
-    pub fn len(&self) -> Option<u64> {
+    pub fn known_len(&self) -> Option<u64> {
         self.known().len
     }
 

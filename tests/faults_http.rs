@@ -1,13 +1,18 @@
 //! Every server fault `strobe serve --faults` injects, read end to end through `HttpSource`,
 //! `RangeCache`, `Recording` and `WindowReader`: transient faults still give h5py's window
 //! digests (the manifest), persistent ones give one clear line naming the fault, a file that
-//! changes mid-session is reported and never mixed, and a slow load shows progress and stops
-//! when dropped. A wrong digest is never acceptable, whatever the fault.
+//! changes mid-session is reported and never mixed (with and without validators), a
+//! `Retry-After` is waited for, and a slow load shows progress and, dropped, stops its
+//! download on the server. A wrong digest is never acceptable, whatever the fault. The cases
+//! are shared with the browser's fault tests (`tests/common/fault_cases.rs`).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+#[path = "common/fault_cases.rs"]
+mod fault_cases;
 
 use common::checked::{checked_window, open_cache, windows_of};
+use fault_cases::{FIXTURE, OTHER};
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -18,10 +23,6 @@ use strobe::events::Recording;
 use strobe::serve::{spawn_for_tests, ServeOptions};
 use strobe::source::http::HttpSource;
 use strobe::source::{RangeSource, RetryPolicy, SUGGESTED_WHOLE_FILE_LIMIT};
-
-/// A small fixture with many windows, and one with other events for "the file changed".
-const FIXTURE: &str = "blosc_lz4_bit";
-const OTHER: &str = "blosc_lz4_byte";
 
 /// A fault server over the fixtures; returns `http://addr`.
 async fn fault_server() -> String {
@@ -90,21 +91,7 @@ fn source(url: &str, policy: RetryPolicy) -> HttpSource {
 async fn transient_faults_are_retried_and_windows_match_h5py() {
     let base = fault_server().await;
     let windows = windows_of(&fixture(FIXTURE)).len();
-    for (i, spec) in [
-        "status=503,first=2",
-        "status=500,every=4",
-        "status=429,first=1",
-        "drop,first=1",
-        "drop,every=5",
-        "truncate,every=3",
-        "stall=3,first=1",
-        "bad-range,first=2",
-        "short,every=6",
-        "long,first=2",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, spec) in fault_cases::TRANSIENT.iter().enumerate() {
         let url = fault_url(&base, &format!("t{i}"), spec, FIXTURE);
         let got = read_all(source(&url, quick(4)), FIXTURE).await;
         assert_eq!(got, Ok(windows), "{spec}");
@@ -118,42 +105,28 @@ async fn transient_faults_are_retried_and_windows_match_h5py() {
 #[tokio::test(flavor = "current_thread")]
 async fn persistent_faults_give_one_clear_error() {
     let base = fault_server().await;
-    for (i, (spec, needles)) in [
-        ("status=503", &["gave up after 4 attempts", "HTTP 503"][..]),
-        ("status=404", &["HTTP 404", "check the URL"][..]),
-        ("status=416", &["HTTP 416", "mishandles Range"][..]),
-        ("drop", &["gave up after 4 attempts", "request failed"][..]),
-        (
-            "truncate",
-            &["gave up after 4 attempts", "request failed"][..],
-        ),
-        ("stall=5", &["gave up after 4 attempts", "stalled"][..]),
-        ("bad-range", &["gave up", "other bytes than asked"][..]),
-        ("short", &["gave up", "Content-Length"][..]),
-        ("long", &["gave up", "Content-Length"][..]),
-        ("gzip", &["content-encoded", "turn off gzip"][..]),
-        (
-            "ignore-range",
-            &["ignores Range", "supports HTTP Range"][..],
-        ),
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, case) in fault_cases::PERSISTENT.iter().enumerate() {
+        let (spec, needles) = (case.spec, case.needles);
         let url = fault_url(&base, &format!("p{i}"), spec, FIXTURE);
         let err = read_all(source(&url, quick(4)), FIXTURE)
             .await
             .expect_err(spec);
-        for needle in *needles {
+        for needle in needles {
             assert!(err.contains(needle), "{spec}: {err:?} lacks {needle:?}");
         }
         assert!(!err.contains('\n'), "{spec}: not one line: {err:?}");
     }
 }
 
-/// HTTP requests a clean open of `id` makes (each cache request is one range GET).
-async fn requests_to_open(base: &str, id: &str) -> u64 {
-    let url = format!("{base}/data/{}", file_of(id));
+/// HTTP requests a clean open of `id` makes, as the server counted them (without validators
+/// each round adds a probe request).
+async fn requests_to_open(base: &str, key: &str, id: &str, no_validator: bool) -> u64 {
+    let spec = if no_validator {
+        "no-validator"
+    } else {
+        "change-after=999999"
+    };
+    let url = fault_url(base, key, spec, id);
     let cache = open_cache(source(&url, quick(1)));
     Recording::open(
         cache.clone() as Rc<dyn RangeSource>,
@@ -161,20 +134,20 @@ async fn requests_to_open(base: &str, id: &str) -> u64 {
     )
     .await
     .expect("clean open");
-    cache.stats().requests
+    server_stats(base, key).await["requests"]
+        .as_u64()
+        .expect("a count")
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_file_that_changes_is_reported_and_never_mixed() {
     let base = fault_server().await;
-    let opened_after = requests_to_open(&base, FIXTURE).await;
     let fx = fixture(FIXTURE);
-    for (i, other) in [Some(file_of(OTHER)), None].iter().enumerate() {
+    for (i, change) in fault_cases::CHANGES.iter().enumerate() {
         // The new version appears a few requests into reading windows.
-        let mut spec = format!("change-after={}", opened_after + 3);
-        if let Some(other) = other {
-            spec.push_str(&format!(",other={other}"));
-        }
+        let key = format!("open{i}");
+        let opened_after = requests_to_open(&base, &key, FIXTURE, change.no_validator).await;
+        let spec = change.spec(opened_after + 3, &file_of(OTHER));
         let url = fault_url(&base, &format!("c{i}"), &spec, FIXTURE);
         let cache = open_cache(source(&url, quick(4)));
         let rec = Recording::open(cache as Rc<dyn RangeSource>, &common::overrides_for(&fx))
@@ -186,11 +159,8 @@ async fn a_file_that_changes_is_reported_and_never_mixed() {
             match checked_window(&rec, window, &want).await {
                 Ok(()) => read += 1,
                 Err(e) => {
-                    assert!(
-                        e.contains("the file changed while it was being read")
-                            && e.contains("reopen it"),
-                        "{spec}: {e}"
-                    );
+                    assert!(fault_cases::says_changed(&e), "{spec}: {e}");
+                    assert!(!e.contains("truncated"), "{spec}: {e}");
                     changed += 1;
                 }
             }
@@ -203,7 +173,7 @@ async fn a_file_that_changes_is_reported_and_never_mixed() {
         let cache = open_cache(source(&url, quick(4)));
         let reopened = Recording::open(cache as Rc<dyn RangeSource>, &Default::default()).await;
         assert!(reopened.is_ok(), "{spec}: reopen failed");
-        if other.is_some() {
+        if change.other {
             let want = fixture(OTHER);
             let rec = reopened.expect("reopened");
             assert_eq!(Some(rec.events as i64), want["info"]["events"].as_i64());
@@ -212,6 +182,39 @@ async fn a_file_that_changes_is_reported_and_never_mixed() {
             }
         }
     }
+}
+
+/// What the fault server did under `key` (see `src/serve/faults.rs`).
+async fn server_stats(base: &str, key: &str) -> Value {
+    let text = reqwest::get(format!("{base}/faults/stats?key={key}"))
+        .await
+        .expect("stats answer")
+        .text()
+        .await
+        .expect("stats body");
+    serde_json::from_str(&text).expect("stats JSON")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn retry_after_is_waited_for() {
+    let base = fault_server().await;
+    let url = fault_url(&base, "ra1", fault_cases::RETRY_AFTER, FIXTURE);
+    // Policy pauses of 20 ms: only the server's Retry-After explains a longer one.
+    let src = source(&url, quick(4));
+    assert_eq!(
+        read_all(src, FIXTURE).await,
+        Ok(windows_of(&fixture(FIXTURE)).len())
+    );
+    let stats = server_stats(&base, "ra1").await;
+    let arrivals: Vec<u64> = serde_json::from_value(stats["arrivals_ms"].clone()).expect("ms");
+    // The 429 was the first request; its retry came no sooner than asked.
+    assert!(arrivals.len() >= 2, "{stats}");
+    assert!(
+        arrivals[1] >= fault_cases::RETRY_AFTER_MS,
+        "retried {} ms after a Retry-After of {} ms",
+        arrivals[1],
+        fault_cases::RETRY_AFTER_MS
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -277,8 +280,9 @@ async fn a_slow_load_shows_progress_and_stops_when_dropped() {
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
     assert!(seen.len() >= 5, "progress moved only {} times", seen.len());
 
-    // 20 kB/s: dropping the load (here by a timeout) ends the transfer.
-    let url = fault_url(&base, "s2", "slow=20000", FIXTURE);
+    // 20 kB/s: dropping the load (here by a timeout) ends the transfer — counted on the
+    // server, which alone knows whether the download really stopped.
+    let url = fault_url(&base, "s2", fault_cases::SLOW_DROP, FIXTURE);
     let src = source(&url, quick(4));
     let received = src.received();
     let load = async {
@@ -287,11 +291,22 @@ async fn a_slow_load_shows_progress_and_stops_when_dropped() {
             .await
             .map(|_| ())
     };
-    let outcome = tokio::time::timeout(Duration::from_millis(1000), load).await;
+    let run = Duration::from_millis(fault_cases::RUN_BEFORE_DROP_MS);
+    let outcome = tokio::time::timeout(run, load).await;
     assert!(outcome.is_err(), "the slow open finished unexpectedly");
     let at_drop = received.get();
     assert!(at_drop > 0, "nothing was received before the drop");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let before = server_stats(&base, "s2").await;
+    assert!(before["bytes_sent"].as_u64() > Some(0), "{before}");
+    tokio::time::sleep(Duration::from_millis(fault_cases::WAIT_AFTER_DROP_MS)).await;
+    let after = server_stats(&base, "s2").await;
+    assert_eq!(after["open_bodies"], 0, "bodies still being sent: {after}");
+    tokio::time::sleep(Duration::from_millis(fault_cases::WAIT_AFTER_DROP_MS)).await;
+    let later = server_stats(&base, "s2").await;
+    assert_eq!(
+        later["bytes_sent"], after["bytes_sent"],
+        "the server kept sending after the drop"
+    );
     assert_eq!(
         received.get(),
         at_drop,

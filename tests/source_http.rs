@@ -6,7 +6,7 @@ mod source_common;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -68,13 +68,14 @@ async fn len_first_uses_a_one_byte_get() {
     let empty = HttpSource::new(url(addr, "/data/empty.h5")).unwrap();
     assert_eq!(empty.len().await.unwrap(), 0);
 
-    // Exactly one request, a GET of bytes=0-0 (the handler asserts GET and parses the
-    // range); the length is cached afterwards.
+    // Exactly one request, a GET (the handler asserts it) of bytes=0-0 (it records the Range
+    // header); the length is cached afterwards.
     let (addr, bad, _) = bad_server(Mode::FailFirst(0)).await;
     let src = HttpSource::new(url(addr, "/f")).unwrap();
     assert_eq!(src.len().await.unwrap(), 10_000);
     assert_eq!(src.len().await.unwrap(), 10_000);
     assert_eq!(bad.hits.load(Ordering::SeqCst), 1);
+    assert_eq!(*bad.ranges.lock().unwrap(), vec!["bytes=0-0".to_string()]);
 }
 
 #[tokio::test]
@@ -205,6 +206,80 @@ async fn file_changed_between_reads_is_changed() {
 }
 
 #[tokio::test]
+async fn same_length_replacement_without_validators_is_changed() {
+    let tree = Tree::new(100_000);
+    let addr = serve_with(ServeOptions {
+        faults: true,
+        ..tree.options()
+    })
+    .await;
+    // The fault server's `no-validator`: no ETag, no Last-Modified, as some servers answer.
+    let src = HttpSource::new(url(addr, "/faults/key=nv,no-validator/data/rec.h5")).unwrap();
+    let (a, b, c) = (
+        ByteRange::at(1000, 500),
+        ByteRange::at(50_000, 100),
+        ByteRange::at(90_000, 100),
+    );
+    let got = src.read_ranges(&[a]).await.unwrap();
+    assert_eq!(&got[0][..], slice(&tree.bytes, a));
+    assert_eq!(src.validator(), None);
+    // The file unchanged: the next round reads, its probe of round one's bytes matches.
+    let got = src.read_ranges(&[b]).await.unwrap();
+    assert_eq!(&got[0][..], slice(&tree.bytes, b));
+    // Replaced by a file of the same length (so Content-Range says nothing new).
+    std::fs::write(&tree.rec, random_bytes(100_000, 77)).unwrap();
+    let err = src.read_ranges(&[c]).await.unwrap_err();
+    assert!(matches!(err, SourceError::Changed { .. }), "{err:?}");
+    assert!(err.to_string().contains("reopen it"), "{err}");
+    // What it cost: one small probe request per round after the first.
+    let stats: serde_json::Value = serde_json::from_str(
+        &reqwest::get(url(addr, "/faults/stats?key=nv"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let mut ranges: Vec<String> = serde_json::from_value(stats["ranges"].clone()).unwrap();
+    ranges.sort();
+    let mut want = vec![
+        "bytes=1000-1499",
+        "bytes=50000-50099",
+        "bytes=1000-1063",
+        "bytes=90000-90099",
+        "bytes=50000-50063",
+    ];
+    want.sort();
+    assert_eq!(ranges, want);
+}
+
+#[tokio::test]
+async fn a_file_that_shrank_is_changed_not_truncated() {
+    let tree = Tree::new(100_000);
+    let addr = serve_with(ServeOptions {
+        faults: true,
+        ..tree.options()
+    })
+    .await;
+    for path in ["/data/rec.h5", "/faults/no-validator/data/rec.h5"] {
+        std::fs::write(&tree.rec, &tree.bytes).unwrap();
+        let src = HttpSource::new(url(addr, path)).unwrap();
+        assert_eq!(src.len().await.unwrap(), 100_000);
+        std::fs::write(&tree.rec, &tree.bytes[..40_000]).unwrap();
+        // Past the new end (a 416) and inside it (a 206 with the new total).
+        for r in [ByteRange::at(60_000, 10), ByteRange::at(10, 10)] {
+            let err = src.read_ranges(&[r]).await.unwrap_err();
+            assert!(
+                matches!(err, SourceError::Changed { .. }),
+                "{path} {r}: {err:?}"
+            );
+            assert!(!err.to_string().contains("truncated"), "{err}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn bad_urls_and_refused_connections() {
     assert!(matches!(
         HttpSource::new("not a url"),
@@ -252,6 +327,8 @@ enum Mode {
 struct Bad {
     mode: Mode,
     hits: AtomicUsize,
+    /// Every request's `Range` header, in arrival order.
+    ranges: Mutex<Vec<String>>,
     data: Vec<u8>,
 }
 
@@ -259,6 +336,7 @@ async fn bad_handler(State(bad): State<Arc<Bad>>, req: Request) -> Response<Body
     let n = bad.hits.fetch_add(1, Ordering::SeqCst);
     assert_eq!(req.method(), axum::http::Method::GET, "only GETs are sent");
     let range = req.headers()[header::RANGE].to_str().unwrap().to_string();
+    bad.ranges.lock().unwrap().push(range.clone());
     assert_eq!(req.headers()[header::ACCEPT_ENCODING], "identity");
     let (a, b) = range.trim_start_matches("bytes=").split_once('-').unwrap();
     let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
@@ -291,6 +369,7 @@ async fn bad_server(mode: Mode) -> (SocketAddr, Arc<Bad>, Vec<u8>) {
     let bad = Arc::new(Bad {
         mode,
         hits: AtomicUsize::new(0),
+        ranges: Mutex::new(Vec::new()),
         data: data.clone(),
     });
     let app = axum::Router::new()

@@ -2,8 +2,10 @@
 //! --faults`) serves broken views of the fixtures under `/faults/<spec>/data/`, read here
 //! through `FetchSource` + `RangeCache` + `Recording` + `WindowReader` in headless Chromium.
 //! Transient faults still give h5py's window digests, persistent ones one clear line, a
-//! changed file is reported and never mixed, a slow load shows progress and stops when
-//! dropped. A wrong digest is never acceptable, whatever the fault.
+//! changed file is reported and never mixed (with and without validators), a `Retry-After`
+//! is waited for, a slow load shows progress and, dropped, stops its download on the server.
+//! A wrong digest is never acceptable, whatever the fault. The cases are the native fault
+//! tests' (`tests/common/fault_cases.rs`), run through the same range protocol.
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::Cell;
@@ -22,8 +24,11 @@ use wasm_bindgen_test::*;
 mod checked;
 #[path = "common/digest.rs"]
 mod digest;
+#[path = "common/fault_cases.rs"]
+mod fault_cases;
 
 use checked::{checked_window, open_cache, windows_of};
+use fault_cases::{FIXTURE, OTHER};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -36,9 +41,6 @@ const MANIFEST: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/out/manifest.json"
 ));
-
-const FIXTURE: &str = "blosc_lz4_bit";
-const OTHER: &str = "blosc_lz4_byte";
 
 fn fixture(id: &str) -> Value {
     let manifest: Value = serde_json::from_str(MANIFEST).expect("manifest");
@@ -60,12 +62,30 @@ fn run_token() -> String {
     format!("{}", (js_sys::Math::random() * 1e12) as u64)
 }
 
+/// The server's root URL (ends in `/`).
+fn server_base() -> &'static str {
+    DATA_URL
+        .strip_suffix("data/")
+        .expect("STROBE_TEST_DATA_URL ends in data/")
+}
+
 /// The URL of fixture `id` through fault `spec`, counted under `key`.
 fn fault_url(key: &str, spec: &str, id: &str) -> String {
-    let base = DATA_URL
-        .strip_suffix("data/")
-        .expect("STROBE_TEST_DATA_URL ends in data/");
-    format!("{base}faults/key={key},{spec}/data/{}", file_of(id))
+    format!(
+        "{}faults/key={key},{spec}/data/{}",
+        server_base(),
+        file_of(id)
+    )
+}
+
+/// What the fault server did under `key` (see `src/serve/faults.rs`).
+async fn server_stats(key: &str) -> Value {
+    let url = format!("{}faults/stats?key={key}", server_base());
+    let resp = gloo_net::http::Request::get(&url)
+        .send()
+        .await
+        .expect("stats answer");
+    serde_json::from_str(&resp.text().await.expect("stats body")).expect("stats JSON")
 }
 
 fn quick(attempts: u32) -> RetryPolicy {
@@ -115,19 +135,7 @@ async fn read_all(src: FetchSource, id: &str) -> Result<usize, String> {
 async fn transient_faults_are_retried_and_windows_match_h5py() {
     let run = run_token();
     let windows = windows_of(&fixture(FIXTURE)).len();
-    for (i, spec) in [
-        "status=503,first=2",
-        "status=500,every=4",
-        "drop,first=1",
-        "truncate,every=3",
-        "stall=3,first=1",
-        "bad-range,first=2",
-        "short,every=6",
-        "long,first=2",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, spec) in fault_cases::TRANSIENT.iter().enumerate() {
         let url = fault_url(&format!("{run}t{i}"), spec, FIXTURE);
         let got = read_all(source(&url, quick(4)), FIXTURE).await;
         assert_eq!(got, Ok(windows), "{spec}");
@@ -140,96 +148,108 @@ async fn transient_faults_are_retried_and_windows_match_h5py() {
 #[wasm_bindgen_test]
 async fn persistent_faults_give_one_clear_error() {
     let run = run_token();
-    for (i, (spec, needles)) in [
-        ("status=503", &["gave up after 4 attempts", "HTTP 503"][..]),
-        ("status=404", &["HTTP 404", "check the URL"][..]),
-        ("status=416", &["HTTP 416", "mishandles Range"][..]),
-        (
-            "drop",
-            &[
-                "gave up after 4 attempts",
-                "reading the response body failed",
-            ][..],
-        ),
-        ("stall=5", &["gave up after 4 attempts", "stalled"][..]),
-        ("bad-range", &["gave up", "other bytes than asked"][..]),
-        (
-            "short",
-            &["gave up", "the response is not the bytes asked for"][..],
-        ),
-        (
-            "long",
-            &["gave up", "the response is not the bytes asked for"][..],
-        ),
-        // Chromium fails the fetch itself on a body labelled gzip that is not: the error
-        // then lists the likely causes, compression among them.
-        ("gzip", &["gave up", "turn off gzip"][..]),
-        (
-            "ignore-range",
-            &["ignores Range", "supports HTTP Range"][..],
-        ),
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, case) in fault_cases::PERSISTENT.iter().enumerate() {
+        let (spec, needles) = (case.spec, case.needles);
+        if !case.in_browser {
+            continue;
+        }
         let url = fault_url(&format!("{run}p{i}"), spec, FIXTURE);
         let err = read_all(source(&url, quick(4)), FIXTURE)
             .await
             .expect_err(spec);
-        for needle in *needles {
+        for needle in needles {
             assert!(err.contains(needle), "{spec}: {err:?} lacks {needle:?}");
         }
         assert!(!err.contains('\n'), "{spec}: not one line: {err:?}");
     }
 }
 
+/// HTTP requests a clean open of `id` makes, as the server counted them (without validators
+/// each round adds a probe request).
+async fn requests_to_open(key: &str, id: &str, no_validator: bool) -> u64 {
+    let spec = if no_validator {
+        "no-validator"
+    } else {
+        "change-after=999999"
+    };
+    let src = source(&fault_url(key, spec, id), quick(1));
+    Recording::open(
+        open_cache(src) as Rc<dyn RangeSource>,
+        &overrides(&fixture(id)),
+    )
+    .await
+    .expect("clean open");
+    server_stats(key).await["requests"]
+        .as_u64()
+        .expect("a count")
+}
+
 #[wasm_bindgen_test]
 async fn a_file_that_changes_is_reported_and_never_mixed() {
     let run = run_token();
     let fx = fixture(FIXTURE);
-    // Requests a clean open makes (each cache request is one range GET).
-    let clean = open_cache(source(&format!("{DATA_URL}{}", file_of(FIXTURE)), quick(1)));
-    Recording::open(clean.clone() as Rc<dyn RangeSource>, &overrides(&fx))
+    for (i, change) in fault_cases::CHANGES.iter().enumerate() {
+        let opened_after =
+            requests_to_open(&format!("{run}open{i}"), FIXTURE, change.no_validator).await;
+        let spec = change.spec(opened_after + 3, &file_of(OTHER));
+        let url = fault_url(&format!("{run}c{i}"), &spec, FIXTURE);
+        let rec = Recording::open(
+            open_cache(source(&url, quick(4))) as Rc<dyn RangeSource>,
+            &overrides(&fx),
+        )
         .await
-        .expect("clean open");
-    let opened_after = clean.stats().requests;
-    let spec = format!("change-after={},other={}", opened_after + 3, file_of(OTHER));
-    let url = fault_url(&format!("{run}c"), &spec, FIXTURE);
-    let rec = Recording::open(
-        open_cache(source(&url, quick(4))) as Rc<dyn RangeSource>,
-        &overrides(&fx),
-    )
-    .await
-    .expect("opens before the change");
-    let (mut read, mut changed) = (0, 0);
-    for (window, want) in windows_of(&fx) {
-        match checked_window(&rec, window, &want).await {
-            Ok(()) => read += 1,
-            Err(e) => {
-                assert!(
-                    e.contains("the file changed while it was being read")
-                        && e.contains("reopen it"),
-                    "{e}"
-                );
-                changed += 1;
+        .expect("opens before the change");
+        let (mut read, mut changed) = (0, 0);
+        for (window, want) in windows_of(&fx) {
+            match checked_window(&rec, window, &want).await {
+                Ok(()) => read += 1,
+                Err(e) => {
+                    assert!(fault_cases::says_changed(&e), "{spec}: {e}");
+                    assert!(!e.contains("truncated"), "{spec}: {e}");
+                    changed += 1;
+                }
             }
         }
+        assert!(
+            read > 0 && changed > 0,
+            "{spec}: {read} read, {changed} changed"
+        );
+        if !change.other {
+            continue;
+        }
+        // Reopened, it is the other recording, consistently.
+        let other = fixture(OTHER);
+        let rec = Recording::open(
+            open_cache(source(&url, quick(4))) as Rc<dyn RangeSource>,
+            &overrides(&other),
+        )
+        .await
+        .expect("reopens");
+        assert_eq!(Some(rec.events as i64), other["info"]["events"].as_i64());
+        for (window, want) in windows_of(&other).into_iter().take(5) {
+            checked_window(&rec, window, &want)
+                .await
+                .expect("new version");
+        }
     }
-    assert!(read > 0 && changed > 0, "{read} read, {changed} changed");
-    // Reopened, it is the other recording, consistently.
-    let other = fixture(OTHER);
-    let rec = Recording::open(
-        open_cache(source(&url, quick(4))) as Rc<dyn RangeSource>,
-        &overrides(&other),
-    )
-    .await
-    .expect("reopens");
-    assert_eq!(Some(rec.events as i64), other["info"]["events"].as_i64());
-    for (window, want) in windows_of(&other).into_iter().take(5) {
-        checked_window(&rec, window, &want)
-            .await
-            .expect("new version");
-    }
+}
+
+#[wasm_bindgen_test]
+async fn retry_after_is_waited_for() {
+    let key = format!("{}ra", run_token());
+    let url = fault_url(&key, fault_cases::RETRY_AFTER, FIXTURE);
+    // Policy pauses of 20 ms: only the server's Retry-After explains a longer one.
+    let got = read_all(source(&url, quick(4)), FIXTURE).await;
+    assert_eq!(got, Ok(windows_of(&fixture(FIXTURE)).len()));
+    let stats = server_stats(&key).await;
+    let arrivals: Vec<u64> = serde_json::from_value(stats["arrivals_ms"].clone()).expect("ms");
+    assert!(arrivals.len() >= 2, "{stats}");
+    assert!(
+        arrivals[1] >= fault_cases::RETRY_AFTER_MS,
+        "retried {} ms after a Retry-After of {} ms",
+        arrivals[1],
+        fault_cases::RETRY_AFTER_MS
+    );
 }
 
 #[wasm_bindgen_test]
@@ -288,8 +308,10 @@ async fn a_slow_load_shows_progress_and_stops_when_dropped() {
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
     assert!(seen.len() >= 5, "progress moved only {} times", seen.len());
 
-    // Dropping the load aborts its fetches: no byte arrives afterwards.
-    let url = fault_url(&format!("{run}s2"), "slow=20000", FIXTURE);
+    // Dropping the load aborts its fetches — counted on the server, which alone knows
+    // whether the download really stopped.
+    let key = format!("{run}s2");
+    let url = fault_url(&key, fault_cases::SLOW_DROP, FIXTURE);
     let src = source(&url, quick(4));
     let received = src.received();
     let load = Box::pin(async {
@@ -297,13 +319,25 @@ async fn a_slow_load_shows_progress_and_stops_when_dropped() {
             .await
             .map(|_| ())
     });
-    match select(load, Box::pin(sleep(1000))).await {
+    let run_ms = fault_cases::RUN_BEFORE_DROP_MS as i32;
+    match select(load, Box::pin(sleep(run_ms))).await {
         Either::Left(_) => panic!("the slow open finished unexpectedly"),
         Either::Right(((), load)) => drop(load),
     }
     let at_drop = received.get();
     assert!(at_drop > 0, "nothing was received before the drop");
-    sleep(600).await;
+    let before = server_stats(&key).await;
+    assert!(before["bytes_sent"].as_u64() > Some(0), "{before}");
+    let wait = fault_cases::WAIT_AFTER_DROP_MS as i32;
+    sleep(wait).await;
+    let after = server_stats(&key).await;
+    assert_eq!(after["open_bodies"], 0, "bodies still being sent: {after}");
+    sleep(wait).await;
+    let later = server_stats(&key).await;
+    assert_eq!(
+        later["bytes_sent"], after["bytes_sent"],
+        "the server kept sending after the drop"
+    );
     assert_eq!(
         received.get(),
         at_drop,

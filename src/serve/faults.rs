@@ -23,13 +23,24 @@
 //!
 //! Modifiers: `first=N` (only the first N requests are faulty), `every=K` (every K-th
 //! request is), `key=TOKEN` (any text: requests are counted per spec and file, so tests that
-//! pick their own token never share counters). Without `first`/`every` every request is
-//! faulty. `OPTIONS` preflights are answered normally and not counted.
+//! pick their own token never share counters), `no-validator` (every response of the spec
+//! goes without `ETag` and `Last-Modified`, as some servers send; a spec may hold it alone),
+//! `retry-after=VALUE` (a `status=` fault sends `Retry-After: VALUE`, seconds or an HTTP-date).
+//! Without `first`/`every` every request is faulty. `OPTIONS` preflights are answered
+//! normally and not counted.
+//!
+//! What the server did under a `key=TOKEN` is at `/faults/stats?key=TOKEN` (JSON): requests
+//! answered, each one's `Range` header and arrival (ms after the first), body bytes actually
+//! handed to the connection, and bodies still being sent. Clients cannot see these from their
+//! side: a test that a dropped read stops its download counts here.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
@@ -59,10 +70,14 @@ pub const LONG_EXTRA: u64 = 512;
 /// One parsed `<spec>`.
 #[derive(Debug, Clone, PartialEq)]
 struct Spec {
-    fault: Fault,
+    /// `None` only for a spec of modifiers alone (`no-validator`): served clean.
+    fault: Option<Fault>,
     when: When,
     /// For `change-after`: the file whose bytes the new version has.
     other: Option<String>,
+    key: Option<String>,
+    no_validator: bool,
+    retry_after: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,24 +107,118 @@ impl When {
     }
 }
 
-/// Request counters per spec and file.
+/// Request counters per spec and file, and what was sent under each `key=`.
 #[derive(Debug, Default)]
-pub struct Counters(Mutex<HashMap<String, u64>>);
+pub struct Counters {
+    counts: Mutex<HashMap<String, u64>>,
+    stats: Mutex<HashMap<String, KeyStats>>,
+}
+
+/// What the server did for the requests of one `key=` token.
+#[derive(Debug, Default)]
+struct KeyStats {
+    first: Option<Instant>,
+    ranges: Vec<String>,
+    arrivals_ms: Vec<u64>,
+    /// Body bytes handed to the connection.
+    sent: Arc<AtomicU64>,
+    /// Bodies not yet finished or dropped.
+    open: Arc<AtomicU64>,
+}
 
 impl Counters {
     /// Counts one more request under `key`; returns its 1-based number.
     fn bump(&self, key: &str) -> u64 {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let n = map.entry(key.to_string()).or_insert(0);
         *n += 1;
         *n
     }
+
+    /// Records a request under `token`; returns the counters its body adds to.
+    fn record(&self, token: &str, range: Option<&str>) -> (Arc<AtomicU64>, Arc<AtomicU64>) {
+        let mut map = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let st = map.entry(token.to_string()).or_default();
+        let now = Instant::now();
+        let first = *st.first.get_or_insert(now);
+        st.arrivals_ms
+            .push(now.duration_since(first).as_millis() as u64);
+        st.ranges.push(range.unwrap_or("").to_string());
+        (st.sent.clone(), st.open.clone())
+    }
+
+    /// The JSON of `/faults/stats?key=TOKEN`.
+    fn stats_json(&self, token: &str) -> String {
+        let map = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let quote = |s: &String| serde_json::Value::String(s.clone());
+        let json = match map.get(token) {
+            Some(st) => serde_json::json!({
+                "requests": st.ranges.len(),
+                "ranges": st.ranges.iter().map(quote).collect::<Vec<_>>(),
+                "arrivals_ms": st.arrivals_ms,
+                "bytes_sent": st.sent.load(Ordering::SeqCst),
+                "open_bodies": st.open.load(Ordering::SeqCst),
+            }),
+            None => serde_json::json!({
+                "requests": 0, "ranges": [], "arrivals_ms": [], "bytes_sent": 0, "open_bodies": 0,
+            }),
+        };
+        json.to_string()
+    }
+}
+
+/// Answers `/faults/stats?key=TOKEN`.
+pub fn stats(counters: &Counters, query: Option<&str>) -> Response<Body> {
+    let token = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("key="));
+    let Some(token) = token else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "ask /faults/stats?key=TOKEN (the key= of the fault URLs)\n".into(),
+        );
+    };
+    let mut resp = Response::new(Body::from(counters.stats_json(token)));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Drops one from a count of open bodies when the body it rides in is dropped.
+struct OpenBody(Arc<AtomicU64>);
+
+impl Drop for OpenBody {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// `resp` with its body counted into `sent` as it is handed to the connection, and `open`
+/// held one higher until the body ends or is dropped (the client went away).
+fn counted(resp: Response<Body>, sent: Arc<AtomicU64>, open: Arc<AtomicU64>) -> Response<Body> {
+    let (parts, body) = resp.into_parts();
+    open.fetch_add(1, Ordering::SeqCst);
+    let guard = OpenBody(open);
+    let stream = body.into_data_stream().map(move |item| {
+        let _alive = &guard;
+        if let Ok(bytes) = &item {
+            sent.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+        }
+        item
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 fn parse_spec(text: &str) -> Result<Spec, String> {
     let mut fault = None;
     let mut when = When::Always;
     let mut other = None;
+    let mut token = None;
+    let mut no_validator = false;
+    let mut retry_after = None;
     let number = |key: &str, v: Option<&str>| -> Result<u64, String> {
         v.and_then(|v| v.parse().ok())
             .ok_or_else(|| format!("{key} needs a whole number, e.g. {key}=2"))
@@ -161,7 +270,22 @@ fn parse_spec(text: &str) -> Result<Spec, String> {
                 other = Some(value.unwrap_or_default().to_string());
                 None
             }
-            "key" => None,
+            "key" => {
+                token = value.map(str::to_string);
+                None
+            }
+            "no-validator" => {
+                no_validator = true;
+                None
+            }
+            "retry-after" => {
+                let v = value.filter(|v| !v.is_empty());
+                retry_after = Some(
+                    v.ok_or("retry-after needs a value, e.g. retry-after=1")?
+                        .to_string(),
+                );
+                None
+            }
             _ => return Err(format!("unknown fault spec item {item:?}")),
         };
         if let Some(f) = found {
@@ -171,8 +295,17 @@ fn parse_spec(text: &str) -> Result<Spec, String> {
             fault = Some(f);
         }
     }
-    let fault = fault.ok_or("the spec names no fault (status=, drop, stall=, ...)")?;
-    Ok(Spec { fault, when, other })
+    if fault.is_none() && !no_validator {
+        return Err("the spec names no fault (status=, drop, stall=, ...)".into());
+    }
+    Ok(Spec {
+        fault,
+        when,
+        other,
+        key: token,
+        no_validator,
+        retry_after,
+    })
 }
 
 /// Answers GET/HEAD for `/faults/<rest>` (`rest` = `<spec>/data/<file>`).
@@ -197,8 +330,36 @@ pub async fn serve(
         Err(msg) => return text(StatusCode::BAD_REQUEST, format!("bad fault spec: {msg}\n")),
     };
     let n = counters.bump(&format!("{spec_text}/{file}"));
+    let resp = answer(&spec, n, data_root, file, req, head).await;
+    let resp = if spec.no_validator {
+        without_validators(resp)
+    } else {
+        resp
+    };
+    match &spec.key {
+        Some(token) => {
+            let range = req.get(header::RANGE).and_then(|v| v.to_str().ok());
+            let (sent, open) = counters.record(token, range);
+            counted(resp, sent, open)
+        }
+        None => resp,
+    }
+}
+
+/// The response to request number `n` of `spec`.
+async fn answer(
+    spec: &Spec,
+    n: u64,
+    data_root: &Path,
+    file: &str,
+    req: &HeaderMap,
+    head: bool,
+) -> Response<Body> {
     let clean = || files::serve_file(data_root, file, req, head, false, Faults::default());
-    match spec.fault {
+    let Some(fault) = &spec.fault else {
+        return clean().await;
+    };
+    match *fault {
         Fault::ChangeAfter(k) if n > k => {
             let name = spec.other.as_deref().unwrap_or(file);
             let faults = Faults {
@@ -217,6 +378,13 @@ pub async fn serve(
                         resp.headers_mut().insert(header::CONTENT_RANGE, v);
                     }
                 }
+            }
+            if let Some(v) = spec
+                .retry_after
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
             resp
         }
@@ -244,6 +412,13 @@ pub async fn serve(
     }
 }
 
+/// `resp` without `ETag` and `Last-Modified`, as a server that sends no validator answers.
+fn without_validators(mut resp: Response<Body>) -> Response<Body> {
+    resp.headers_mut().remove(header::ETAG);
+    resp.headers_mut().remove(header::LAST_MODIFIED);
+    resp
+}
+
 fn text(status: StatusCode, body: String) -> Response<Body> {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
@@ -261,18 +436,30 @@ mod tests {
     #[test]
     fn specs() {
         let s = parse_spec("key=a1,status=503,first=2").unwrap();
-        assert_eq!(s.fault, Fault::Status(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(
+            s.fault,
+            Some(Fault::Status(StatusCode::SERVICE_UNAVAILABLE))
+        );
+        assert_eq!(s.key.as_deref(), Some("a1"));
+        assert!(!s.no_validator && s.retry_after.is_none());
         assert_eq!(s.when, When::First(2));
         assert!(s.when.hits(2) && !s.when.hits(3));
         let s = parse_spec("stall=1.5,every=3").unwrap();
         assert_eq!(
             s.fault,
-            Fault::Body(BodyFault::Stall(Duration::from_millis(1500)))
+            Some(Fault::Body(BodyFault::Stall(Duration::from_millis(1500))))
         );
         assert!(!s.when.hits(2) && s.when.hits(3) && s.when.hits(6));
         let s = parse_spec("change-after=4,other=b.h5").unwrap();
-        assert_eq!(s.fault, Fault::ChangeAfter(4));
+        assert_eq!(s.fault, Some(Fault::ChangeAfter(4)));
         assert_eq!(s.other.as_deref(), Some("b.h5"));
+        let s = parse_spec("change-after=4,no-validator").unwrap();
+        assert!(s.no_validator);
+        let s = parse_spec("no-validator,key=k").unwrap();
+        assert_eq!((s.fault, s.no_validator), (None, true));
+        let s = parse_spec("status=429,retry-after=1").unwrap();
+        assert_eq!(s.retry_after.as_deref(), Some("1"));
+        assert!(parse_spec("status=429,retry-after=").is_err());
         assert!(parse_spec("key=x").is_err());
         assert!(parse_spec("drop,short").is_err());
         assert!(parse_spec("status=200").is_err());

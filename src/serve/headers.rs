@@ -176,7 +176,8 @@ pub fn add_cors(h: &mut HeaderMap) {
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static(
-            "Content-Range, Content-Length, ETag, Accept-Ranges, Last-Modified, Content-Encoding",
+            "Content-Range, Content-Length, ETag, Accept-Ranges, Last-Modified, Content-Encoding, \
+             Retry-After",
         ),
     );
 }

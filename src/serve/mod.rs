@@ -163,6 +163,7 @@ impl Server {
 
 /// Binds, prints where it listens (stderr), and serves until Ctrl-C.
 pub async fn run(opts: ServeOptions) -> io::Result<()> {
+    ignore_closed_connections();
     let server = bind(&opts).await?;
     let addr = server.local_addr();
     let show = |d: &Option<PathBuf>| {
@@ -180,6 +181,18 @@ pub async fn run(opts: ServeOptions) -> io::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
+}
+
+/// A client that goes away mid-body (a cancelled load aborts its fetches) must not end the
+/// server: the CLI restores the default SIGPIPE action for `strobe … | head`, under which a
+/// write to a reset connection (hyper writes bodies with `writev`, which has no
+/// `MSG_NOSIGNAL`) would kill the process. A server wants the write's EPIPE instead.
+fn ignore_closed_connections() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal disposition to "ignore"; no handler runs, nothing is shared.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
 }
 
 /// Starts a server on the current tokio runtime and returns its address at once.
@@ -228,6 +241,9 @@ async fn route(ctx: &Ctx, req: &Parts) -> Response<Body> {
             ..Default::default()
         };
         return files::serve_file(root, rest, &req.headers, head, false, faults).await;
+    }
+    if path == "/faults/stats" && ctx.faults {
+        return faults::stats(&ctx.counters, req.uri.query());
     }
     if let Some(rest) = path.strip_prefix("/faults/") {
         if !ctx.faults {

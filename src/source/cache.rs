@@ -626,6 +626,12 @@ impl<S: RangeSource> RangeSource for RangeCache<S> {
                 st.stats.rounds += 1;
             }
             st.stats.requests += 1;
+            if trace_enabled() {
+                eprintln!(
+                    "strobe: round {} +1 requests: [(0, {max})] (the head)",
+                    st.stats.rounds
+                );
+            }
         }
         let (bytes, len) = self.inner.read_head(max).await?;
         let mut st = lock(&self.state);

@@ -19,6 +19,7 @@ pub mod file;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod http;
 pub mod memory;
+pub mod protocol;
 pub mod received;
 pub mod retry;
 

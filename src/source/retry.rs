@@ -43,12 +43,63 @@ impl RetryPolicy {
     }
 }
 
+/// The longest `Retry-After` honoured: a server asking for more is waited for this long.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
+
 /// The outcome of one try of a request, before retry decisions.
-pub(crate) enum Attempt<T> {
+pub enum Attempt<T> {
     Done(Result<T, SourceError>),
     /// A failure worth another try (transport error, stall, 5xx, 408, 429, a body that is
-    /// not the bytes asked for).
-    Retry(SourceError),
+    /// not the bytes asked for), with the wait the server asked for (`Retry-After`), if any.
+    Retry {
+        error: SourceError,
+        after: Option<Duration>,
+    },
+}
+
+impl<T> Attempt<T> {
+    /// A failure worth another try after the policy's own pause.
+    pub fn retry(error: SourceError) -> Attempt<T> {
+        Attempt::Retry { error, after: None }
+    }
+
+    pub fn fail(error: SourceError) -> Attempt<T> {
+        Attempt::Done(Err(error))
+    }
+}
+
+/// Runs `attempt` while it asks for a retry, as `policy` allows, pausing with `sleep` (a
+/// timer of whichever runtime runs this: tokio natively, `setTimeout` in a browser). The
+/// pause is the policy's, or the server's `Retry-After` when that is longer (capped at
+/// [`RETRY_AFTER_CAP`]). A failure that outlasts the retries becomes [`SourceError::GaveUp`]
+/// naming the last one.
+pub async fn with_retries<T, F, Fut, S, SFut>(
+    url: &str,
+    policy: &RetryPolicy,
+    mut sleep: S,
+    mut attempt: F,
+) -> Result<T, SourceError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Attempt<T>>,
+    S: FnMut(Duration) -> SFut,
+    SFut: std::future::Future<Output = ()>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Attempt::Done(result) => return result,
+            Attempt::Retry { error, after } => match policy.pause_before(tries + 1) {
+                Some(pause) => {
+                    let asked = after.unwrap_or_default().min(RETRY_AFTER_CAP);
+                    sleep(pause.max(asked)).await;
+                    tries += 1;
+                }
+                None if tries == 1 => return Err(error),
+                None => return Err(gave_up(url, tries, &error)),
+            },
+        }
+    }
 }
 
 /// The error for a request that failed `attempts` times: the last failure, without its URL.
@@ -80,5 +131,95 @@ mod tests {
         assert_eq!(p.pause_before(5), None);
         let once = RetryPolicy { attempts: 1, ..p };
         assert_eq!(once.pause_before(2), None);
+    }
+
+    /// Polls a future that never waits on anything outside itself to its end.
+    fn run<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    fn failing(status: u16) -> SourceError {
+        SourceError::ServerFailing {
+            url: "u".into(),
+            status,
+        }
+    }
+
+    /// Runs `with_retries` over scripted outcomes; returns the result and the pauses taken.
+    fn scripted(
+        policy: RetryPolicy,
+        outcomes: Vec<Attempt<u32>>,
+    ) -> (Result<u32, SourceError>, Vec<Duration>) {
+        let slept = std::cell::RefCell::new(Vec::new());
+        let outcomes = std::cell::RefCell::new(outcomes.into_iter());
+        let result = run(with_retries(
+            "u",
+            &policy,
+            |d| {
+                slept.borrow_mut().push(d);
+                std::future::ready(())
+            },
+            || {
+                let next = outcomes.borrow_mut().next();
+                std::future::ready(next.unwrap_or(Attempt::Done(Ok(0))))
+            },
+        ));
+        (result, slept.into_inner())
+    }
+
+    #[test]
+    fn retry_after_stretches_the_pause_up_to_the_cap() {
+        let p = RetryPolicy::default();
+        let after = |secs| Attempt::Retry {
+            error: failing(503),
+            after: Some(Duration::from_secs(secs)),
+        };
+        let (got, slept) = scripted(
+            p,
+            vec![
+                after(1),
+                Attempt::retry(failing(500)),
+                after(3600),
+                Attempt::Done(Ok(7)),
+            ],
+        );
+        assert_eq!(got, Ok(7));
+        assert_eq!(
+            slept,
+            vec![
+                Duration::from_secs(1),
+                Duration::from_millis(750),
+                RETRY_AFTER_CAP
+            ]
+        );
+        // A shorter Retry-After never shortens the policy's own pause.
+        let (_, slept) = scripted(p, vec![after(0), Attempt::Done(Ok(1))]);
+        assert_eq!(slept, vec![Duration::from_millis(250)]);
+    }
+
+    #[test]
+    fn attempts_are_bounded_and_the_last_failure_is_named() {
+        let p = RetryPolicy::default();
+        let (got, slept) = scripted(p, (0..10).map(|_| Attempt::retry(failing(503))).collect());
+        assert_eq!(slept.len(), 3);
+        match got {
+            Err(SourceError::GaveUp {
+                attempts: 4, last, ..
+            }) => assert!(last.contains("HTTP 503")),
+            other => panic!("{other:?}"),
+        }
+        // One attempt only: the failure itself, not "gave up".
+        let once = RetryPolicy { attempts: 1, ..p };
+        let (got, slept) = scripted(once, vec![Attempt::retry(failing(429))]);
+        assert_eq!(got, Err(failing(429)));
+        assert!(slept.is_empty());
+        let (got, _) = scripted(p, vec![Attempt::fail(failing(404))]);
+        assert_eq!(got, Err(failing(404)));
     }
 }

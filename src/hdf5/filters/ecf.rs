@@ -1,0 +1,292 @@
+//! Prophesee's Event Compression Format (HDF5 filter 36559 = 0x8ECF), as Metavision writes
+//! `/CD/events`. Decoded from the layout of the public `prophesee-ai/hdf5_ecf` codec.
+//!
+//! A chunk holds the records of one HDF5 chunk (at most 65,535) and decodes into Prophesee's
+//! `EventCD` structs: `x u16 @0, y u16 @2, p i16 @4, t i64 @8`, 16 bytes each (bytes 6–7 are
+//! padding, written as zero). All integers are little-endian. The stream is column by column:
+//!
+//! - **header** `u32`: event count `<< 2`, bit 1 = y/x/p packed together, bit 0 = x/p packed;
+//! - **t**: `u64` first timestamp, then bytes `v`: high nibble `d`, low nibble `c`. `d < 15`:
+//!   add `d` to the current time and repeat it `c` times (`c = 15`: the count is the next
+//!   `u16`). `d = 15`: a run of such bytes gives a time step nibble by nibble, low first, ended
+//!   by the next byte with `d < 15` (which is then read as usual);
+//! - then, if bit 1: groups of four events in three `u32` (four 24-bit values
+//!   `y << 12 | x << 1 | p`, the first value in the top 24 bits of word 0, the next split
+//!   across words as the bits fall);
+//! - else **y** as `u16` runs (`y << 5 | count`, count 31: the next `u16` is the count), then if
+//!   bit 0: groups of four in three `u16` (12-bit values `x << 1 | p`), else **x** as `u16`
+//!   words `x << 5 | mask` (event `x`, then `x + 1 + j` for each set mask bit `4 − j`) and **p**
+//!   as byte runs (`p << 7 | count`, count 127: the next `u16` is the count).
+//!
+//! Hostile input: the count is capped by the codec's limit and by the chunk's size before any
+//! allocation; every read is checked; a run that would write past the chunk's events, or a time
+//! step longer than 64 bits, is refused (the reference encoder writes neither). The x mask may
+//! name up to five events past the end — the reference decoder keeps spare room for them and
+//! drops them; so does this one.
+
+use super::{corrupt, FilterError};
+
+const NAME: &str = "ecf";
+/// Bytes of one decoded `EventCD` record.
+pub const RECORD: usize = 16;
+/// Most events one ECF chunk may hold (the codec's buffer size).
+pub const MAX_EVENTS: usize = 65_535;
+
+/// Decodes one stored ECF chunk into `EventCD` records; `cap` bounds the decoded size.
+pub fn decode_filter(data: &[u8], cap: usize) -> Result<Vec<u8>, FilterError> {
+    let header = u32_at(data, 0).ok_or_else(|| corrupt(NAME, "chunk shorter than its header"))?;
+    let n = (header >> 2) as usize;
+    let packed_yxp = header & 2 != 0;
+    let packed_xp = header & 1 != 0;
+    if n > MAX_EVENTS {
+        return Err(corrupt(
+            NAME,
+            format!("chunk claims {n} events; the codec holds at most {MAX_EVENTS}"),
+        ));
+    }
+    if n * RECORD > cap {
+        return Err(corrupt(
+            NAME,
+            format!(
+                "chunk claims {n} events ({} bytes) where a chunk holds {cap} bytes",
+                n * RECORD
+            ),
+        ));
+    }
+    let mut out = vec![0u8; n * RECORD];
+    let mut r = Reader { data, pos: 4 };
+    timestamps(&mut r, &mut out, n)?;
+    if packed_yxp {
+        packed_y_x_p(&mut r, &mut out, n)?;
+    } else {
+        y_runs(&mut r, &mut out, n)?;
+        if packed_xp {
+            packed_x_p(&mut r, &mut out, n)?;
+        } else {
+            x_masked(&mut r, &mut out, n)?;
+            p_runs(&mut r, &mut out, n)?;
+        }
+    }
+    Ok(out)
+}
+
+#[inline]
+fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+    let b = data.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// A cursor over the stored bytes whose every read is checked.
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    #[inline]
+    fn u8(&mut self, what: &str) -> Result<u8, FilterError> {
+        let v = *self.data.get(self.pos).ok_or_else(|| ended(what))?;
+        self.pos += 1;
+        Ok(v)
+    }
+
+    #[inline]
+    fn u16(&mut self, what: &str) -> Result<u16, FilterError> {
+        let b = self
+            .data
+            .get(self.pos..self.pos + 2)
+            .ok_or_else(|| ended(what))?;
+        self.pos += 2;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    #[inline]
+    fn take(&mut self, len: usize, what: &str) -> Result<&[u8], FilterError> {
+        let end = self.pos.checked_add(len).ok_or_else(|| ended(what))?;
+        let b = self.data.get(self.pos..end).ok_or_else(|| ended(what))?;
+        self.pos = end;
+        Ok(b)
+    }
+}
+
+fn ended(what: &str) -> FilterError {
+    corrupt(NAME, format!("{what} stream ends before its last event"))
+}
+
+/// Refuses a run of `c` events from event `i` that goes past the chunk's `n` events.
+#[inline]
+fn check_run(i: usize, c: usize, n: usize, what: &str) -> Result<(), FilterError> {
+    if c > n - i {
+        return Err(corrupt(
+            NAME,
+            format!("{what} run of {c} events at event {i} goes past the chunk's {n} events"),
+        ));
+    }
+    Ok(())
+}
+
+/// The records `[i, i + c)` of `out`.
+#[inline]
+fn records(out: &mut [u8], i: usize, c: usize) -> std::slice::ChunksExactMut<'_, u8> {
+    out[i * RECORD..(i + c) * RECORD].chunks_exact_mut(RECORD)
+}
+
+fn timestamps(r: &mut Reader, out: &mut [u8], n: usize) -> Result<(), FilterError> {
+    let first = r.take(8, "timestamp")?;
+    let mut t = u64::from_le_bytes([
+        first[0], first[1], first[2], first[3], first[4], first[5], first[6], first[7],
+    ]);
+    let mut i = 0usize;
+    while i < n {
+        let v = r.u8("timestamp")?;
+        let (d, c) = (v >> 4, v & 15);
+        if d != 15 {
+            // Wrapping like the reference's unsigned arithmetic (only hostile data wraps).
+            t = t.wrapping_add(u64::from(d));
+            let c = if c == 15 {
+                usize::from(r.u16("timestamp")?)
+            } else {
+                usize::from(c)
+            };
+            check_run(i, c, n, "timestamp")?;
+            let bytes = t.to_le_bytes();
+            for rec in records(out, i, c) {
+                rec[8..16].copy_from_slice(&bytes);
+            }
+            i += c;
+        } else {
+            // A time step, one nibble per byte, low nibble first; the byte that ends it is
+            // read again as an ordinary one.
+            let mut step = 0u64;
+            let mut nibble = c;
+            let mut shift = 0u32;
+            loop {
+                if shift >= 64 {
+                    return Err(corrupt(NAME, "a time step longer than 64 bits"));
+                }
+                step |= u64::from(nibble) << shift;
+                shift += 4;
+                let next = *r.data.get(r.pos).ok_or_else(|| ended("timestamp"))?;
+                if next >> 4 != 15 {
+                    break;
+                }
+                nibble = next & 15;
+                r.pos += 1;
+            }
+            t = t.wrapping_add(step);
+        }
+    }
+    Ok(())
+}
+
+fn y_runs(r: &mut Reader, out: &mut [u8], n: usize) -> Result<(), FilterError> {
+    let mut i = 0usize;
+    while i < n {
+        let v = r.u16("y")?;
+        let y = v >> 5;
+        let c = match v & 31 {
+            31 => usize::from(r.u16("y")?),
+            c => usize::from(c),
+        };
+        check_run(i, c, n, "y")?;
+        let bytes = y.to_le_bytes();
+        for rec in records(out, i, c) {
+            rec[2..4].copy_from_slice(&bytes);
+        }
+        i += c;
+    }
+    Ok(())
+}
+
+fn p_runs(r: &mut Reader, out: &mut [u8], n: usize) -> Result<(), FilterError> {
+    let mut i = 0usize;
+    while i < n {
+        let v = r.u8("polarity")?;
+        let p = u16::from(v >> 7);
+        let c = match v & 127 {
+            127 => usize::from(r.u16("polarity")?),
+            c => usize::from(c),
+        };
+        check_run(i, c, n, "polarity")?;
+        let bytes = p.to_le_bytes();
+        for rec in records(out, i, c) {
+            rec[4..6].copy_from_slice(&bytes);
+        }
+        i += c;
+    }
+    Ok(())
+}
+
+fn x_masked(r: &mut Reader, out: &mut [u8], n: usize) -> Result<(), FilterError> {
+    let mut i = 0usize;
+    while i < n {
+        let v = r.u16("x")?;
+        let x = v >> 5;
+        // i < n here: the word's own event is inside the chunk.
+        out[i * RECORD..i * RECORD + 2].copy_from_slice(&x.to_le_bytes());
+        i += 1;
+        let mask = v & 31;
+        if mask == 0 {
+            continue;
+        }
+        for j in 0..5u16 {
+            if mask & (1 << (4 - j)) != 0 {
+                if i < n {
+                    let at = i * RECORD;
+                    out[at..at + 2].copy_from_slice(&(x + j + 1).to_le_bytes());
+                }
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes x and p of one event.
+#[inline]
+fn put_xp(rec: &mut [u8], x: u16, p: u16) {
+    rec[0..2].copy_from_slice(&x.to_le_bytes());
+    rec[4..6].copy_from_slice(&p.to_le_bytes());
+}
+
+fn packed_x_p(r: &mut Reader, out: &mut [u8], n: usize) -> Result<(), FilterError> {
+    let groups = n.div_ceil(4);
+    let words = r.take(groups * 6, "packed x/polarity")?;
+    for (w, recs) in words.chunks_exact(6).zip(out.chunks_mut(4 * RECORD)) {
+        let w0 = u16::from_le_bytes([w[0], w[1]]);
+        let w1 = u16::from_le_bytes([w[2], w[3]]);
+        let w2 = u16::from_le_bytes([w[4], w[5]]);
+        let vs = [
+            w0 >> 4,
+            (w0 & 0xf) | ((w1 >> 8) << 4),
+            (w1 & 0xff) | ((w2 >> 12) << 8),
+            w2 & 0xfff,
+        ];
+        for (rec, v) in recs.chunks_exact_mut(RECORD).zip(vs) {
+            put_xp(rec, v >> 1, v & 1);
+        }
+    }
+    Ok(())
+}
+
+fn packed_y_x_p(r: &mut Reader, out: &mut [u8], n: usize) -> Result<(), FilterError> {
+    let groups = n.div_ceil(4);
+    let words = r.take(groups * 12, "packed y/x/polarity")?;
+    for (w, recs) in words.chunks_exact(12).zip(out.chunks_mut(4 * RECORD)) {
+        let w0 = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+        let w1 = u32::from_le_bytes([w[4], w[5], w[6], w[7]]);
+        let w2 = u32::from_le_bytes([w[8], w[9], w[10], w[11]]);
+        let vs = [
+            w0 >> 8,
+            (w0 & 0xff) | ((w1 >> 16) << 8),
+            (w1 & 0xffff) | ((w2 >> 24) << 16),
+            w2 & 0xff_ffff,
+        ];
+        for (rec, v) in recs.chunks_exact_mut(RECORD).zip(vs) {
+            let y = ((v >> 12) & 0x7ff) as u16;
+            rec[2..4].copy_from_slice(&y.to_le_bytes());
+            put_xp(rec, ((v >> 1) & 0x7ff) as u16, (v & 1) as u16);
+        }
+    }
+    Ok(())
+}

@@ -318,6 +318,27 @@ impl H5File {
         self.resolve(vec![op]).await.pop().unwrap_or(Ok(None))
     }
 
+    /// The text of a string attribute of the dataset at `path` (Prophesee's `/CD/indexes`
+    /// `offset`), fixed or variable length; `None` when absent or not a string.
+    pub async fn dataset_attribute_text(
+        &self,
+        path: &str,
+        name: &str,
+    ) -> Result<Option<String>, Hdf5Error> {
+        let offset_size = self.geometry.offset_size;
+        let op = Box::new(move |r: &Hdf5File, _: &MetaStorage| {
+            // Missing bytes are retried by `resolve`; any other failure means "no such text".
+            let text = r
+                .dataset(path)
+                .and_then(|d| d.attribute(name))
+                .and_then(|a| a.read_vlen_string(&[], offset_size))
+                .ok()
+                .map(|t| t.trim_end_matches(['\0', ' ']).to_string());
+            Ok(text)
+        }) as Op<'_, Option<String>>;
+        self.resolve(vec![op]).await.pop().unwrap_or(Ok(None))
+    }
+
     /// Bytes of a range (HDF5 address) if the cache holds them: no I/O.
     pub fn cached(&self, range: ByteRange) -> Option<bytes::Bytes> {
         let base = self.geometry.base;

@@ -290,3 +290,175 @@ fn packed_y_x_p(r: &mut Reader, out: &mut [u8], n: usize) -> Result<(), FilterEr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::filters::{decode_chunk, ids, FilterStep};
+    use std::path::{Path, PathBuf};
+
+    /// A full Metavision chunk: 16384 records.
+    const CHUNK_BYTES: usize = 16384 * RECORD;
+
+    fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ecf/chunks")
+    }
+
+    /// (name, stored chunk, records HDF5 + Prophesee's plugin decoded from it).
+    fn vectors() -> Vec<(String, Vec<u8>, Vec<u8>)> {
+        let list = std::fs::read_to_string(dir().join("vectors.json")).expect("vectors.json");
+        let list: serde_json::Value = serde_json::from_str(&list).expect("JSON");
+        let vectors = list["vectors"].as_array().expect("vectors");
+        assert!(vectors.len() >= 4, "too few ECF vectors");
+        vectors
+            .iter()
+            .map(|v| {
+                let name = v["name"].as_str().expect("name").to_string();
+                let stored = std::fs::read(dir().join(format!("{name}.ecf"))).expect("chunk");
+                let packed =
+                    std::fs::read(dir().join(format!("{name}.records.zz"))).expect("records");
+                let records =
+                    miniz_oxide::inflate::decompress_to_vec_zlib(&packed).expect("records inflate");
+                (name, stored, records)
+            })
+            .collect()
+    }
+
+    fn pipeline() -> Vec<FilterStep> {
+        vec![FilterStep {
+            id: ids::ECF,
+            name: None,
+            cd_values: vec![],
+            optional: true,
+        }]
+    }
+
+    #[test]
+    fn chunks_of_the_real_encoder_decode_as_the_reference_plugin_does() {
+        let mut modes = std::collections::HashSet::new();
+        for (name, stored, want) in vectors() {
+            modes.insert(u32_at(&stored, 0).unwrap_or(0) & 3);
+            let got = decode_chunk(&pipeline(), 0, &stored[..], RECORD, CHUNK_BYTES)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(got.len(), want.len(), "{name}: decoded size");
+            if let Some(i) = (0..want.len() / RECORD)
+                .find(|i| got[i * RECORD..(i + 1) * RECORD] != want[i * RECORD..(i + 1) * RECORD])
+            {
+                panic!(
+                    "{name}: record {i} differs: {:?} vs {:?}",
+                    &got[i * RECORD..(i + 1) * RECORD],
+                    &want[i * RECORD..(i + 1) * RECORD]
+                );
+            }
+        }
+        // Runs + x masks (0), packed x/p (1), packed y/x/p (2).
+        assert_eq!(modes.len(), 3, "vectors cover every coding mode: {modes:?}");
+    }
+
+    #[test]
+    fn damaged_chunks_are_refused_without_panic() {
+        for (name, stored, _) in vectors() {
+            // Every cut short stream is refused (the last column needs all its bytes).
+            for cut in (0..stored.len()).step_by(stored.len() / 97 + 1) {
+                assert!(
+                    decode_filter(&stored[..cut], CHUNK_BYTES).is_err(),
+                    "{name}: cut at {cut} decoded"
+                );
+            }
+            // Random damage: anything but a panic or an oversized output.
+            let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ stored.len() as u64;
+            for _ in 0..300 {
+                let mut bad = stored.clone();
+                for _ in 0..4 {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let at = (state % bad.len() as u64) as usize;
+                    bad[at] = (state >> 32) as u8;
+                }
+                if let Ok(out) = decode_filter(&bad, CHUNK_BYTES) {
+                    assert!(out.len() <= CHUNK_BYTES && out.len() % RECORD == 0);
+                }
+            }
+        }
+    }
+
+    /// A header for `n` events with mode bits `mode`, then the first timestamp.
+    fn head(n: u32, mode: u32, t0: u64) -> Vec<u8> {
+        let mut v = (n << 2 | mode).to_le_bytes().to_vec();
+        v.extend_from_slice(&t0.to_le_bytes());
+        v
+    }
+
+    fn field(out: &[u8], i: usize, at: usize, len: usize) -> i64 {
+        let b = &out[i * RECORD + at..i * RECORD + at + len];
+        let mut a = [0u8; 8];
+        a[..len].copy_from_slice(b);
+        i64::from_le_bytes(a)
+    }
+
+    #[test]
+    fn hand_made_stream_decodes_every_construct() {
+        // 3 events: t = 100, 100, 100 + 0x123 + 2; y run of 3 at y 7; x masked: x 40 with
+        // mask bits for 41 and 43 (j = 0, 2) — one more than the chunk holds, which is dropped;
+        // p runs: 1 × 2, 0 × 1.
+        let mut s = head(3, 0, 100);
+        s.push(0x02); // +0, two events
+        s.extend_from_slice(&[0xF3, 0xF2, 0xF1]); // step 0x123, nibbles low first
+        s.push(0x21); // +2, one event
+        s.extend_from_slice(&((7u16 << 5) | 3).to_le_bytes());
+        s.extend_from_slice(&((40u16 << 5) | 0b10100).to_le_bytes());
+        s.extend_from_slice(&[0x80 | 2, 1]);
+        let out = decode_filter(&s, 3 * RECORD).expect("decodes");
+        assert_eq!(out.len(), 3 * RECORD);
+        let t: Vec<i64> = (0..3).map(|i| field(&out, i, 8, 8)).collect();
+        assert_eq!(t, [100, 100, 100 + 0x123 + 2]);
+        assert_eq!(
+            (0..3).map(|i| field(&out, i, 2, 2)).collect::<Vec<_>>(),
+            [7; 3]
+        );
+        assert_eq!(
+            (0..3).map(|i| field(&out, i, 0, 2)).collect::<Vec<_>>(),
+            [40, 41, 43]
+        );
+        assert_eq!(
+            (0..3).map(|i| field(&out, i, 4, 2)).collect::<Vec<_>>(),
+            [1, 1, 0]
+        );
+    }
+
+    #[test]
+    fn claimed_sizes_are_capped_before_allocating() {
+        let err = decode_filter(&head(70_000, 0, 0), usize::MAX).unwrap_err();
+        assert!(err.to_string().contains("at most 65535"), "{err}");
+        let err = decode_filter(&head(1000, 0, 0), 999 * RECORD).unwrap_err();
+        assert!(err.to_string().contains("where a chunk holds"), "{err}");
+        assert!(decode_filter(&[1, 2], 1 << 20).is_err());
+    }
+
+    #[test]
+    fn runs_past_the_chunk_and_endless_time_steps_are_refused() {
+        let mut s = head(2, 0, 0);
+        s.push(0x03); // three events at t0 in a chunk of two
+        let err = decode_filter(&s, 2 * RECORD).unwrap_err();
+        assert!(err.to_string().contains("goes past"), "{err}");
+        let mut s = head(1, 0, 0);
+        s.extend_from_slice(&[0xF1; 17]); // 17 nibbles: more than 64 bits
+        s.push(0x01);
+        let err = decode_filter(&s, RECORD).unwrap_err();
+        assert!(err.to_string().contains("64 bits"), "{err}");
+    }
+
+    #[test]
+    fn a_short_last_chunk_passes_the_pipeline() {
+        // Metavision's last chunk holds fewer events than a chunk: returned as they are.
+        let mut s = head(1, 0, 5);
+        s.push(0x01);
+        s.extend_from_slice(&((3u16 << 5) | 1).to_le_bytes());
+        s.extend_from_slice(&(9u16 << 5).to_le_bytes());
+        s.push(1);
+        let out = decode_chunk(&pipeline(), 0, &s[..], RECORD, 4 * RECORD).expect("short chunk");
+        assert_eq!(out.len(), RECORD);
+        assert_eq!(field(&out, 0, 0, 2), 9);
+    }
+}

@@ -382,7 +382,6 @@ fn group_children(
     geometry: Geometry,
     caps: &Caps,
 ) -> hdf5_reader::error::Result<Vec<(String, u64)>> {
-    use hdf5_reader::error::Error;
     let sb = reader.superblock();
     let header_address = match at {
         GroupAt::Root => {
@@ -422,9 +421,14 @@ fn group_children(
                     geometry.offset_size,
                 ) =>
             {
-                return Err(Error::InvalidData(
-                    "groups with dense link storage (more than 8 members in a new-style group) are not supported yet".into(),
-                ));
+                // More than 8 links (or tracked creation order): names in a fractal heap.
+                return super::dense_links::dense_children(
+                    meta,
+                    info,
+                    geometry.offset_size,
+                    geometry.length_size,
+                    caps,
+                );
             }
             _ => {}
         }

@@ -389,7 +389,13 @@ fn group_children(
                 if let (Some(btree), Some(heap)) =
                     (entry.btree_address(), entry.local_heap_address())
                 {
-                    return symbol_table_children(reader, meta, btree, heap, geometry, caps);
+                    // The superblock's scratch-pad only caches what the root's object header
+                    // says; when it leads nowhere, read the header as libhdf5 does.
+                    if let Ok(children) =
+                        symbol_table_children(reader, meta, btree, heap, geometry, caps)
+                    {
+                        return Ok(children);
+                    }
                 }
             }
             sb.root_object_header_address()?

@@ -199,7 +199,8 @@ fn bad_local_inputs_fail_with_one_clear_line() {
     );
     assert_one_line_error(
         &["info", &p("prophesee_ecf.h5")],
-        "unsupported filter 36559 (Prophesee ECF): Strobe cannot decode Prophesee's ECF codec — re-save",
+        // gzip bytes under the ECF filter id: refused as damaged ECF data, in one line.
+        "ecf data is corrupt",
     );
     assert_one_line_error(
         &[

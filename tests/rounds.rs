@@ -73,3 +73,94 @@ async fn cold_window_in_four_rounds_warm_seek_in_two() {
         }
     }
 }
+
+/// Opens fixture `id` over HTTP from a fresh cache and reads its first 50 ms window: the
+/// recording, the cache, and the rounds that open + window took.
+async fn cold_first_window(
+    addr: std::net::SocketAddr,
+    id: &str,
+) -> (Recording, Rc<RangeCache<Box<dyn RangeSource>>>, u64) {
+    let manifest = common::manifest();
+    let fx = common::fixtures(&manifest)
+        .into_iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("fixture {id}"));
+    let url = format!("http://{addr}/data/{}", fx["file"].as_str().expect("file"));
+    let cache = Rc::new(RangeCache::new(
+        Box::new(HttpSource::new(url).expect("url")) as Box<dyn RangeSource>,
+        64 << 20,
+    ));
+    let rec = Recording::open(
+        cache.clone() as Rc<dyn RangeSource>,
+        &common::overrides_for(&fx),
+    )
+    .await
+    .expect("opens");
+    let w = fx["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .find(|w| w["label"].as_str().is_some_and(|l| l.starts_with("50ms_")))
+        .expect("a 50 ms window");
+    let window = Window {
+        from: w["from"].as_i64().expect("from"),
+        to: w["to"].as_i64().expect("to"),
+    };
+    let d = WindowReader::open(&rec, window)
+        .await
+        .expect("window")
+        .digest()
+        .await
+        .expect("reads");
+    assert_eq!(
+        Some(d.events as i64),
+        w["events"].as_i64(),
+        "{id}: window events vs h5py"
+    );
+    let rounds = cache.stats().rounds;
+    (rec, cache, rounds)
+}
+
+/// Prophesee recordings with Metavision's `/CD/indexes` cost what DSEC costs: the table is read
+/// at open beside the other metadata and bounds the window's rows.
+#[tokio::test(flavor = "current_thread")]
+async fn prophesee_cd_indexes_cold_window_in_four_rounds() {
+    let (addr, _task) = spawn_for_tests(ServeOptions {
+        port: 0,
+        data_dir: Some(common::fixtures_dir()),
+        ..Default::default()
+    })
+    .await
+    .expect("server");
+    for id in ["ecf_busy_row_vectors", "ecf_multi_h5py_edge_chunk"] {
+        let (rec, _cache, cold) = cold_first_window(addr, id).await;
+        assert!(rec.cd_index.is_some(), "{id}: /CD/indexes was not read");
+        eprintln!("{id}: cold open + first 50 ms window: {cold} rounds");
+        assert!(
+            cold <= 4,
+            "{id}: cold open + 50 ms window took {cold} rounds"
+        );
+    }
+}
+
+/// MVSEC has no time index: its windows are found by searching `t` (measured here and in
+/// BENCHMARKS.md; the budget is what the search costs on these fixtures).
+#[tokio::test(flavor = "current_thread")]
+async fn mvsec_without_index_rounds() {
+    let (addr, _task) = spawn_for_tests(ServeOptions {
+        port: 0,
+        data_dir: Some(common::fixtures_dir()),
+        ..Default::default()
+    })
+    .await
+    .expect("server");
+    for id in ["mvsec_gzip_left", "mvsec_contiguous_left"] {
+        let (rec, _cache, cold) = cold_first_window(addr, id).await;
+        assert!(rec.ms_index.is_none() && rec.cd_index.is_none());
+        eprintln!("{id}: cold open + first 50 ms window (no time index): {cold} rounds");
+        assert!(
+            cold <= 8,
+            "{id}: cold open + 50 ms window took {cold} rounds"
+        );
+    }
+}

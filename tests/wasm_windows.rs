@@ -122,3 +122,16 @@ async fn stored_types_and_refusals_over_browser_fetch_match_h5py() {
         assert!(check_fixture(id).await > 5, "{id}");
     }
 }
+
+/// Prophesee recordings compressed by Prophesee's own ECF encoder, decoded in the browser.
+#[wasm_bindgen_test]
+async fn prophesee_ecf_windows_over_browser_fetch_match_h5py() {
+    for id in [
+        "ecf_small_one_short_chunk",
+        "ecf_multi_h5py_edge_chunk",
+        "ecf_busy_row_vectors",
+        "ecf_sparse_long_gaps",
+    ] {
+        assert!(check_fixture(id).await > 5, "{id}");
+    }
+}

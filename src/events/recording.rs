@@ -5,6 +5,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use super::layout::{self, LayoutKind, LayoutOverrides, LayoutPaths, Part, Sensor, TimeBase};
+use super::time_index;
 use super::window::ColumnTypes;
 use super::EventsError;
 use crate::hdf5::chunk_index::prefetch_top;
@@ -104,6 +105,9 @@ pub struct Recording {
     pub ms_index: Option<DatasetInfo>,
     /// Its values, read whole at open when small (they also give the event-rate curve).
     pub ms_table: Option<Vec<i64>>,
+    /// Prophesee's `/CD/indexes`, read whole at open: the time index when there is no
+    /// millisecond table.
+    pub cd_index: Option<time_index::SampledIndex>,
     /// Number of events (the rows of each column; columns of unequal lengths are refused).
     pub events: u64,
     /// Cameras in the file (M3ED: left, right), the one opened first.
@@ -155,7 +159,9 @@ impl Recording {
         // The event columns are often known from the head of the file alone: warm their
         // indexes in the same round as the rest of the metadata (found at the file's end).
         let held = file.objects_held().await;
-        let early: Vec<DatasetInfo> = layout::detect(&file, &held, overrides)
+        let early_layout = layout::detect(&file, &held, overrides).ok();
+        let early: Vec<DatasetInfo> = early_layout
+            .as_ref()
             .map(|(_, p)| {
                 let mut found: Vec<DatasetInfo> = Vec::new();
                 for path in [&p.x, &p.y, &p.t, &p.p] {
@@ -170,8 +176,13 @@ impl Recording {
             })
             .unwrap_or_default();
         let early_refs: Vec<&DatasetInfo> = early.iter().collect();
-        let (objects, warmed) =
-            futures::join!(file.objects(), prefetch_top(&file, &early_refs, &[]));
+        // Prophesee's `/CD/indexes` (read whole below) is warmed with them.
+        let early_cd = early_layout.and_then(|(kind, _)| time_index::cd_index_dataset(kind, &held));
+        let early_whole: Vec<&DatasetInfo> = early_cd.iter().collect();
+        let (objects, warmed) = futures::join!(
+            file.objects(),
+            prefetch_top(&file, &early_refs, &early_whole)
+        );
         let objects = objects?;
         warmed?;
         let (layout, paths) = layout::detect(&file, &objects, overrides)?;
@@ -188,13 +199,22 @@ impl Recording {
         let ms_index = opt(&paths.ms_index);
         // One warm-up, two rounds: index roots, then the level below and the whole ms table.
         let small_table = ms_index.as_ref().filter(|d| d.rows() <= MS_TABLE_READ_ROWS);
-        prefetch_top(&file, &columns.all(), small_table.as_slice()).await?;
+        let cd_table = time_index::cd_index_dataset(layout, &objects);
+        let tables: Vec<&DatasetInfo> = small_table.into_iter().chain(cd_table.as_ref()).collect();
+        let trees = columns.all();
+        let (warmed, cd_offset) = futures::join!(
+            prefetch_top(&file, &trees, &tables),
+            time_index::cd_index_offset(&file, cd_table.as_ref())
+        );
+        warmed?;
         let ms_table = match small_table {
             Some(d) => Some(read_rows_i64(&file, &[(d, 0..d.rows())]).await?.remove(0)),
             None => None,
         };
+        let cd_index = time_index::read_cd_index(&file, cd_table.as_ref(), cd_offset).await;
         Ok(Self {
             ms_table,
+            cd_index,
             cameras: layout::cameras(&objects),
             t_offset_ds: opt(&paths.t_offset),
             width_ds: opt(&paths.width),

@@ -1,9 +1,14 @@
 //! Finding where a time lies among the events: through the file's millisecond table when it
-//! has one, else by a lazy search of `t` that reads a few chunks per round.
+//! has one, or Prophesee's `/CD/indexes`, else by a lazy search of `t` that reads a few chunks
+//! per round.
 
 use super::recording::Recording;
 use super::EventsError;
-use crate::hdf5::read::{read_pieces_i64, read_rows_i64};
+use super::LayoutKind;
+use crate::hdf5::field::Field;
+use crate::hdf5::file::Object;
+use crate::hdf5::read::{check_type, read_fields_i64, read_pieces_i64, read_rows_i64};
+use crate::hdf5::{DatasetInfo, H5File};
 
 /// Probes per target and round of the search: the candidate span shrinks ~(PROBES+1)× per round.
 const PROBES: u64 = 8;
@@ -15,6 +20,9 @@ const MAX_SEARCH_ROUNDS: usize = 64;
 /// caller refines both ends against `t` itself.
 pub async fn candidate_rows(rec: &Recording, t0: i64, t1: i64) -> Result<(u64, u64), EventsError> {
     let n = rec.events;
+    if let (None, Some(index), true) = (&rec.ms_index, &rec.cd_index, n > 0) {
+        return Ok(index.candidate_rows(t0, t1, n));
+    }
     let Some(table) = &rec.ms_index else {
         let found = first_rows_at_or_after(rec, &[t0, t1]).await?;
         return Ok((found[0], found[1]));
@@ -207,4 +215,135 @@ fn check_pieces_sorted(rec: &Recording, pieces: &[(u64, Vec<i64>)]) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Largest `/CD/indexes` read whole at open (one row per 2 ms: ~35 minutes of recording).
+const CD_INDEX_READ_ROWS: u64 = 1 << 20;
+
+/// Prophesee's `/CD/indexes` as `(row, t)` samples of the events: each says "event `row` has
+/// time `t` and opens it" (Metavision's writer stores, every 2 ms, the id of the first event of
+/// an earlier bin and that event's time relative to the first event; the dataset's attribute
+/// `offset` is minus the first event's time). Only a hint: the window reader checks the rows
+/// it gives against `t` and searches `t` itself when they are wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampledIndex {
+    /// Sorted by both fields: rows non-decreasing, times non-decreasing.
+    samples: Vec<(u64, i64)>,
+}
+
+impl SampledIndex {
+    /// Builds the index from the table's columns; `None` when they do not describe sorted
+    /// events (then the file's `t` is searched instead).
+    pub fn from_table(ids: &[i64], ts: &[i64], offset: i64) -> Option<Self> {
+        let mut samples: Vec<(u64, i64)> = Vec::with_capacity(ids.len());
+        for (&id, &t) in ids.iter().zip(ts) {
+            // Metavision's first row is (0, -1): "nothing yet".
+            if id < 0 || t < 0 {
+                continue;
+            }
+            let time = t.checked_sub(offset)?;
+            if let Some(&(row, at)) = samples.last() {
+                if (id as u64) < row || time < at {
+                    return None;
+                }
+                if id as u64 == row {
+                    continue;
+                }
+            }
+            samples.push((id as u64, time));
+        }
+        (!samples.is_empty()).then_some(Self { samples })
+    }
+
+    /// Rows `[lo, hi)` holding every event with `t0 <= t < t1` among `n`, if the samples hold.
+    pub fn candidate_rows(&self, t0: i64, t1: i64, n: u64) -> (u64, u64) {
+        // Events before a sample at time < v are all < v: the last such sample is a start.
+        let below = |v: i64| {
+            let k = self.samples.partition_point(|&(_, t)| t < v);
+            k.checked_sub(1)
+                .and_then(|k| self.samples.get(k))
+                .map_or(0, |&(row, _)| row)
+        };
+        // A sample at time >= v is at or past the first event >= v: the first such is an end.
+        let above = |v: i64| {
+            let k = self.samples.partition_point(|&(_, t)| t < v);
+            self.samples.get(k).map_or(n, |&(row, _)| row)
+        };
+        let lo = below(t0).min(n);
+        let hi = above(t1).clamp(lo, n);
+        (lo, hi)
+    }
+}
+
+/// The `/CD/indexes` dataset of a Prophesee recording, when it has one `index` can read whole:
+/// 1-D compound records with integer members `id` and `ts`.
+pub fn cd_index_dataset(layout: LayoutKind, objects: &[Object]) -> Option<DatasetInfo> {
+    let ds = super::layout::dataset_at(objects, layout.spec().sampled_index?)?;
+    let ok = ds.shape.len() == 1
+        && ds.rows() > 0
+        && ds.rows() <= CD_INDEX_READ_ROWS
+        && cd_field(ds, "id").is_some()
+        && cd_field(ds, "ts").is_some();
+    ok.then(|| ds.clone())
+}
+
+fn cd_field(ds: &DatasetInfo, name: &str) -> Option<Field> {
+    let member = ds.members.iter().find(|m| m.name == name)?;
+    let dtype = check_type(Some(member.dtype))?;
+    matches!(dtype, crate::hdf5::ElementType::Int { .. }).then_some(Field {
+        column: 0,
+        member_offset: member.offset,
+        dtype,
+        scale: 1.0,
+    })
+}
+
+/// The table's `offset` attribute (text such as "-1017"), when it has one.
+pub async fn cd_index_offset(file: &H5File, ds: Option<&DatasetInfo>) -> Option<i64> {
+    let ds = ds?;
+    let text = file
+        .dataset_attribute_text(&ds.path, "offset")
+        .await
+        .ok()??;
+    text.trim().parse().ok()
+}
+
+/// Reads `/CD/indexes` whole. Any failure leaves the recording without it (its windows are
+/// then found by searching `t`), never fails the open.
+pub async fn read_cd_index(
+    file: &H5File,
+    ds: Option<&DatasetInfo>,
+    offset: Option<i64>,
+) -> Option<SampledIndex> {
+    let (ds, offset) = (ds?, offset?);
+    let (id, ts) = (cd_field(ds, "id")?, cd_field(ds, "ts")?);
+    let rows = 0..ds.rows();
+    let columns = read_fields_i64(file, &[(ds, id, rows.clone()), (ds, ts, rows)])
+        .await
+        .ok()?;
+    SampledIndex::from_table(columns.first()?, columns.get(1)?, offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SampledIndex;
+
+    #[test]
+    fn cd_index_samples_bound_the_window() {
+        // t: 10 10 12 15 15 15 30 (offset -10: ts relative to the first event).
+        let index = SampledIndex::from_table(&[0, 0, 3, 6], &[-1, 0, 5, 20], -10).expect("sorted");
+        assert_eq!(index.candidate_rows(10, 31, 7), (0, 7));
+        assert_eq!(index.candidate_rows(16, 30, 7), (3, 6));
+        assert_eq!(index.candidate_rows(15, 15, 7), (0, 3));
+        assert_eq!(index.candidate_rows(31, 40, 7), (6, 7));
+        assert_eq!(index.candidate_rows(0, 5, 7), (0, 0));
+    }
+
+    #[test]
+    fn unsorted_tables_are_not_trusted() {
+        assert!(SampledIndex::from_table(&[0, 5, 3], &[0, 1, 2], 0).is_none());
+        assert!(SampledIndex::from_table(&[0, 1, 3], &[0, 9, 2], 0).is_none());
+        assert!(SampledIndex::from_table(&[0], &[-1], 0).is_none());
+        assert!(SampledIndex::from_table(&[0], &[5], i64::MIN).is_none());
+    }
 }

@@ -344,6 +344,27 @@ impl H5File {
         self.resolve(vec![op]).await.pop().unwrap_or(Ok(None))
     }
 
+    /// The text of a string attribute of the dataset at `path` (Prophesee's `/CD/indexes`
+    /// `offset`), fixed or variable length; `None` when absent or not a string.
+    pub async fn dataset_attribute_text(
+        &self,
+        path: &str,
+        name: &str,
+    ) -> Result<Option<String>, Hdf5Error> {
+        let offset_size = self.geometry.offset_size;
+        let op = Box::new(move |r: &Hdf5File, _: &MetaStorage| {
+            // Missing bytes are retried by `resolve`; any other failure means "no such text".
+            let text = r
+                .dataset(path)
+                .and_then(|d| d.attribute(name))
+                .and_then(|a| a.read_vlen_string(&[], offset_size))
+                .ok()
+                .map(|t| t.trim_end_matches(['\0', ' ']).to_string());
+            Ok(text)
+        }) as Op<'_, Option<String>>;
+        self.resolve(vec![op]).await.pop().unwrap_or(Ok(None))
+    }
+
     /// Bytes of a range (HDF5 address) if the cache holds them: no I/O.
     pub fn cached(&self, range: ByteRange) -> Option<bytes::Bytes> {
         let base = self.geometry.base;
@@ -388,7 +409,6 @@ fn group_children(
     geometry: Geometry,
     caps: &Caps,
 ) -> hdf5_reader::error::Result<Vec<(String, u64)>> {
-    use hdf5_reader::error::Error;
     let sb = reader.superblock();
     let header_address = match at {
         GroupAt::Root => {
@@ -396,7 +416,13 @@ fn group_children(
                 if let (Some(btree), Some(heap)) =
                     (entry.btree_address(), entry.local_heap_address())
                 {
-                    return symbol_table_children(reader, meta, btree, heap, geometry, caps);
+                    // The superblock's scratch-pad only caches what the root's object header
+                    // says; when it leads nowhere, read the header as libhdf5 does.
+                    if let Ok(children) =
+                        symbol_table_children(reader, meta, btree, heap, geometry, caps)
+                    {
+                        return Ok(children);
+                    }
                 }
             }
             sb.root_object_header_address()?
@@ -428,9 +454,14 @@ fn group_children(
                     geometry.offset_size,
                 ) =>
             {
-                return Err(Error::InvalidData(
-                    "groups with dense link storage (more than 8 members in a new-style group) are not supported yet".into(),
-                ));
+                // More than 8 links (or tracked creation order): names in a fractal heap.
+                return super::dense_links::dense_children(
+                    meta,
+                    info,
+                    geometry.offset_size,
+                    geometry.length_size,
+                    caps,
+                );
             }
             _ => {}
         }

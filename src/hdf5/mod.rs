@@ -7,6 +7,7 @@ pub mod caps;
 pub mod checksum;
 pub mod chunk_index;
 pub mod dataset;
+mod dense_links;
 mod error;
 pub mod field;
 pub mod file;

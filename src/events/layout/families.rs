@@ -76,6 +76,7 @@ pub static LAYOUTS: &[LayoutSpec] = &[
         t_offset: &[],
         width: &[],
         height: &[],
+        sampled_index: Some("/CD/indexes"),
         sensor: Sensor::Attribute("geometry"),
         ..LayoutSpec::GROUP
     },

@@ -78,6 +78,9 @@ pub struct LayoutSpec {
     pub width: &'static [&'static str],
     pub height: &'static [&'static str],
     pub time_base: TimeBase,
+    /// A table of `(id, ts)` samples of the events (Prophesee's `/CD/indexes`), used as the
+    /// time index when there is no millisecond table.
+    pub sampled_index: Option<&'static str>,
     /// Factor that turns stored float timestamps into microseconds (MVSEC stores seconds).
     pub float_t_scale: f64,
     pub sensor: Sensor,
@@ -94,6 +97,7 @@ impl LayoutSpec {
         width: &["{g}/width", "/width"],
         height: &["{g}/height", "/height"],
         time_base: TimeBase::Zero,
+        sampled_index: None,
         float_t_scale: 1.0,
         sensor: Sensor::Scan,
     };

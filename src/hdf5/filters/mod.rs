@@ -10,6 +10,7 @@ mod bitshuffle;
 mod blosc;
 mod blosclz;
 mod deflate;
+mod ecf;
 mod fletcher32;
 mod lz4;
 mod lzf;
@@ -25,6 +26,11 @@ pub mod codecs {
     /// Decodes one BloscLZ stream into `dst`, returning the bytes written.
     pub fn blosclz(src: &[u8], dst: &mut [u8]) -> Result<usize, &'static str> {
         super::blosclz::decompress(src, dst)
+    }
+
+    /// Decodes one Prophesee ECF chunk into 16-byte `EventCD` records (at most `cap` bytes).
+    pub fn ecf(src: &[u8], cap: usize) -> Result<Vec<u8>, super::FilterError> {
+        super::ecf::decode_filter(src, cap)
     }
 }
 
@@ -82,12 +88,8 @@ pub enum FilterError {
 }
 
 /// What to do about a filter Strobe cannot decode.
-fn unsupported_hint(id: u16) -> &'static str {
-    match id {
-        // Prophesee's codec has no published format and no encoder in any package registry.
-        ids::ECF => "Strobe cannot decode Prophesee's ECF codec — re-save the events without it (read them with Metavision or h5py + Prophesee's hdf5_ecf plugin, write /CD/events with compression='gzip' or hdf5plugin.Blosc())",
-        _ => "Strobe cannot decode it — re-save the data with Blosc, Zstd, LZ4, LZF or gzip",
-    }
+fn unsupported_hint(_id: u16) -> &'static str {
+    "Strobe cannot decode it — re-save the data with Blosc, Zstd, LZ4, LZF or gzip"
 }
 
 pub(crate) fn corrupt(filter: &'static str, reason: impl Into<String>) -> FilterError {
@@ -165,7 +167,16 @@ pub fn decode_chunk<'a>(
     }
     // Every chunk of a chunked dataset (edge chunks included) decodes to the full chunk size;
     // anything else means truncated or damaged data (LZF, for one, cannot tell by itself).
-    if decoded && data.len() != chunk_bytes {
+    // Except ECF as Metavision writes it: its last chunk is encoded with only the events it
+    // holds (H5Dwrite_chunk), so it decodes short; the caller checks that the rows it needs
+    // (those inside the dataset) are there.
+    let last_step_ecf = pipeline
+        .iter()
+        .enumerate()
+        .find(|(i, _)| active(*i))
+        .is_some_and(|(_, s)| s.id == ids::ECF);
+    let short_ecf = last_step_ecf && pipeline.len() == 1 && data.len() < chunk_bytes;
+    if decoded && data.len() != chunk_bytes && !short_ecf {
         // Name the compressor (shuffle and fletcher32 keep sizes as they are).
         let culprit = pipeline
             .iter()
@@ -196,6 +207,7 @@ fn is_supported(id: u16) -> bool {
             | ids::LZ4
             | ids::BITSHUFFLE
             | ids::ZSTD
+            | ids::ECF
     )
 }
 
@@ -235,6 +247,7 @@ fn decode_step(
         ids::LZ4 => lz4::decode_filter(&data, cap),
         ids::BITSHUFFLE => bitshuffle::decode_filter(&data, cd, element_size, cap),
         ids::ZSTD => zstd::decode_filter(&data, cap),
+        ids::ECF => ecf::decode_filter(&data, cap),
         _ => Err(unsupported(step)),
     }
 }

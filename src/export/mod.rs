@@ -14,6 +14,7 @@
 //! - `p`: `int8` as stored; [`Polarity::Binary`] 0/1, [`Polarity::Signed`] −1/+1 (`p > 0` is
 //!   positive, as everywhere in Strobe).
 
+pub mod columns;
 pub mod convert;
 pub mod csv;
 #[cfg(not(target_arch = "wasm32"))]

@@ -64,6 +64,7 @@ def read_strobe(src, starts, length):
     for t0 in starts:
         w = rec.window(t0, t0 + length, polarity="signed", normalize=True)
         out.append((len(w["t"]), int(w["t"].sum()) + t0 * len(w["t"])))
+        del w  # as the h5py readers: one window's arrays alive at a time
     return out
 
 

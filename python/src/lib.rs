@@ -160,6 +160,7 @@ impl NativeRecording {
             )));
         }
         let options = export_options(polarity, normalize, absolute_time)?;
+        self.check_process()?;
         let id = self.id;
         let req = self.engine.submit(work(move |state| async move {
             let entry = state.get(id)?;
@@ -183,6 +184,7 @@ impl NativeRecording {
         absolute_time: bool,
     ) -> PyResult<Pending> {
         let options = export_options(polarity, normalize, absolute_time)?;
+        self.check_process()?;
         let id = self.id;
         let req = self.engine.submit(work(move |state| async move {
             let entry = state.get(id)?;
@@ -223,6 +225,7 @@ impl NativeRecording {
             },
             None => Plan::Regular { length, stride },
         };
+        self.check_process()?;
         let id = self.id;
         let req = self.engine.submit(work(move |state| async move {
             let entry = state.get(id)?;
@@ -237,6 +240,20 @@ impl NativeRecording {
     /// Whether this handle belongs to the running process (false in a forked child).
     fn alive(&self) -> bool {
         self.engine.pid == std::process::id()
+    }
+}
+
+impl NativeRecording {
+    /// Refuses handles inherited across `fork`: their engine thread does not exist here, so a
+    /// request would never be answered (`strobe.Recording` reopens instead).
+    fn check_process(&self) -> PyResult<()> {
+        if self.alive() {
+            Ok(())
+        } else {
+            Err(errors::StrobeError::new_err(
+                "this recording was opened in another process (before a fork) — use strobe.Recording, which reopens it",
+            ))
+        }
     }
 }
 

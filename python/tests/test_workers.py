@@ -22,6 +22,13 @@ def read(args):
     return digest(ds[index])
 
 
+_INHERITED = None  # fork workers inherit this (torch's DataLoader passes its dataset this way)
+
+
+def read_inherited(index):
+    return digest(_INHERITED[index])
+
+
 def read_shard(args):
     stream, worker, workers = args
     return [digest(s) for s in stream.iter_shard(worker, workers)]
@@ -35,12 +42,20 @@ def dataset():
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_workers_return_the_single_process_samples(method):
+    global _INHERITED
     ds = dataset()
     ds[0]  # the parent's engine thread exists before the fork: children must not inherit it
     single = [digest(ds[i]) for i in range(len(ds))]
     with mp.get_context(method).Pool(2) as pool:
-        got = pool.map(read, [(ds, i) for i in range(len(ds))], chunksize=3)
+        got = pool.map(read, [(ds, i) for i in range(len(ds))], chunksize=3)  # pickled
     assert got == single
+    if method == "fork":
+        _INHERITED = ds  # not pickled: the children hold the parent's opened recordings
+        try:
+            with mp.get_context("fork").Pool(2) as pool:
+                assert pool.map(read_inherited, range(len(ds)), chunksize=3) == single
+        finally:
+            _INHERITED = None
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])

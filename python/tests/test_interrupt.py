@@ -39,11 +39,15 @@ def test_ctrl_c_stops_a_slow_remote_open():
                 time.sleep(0.05)
         child = subprocess.Popen([sys.executable, "-c", CHILD, f"http://127.0.0.1:{port}/data/dsec_full_bitshuffle.h5"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert child.stdout.readline().strip() == "start"
-        time.sleep(1.0)
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=15)
-        assert out.strip() == "interrupted", (out, err)
+        try:
+            assert child.stdout.readline().strip() == "start"
+            time.sleep(1.0)
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=15)
+            assert out.strip() == "interrupted", (out, err)
+        finally:
+            child.kill()
+            child.wait()
     finally:
         server.terminate()
         server.wait(10)

@@ -7,6 +7,8 @@
 #   setup     scripts/setup.sh: wasm32 target, wasm-bindgen CLI, chromium, .venv, playwright-core
 #   fixtures  HDF5 fixtures + h5py oracle (tests/fixtures/make_fixtures.py) and ranges.bin
 #   native    cargo test --no-fail-fast (all unit and integration tests)
+#   python    pip install ./python into .venv (dev profile), then pytest python/tests (h5py oracle,
+#             its own `strobe serve` on a free port)
 #   server    target/debug/strobe serve --faults: fixtures at http://127.0.0.1:$PORT/data/ with Range +
 #             CORS, and broken views of them under /faults/<spec>/data/ (tests/wasm_faults.rs)
 #   wasm      cargo test --target wasm32-unknown-unknown --test 'wasm_*' in headless Chromium
@@ -162,6 +164,40 @@ stage_done ok
 # --- native tests -----------------------------------------------------------------------------
 stage native "cargo test (native)"
 if run_tests native cargo test --no-fail-fast; then stage_done ok; else stage_done FAILED; fi
+
+# --- python package ---------------------------------------------------------------------------
+# Builds and installs the `strobe` Python package into .venv (the same pip line as the README,
+# with maturin's dev profile so it reuses the native stage's build), then runs pytest; its
+# totals become a `test result:` line for the summary. No tests collected (exit 5) fails.
+python_tests() {
+    local log="$LOGS/python-pytest.log" rc=0
+    if ! MATURIN_PEP517_ARGS="--profile dev" .venv/bin/python -m pip install --quiet \
+        --disable-pip-version-check --no-input --force-reinstall --no-deps ./python >"$LOGS/python-build.log" 2>&1; then
+        echo "test.sh: pip install ./python failed; its log:" >&2
+        tail -n 30 "$LOGS/python-build.log" >&2
+        echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (pip install ./python failed)"
+        return 1
+    fi
+    STROBE_BIN="$TARGET_DIR/debug/strobe" STROBE_FIXTURES="$FIXTURES" \
+        .venv/bin/python -m pytest python/tests -q -p no:cacheprovider --rootdir python \
+        2>&1 | tee "$log" || rc=$?
+    local line p f s e
+    line="$(grep -E '^=*.* in [0-9.]+s' "$log" | tail -n 1)"
+    count() { sed -nE "s/.*[^0-9]([0-9]+) $1.*/\\1/p" <<<" $line" | head -n 1; }
+    p="$(count passed)"; f="$(count failed)"; s="$(count skipped)"; e="$(count error)"
+    f=$(( ${f:-0} + ${e:-0} ))
+    if [ "$rc" = 5 ] || [ -z "$line" ]; then
+        echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (pytest ran no tests, exit $rc)"
+        return 1
+    fi
+    local verdict=ok
+    if [ "$rc" != 0 ] || [ "$f" != 0 ]; then verdict=FAILED; fi
+    echo "test result: $verdict. ${p:-0} passed; $f failed; ${s:-0} ignored"
+    return "$rc"
+}
+
+stage python "Python package: pip install ./python, pytest python/tests"
+if run_tests python python_tests; then stage_done ok; else stage_done FAILED; fi
 
 # --- fixture server ---------------------------------------------------------------------------
 stage server "fixture server on http://127.0.0.1:$PORT/data/ (Range + CORS)"

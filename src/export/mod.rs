@@ -18,6 +18,7 @@
 //!   [`Polarity::Signed`] `int8` −1/+1 (`p > 0` in the stored type is positive, as everywhere
 //!   in Strobe).
 
+pub mod columns;
 pub mod convert;
 pub mod csv;
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,0 +1,155 @@
+//! A whole window read into output columns in memory: what a caller that wants the events
+//! themselves (the Python package's `rec.window`, a future page export) asks for, with the
+//! same output options as the file writers, so every front end returns the same values.
+//!
+//! The file writers stream batch by batch instead; this gathers the batches, so its memory is
+//! the window's arrays (pre-sized from the time index, so they are not grown by doubling).
+
+use super::{convert, ExportBatch, ExportError, ExportOptions, PixelColumn, TimeBase};
+use crate::events::enumerate::window_rows;
+use crate::events::time_index::{first_rows_at_or_after, sample_times};
+use crate::events::{Recording, Summary, Window, WindowReader};
+
+/// Reservations beyond this many rows are left to grow: the time index is only a hint and a
+/// hostile file may claim any count.
+const MAX_RESERVE_ROWS: u64 = 1 << 28;
+
+/// A window's events in output form, and the row of its first event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowColumns {
+    pub window: Window,
+    /// Row of the first event (the file's event count when the window is empty).
+    pub first_index: u64,
+    pub events: ExportBatch,
+}
+
+/// Events `from ≤ t < to` of `rec`, rewritten by `options`.
+pub async fn read_window(
+    rec: &Recording,
+    summary: &Summary,
+    window: Window,
+    options: &ExportOptions,
+) -> Result<WindowColumns, ExportError> {
+    let (_, hint) = window_rows(rec, window.from, window.to).await?;
+    read_into(rec, summary, window, options, hint, u64::MAX).await
+}
+
+/// The first `count` events at or after `from` (fewer when the recording ends first): the
+/// window adapts its length to the event density. Its `to` is one µs past the last event
+/// returned (`from` when there is none).
+pub async fn read_count(
+    rec: &Recording,
+    summary: &Summary,
+    from: i64,
+    count: u64,
+    options: &ExportOptions,
+) -> Result<WindowColumns, ExportError> {
+    let first = first_rows_at_or_after(rec, &[from])
+        .await?
+        .first()
+        .copied()
+        .unwrap_or(rec.events);
+    let last = first.saturating_add(count);
+    // A time at or after the t of row `last`: the end of the chunk holding it (t is sorted),
+    // so the window [from, end] holds at least `count` events and is cut to exactly that.
+    let to = if last < rec.events {
+        sample_times(rec, &[last])
+            .await?
+            .iter()
+            .filter(|(row, _)| *row >= last)
+            .map(|&(_, t)| t)
+            .max()
+            .map_or(i64::MAX, |t| t.saturating_add(1))
+    } else {
+        i64::MAX
+    };
+    let window = Window {
+        from,
+        to: to.max(from),
+    };
+    let hint = count.min(rec.events.saturating_sub(first));
+    let mut out = read_into(rec, summary, window, options, hint, count).await?;
+    out.window.to = match out.events.t.last() {
+        Some(_) => last_stored_t(&out, summary, options).saturating_add(1),
+        None => from,
+    };
+    Ok(out)
+}
+
+/// The stored `t` of the last event, undoing the output time shift.
+fn last_stored_t(columns: &WindowColumns, summary: &Summary, options: &ExportOptions) -> i64 {
+    let t = columns
+        .events
+        .t
+        .last()
+        .copied()
+        .unwrap_or(columns.window.from);
+    if options.normalize {
+        t.saturating_add(columns.window.from)
+    } else if options.absolute_time {
+        t.saturating_sub(summary.t_offset)
+    } else {
+        t
+    }
+}
+
+/// Reads `window` batch by batch into columns pre-sized for `hint` events, stopping after
+/// `limit` events.
+async fn read_into(
+    rec: &Recording,
+    summary: &Summary,
+    window: Window,
+    options: &ExportOptions,
+    hint: u64,
+    limit: u64,
+) -> Result<WindowColumns, ExportError> {
+    let base = TimeBase::new(summary, window.from);
+    let reserve = usize::try_from(hint.min(limit).min(MAX_RESERVE_ROWS)).unwrap_or(0);
+    let pixels = || {
+        if options.normalize {
+            PixelColumn::F32(Vec::with_capacity(reserve))
+        } else {
+            PixelColumn::U16(Vec::with_capacity(reserve))
+        }
+    };
+    let mut events = ExportBatch {
+        x: pixels(),
+        y: pixels(),
+        t: Vec::with_capacity(reserve),
+        p: Vec::with_capacity(reserve),
+    };
+    let mut reader = WindowReader::open(rec, window).await?;
+    while (events.len() as u64) < limit {
+        let Some(mut batch) = reader.next_batch().await? else {
+            break;
+        };
+        let room = usize::try_from(limit - events.len() as u64).unwrap_or(usize::MAX);
+        if batch.len() > room {
+            batch.x.truncate(room);
+            batch.y.truncate(room);
+            batch.t.truncate(room);
+            batch.p.truncate(room);
+        }
+        append(&mut events, convert(&batch, options, &base)?);
+    }
+    Ok(WindowColumns {
+        window,
+        first_index: reader.first_index().unwrap_or(rec.events),
+        events,
+    })
+}
+
+fn append(into: &mut ExportBatch, batch: ExportBatch) {
+    fn pixels(into: &mut PixelColumn, from: PixelColumn) {
+        match (into, from) {
+            (PixelColumn::U16(a), PixelColumn::U16(b)) => a.extend(b),
+            (PixelColumn::F32(a), PixelColumn::F32(b)) => a.extend(b),
+            // One options value per window: both sides always have the same kind.
+            (a, b) => *a = b,
+        }
+    }
+    pixels(&mut into.x, batch.x);
+    pixels(&mut into.y, batch.y);
+    into.t.extend(batch.t);
+    into.p.extend(batch.p);
+}

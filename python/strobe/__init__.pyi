@@ -44,10 +44,12 @@ class Recording:
     ) -> Window:
         """Events ``t0 <= t < t1`` as ``{"x", "y", "t", "p", "t0", "t1", "first_index"}``.
 
-        Columns: ``x, y`` uint16 (float32 ``x/width``, ``y/height`` with ``normalize``); ``t``
-        int64 µs (``t - t0`` with ``normalize``, ``t + t_offset`` with ``absolute_time``); ``p``
-        int8: ``polarity="stored"`` as stored, ``"signed"`` −1/+1, ``"binary"`` 0/1 (``p > 0``
-        is positive). Raises ValueError when ``t0 > t1`` or the polarity mode is unknown.
+        Every column comes back in the integer dtype the file stores it in (native byte order;
+        float columns as int64, ``t`` in µs): ``x, y`` (float32 ``x/width``, ``y/height`` with
+        ``normalize``); ``t`` (int64 ``t - t0`` with ``normalize``, ``t + t_offset`` with
+        ``absolute_time``); ``p``: ``polarity="stored"`` as stored, ``"signed"`` int8 −1/+1,
+        ``"binary"`` int8 0/1 (``p > 0`` in the stored type is positive). Raises ValueError
+        when ``t0 > t1`` or the polarity mode is unknown.
         """
     def window_by_count(
         self, t0: int, count: int, *, polarity: str = "stored", normalize: bool = False, absolute_time: bool = False

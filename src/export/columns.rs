@@ -5,10 +5,12 @@
 //! The file writers stream batch by batch instead; this gathers the batches, so its memory is
 //! the window's arrays (pre-sized from the time index, so they are not grown by doubling).
 
+use super::convert::{output_types, OutputType};
 use super::{convert, ExportBatch, ExportError, ExportOptions, PixelColumn, TimeBase};
 use crate::events::enumerate::window_rows;
 use crate::events::time_index::{first_rows_at_or_after, sample_times};
 use crate::events::{Recording, Summary, Window, WindowReader};
+use crate::hdf5::Values;
 
 /// Reservations beyond this many rows are left to grow: the time index is only a hint and a
 /// hostile file may claim any count.
@@ -69,21 +71,26 @@ pub async fn read_count(
     };
     let hint = count.min(rec.events.saturating_sub(first));
     let mut out = read_into(rec, summary, window, options, hint, count).await?;
-    out.window.to = match out.events.t.last() {
-        Some(_) => last_stored_t(&out, summary, options).saturating_add(1),
+    out.window.to = match last_value(&out.events.t) {
+        Some(t) => last_stored_t(t, &out, summary, options).saturating_add(1),
         None => from,
     };
     Ok(out)
 }
 
-/// The stored `t` of the last event, undoing the output time shift.
-fn last_stored_t(columns: &WindowColumns, summary: &Summary, options: &ExportOptions) -> i64 {
-    let t = columns
-        .events
-        .t
-        .last()
-        .copied()
-        .unwrap_or(columns.window.from);
+/// The last value of a column, saturated into `i64`.
+fn last_value(values: &Values) -> Option<i64> {
+    let last = values.get(values.len().checked_sub(1)?)?;
+    Some(i64::try_from(last).unwrap_or(if last < 0 { i64::MIN } else { i64::MAX }))
+}
+
+/// The stored `t` of the last event (`t`, as written), undoing the output time shift.
+fn last_stored_t(
+    t: i64,
+    columns: &WindowColumns,
+    summary: &Summary,
+    options: &ExportOptions,
+) -> i64 {
     if options.normalize {
         t.saturating_add(columns.window.from)
     } else if options.absolute_time {
@@ -105,18 +112,21 @@ async fn read_into(
 ) -> Result<WindowColumns, ExportError> {
     let base = TimeBase::new(summary, window.from);
     let reserve = usize::try_from(hint.min(limit).min(MAX_RESERVE_ROWS)).unwrap_or(0);
-    let pixels = || {
-        if options.normalize {
-            PixelColumn::F32(Vec::with_capacity(reserve))
-        } else {
-            PixelColumn::U16(Vec::with_capacity(reserve))
-        }
+    // t and p are always integers (only normalised x and y are floats).
+    let column = |kind: OutputType| match kind {
+        OutputType::Int(k) => Values::with_capacity(k, reserve),
+        OutputType::F32 => Values::default(),
     };
+    let pixels = |kind: OutputType| match kind {
+        OutputType::F32 => PixelColumn::F32(Vec::with_capacity(reserve)),
+        OutputType::Int(k) => PixelColumn::Stored(Values::with_capacity(k, reserve)),
+    };
+    let [x, y, t, p] = output_types(rec.columns.kinds(), options);
     let mut events = ExportBatch {
-        x: pixels(),
-        y: pixels(),
-        t: Vec::with_capacity(reserve),
-        p: Vec::with_capacity(reserve),
+        x: pixels(x),
+        y: pixels(y),
+        t: column(t),
+        p: column(p),
     };
     let mut reader = WindowReader::open(rec, window).await?;
     while (events.len() as u64) < limit {
@@ -125,10 +135,9 @@ async fn read_into(
         };
         let room = usize::try_from(limit - events.len() as u64).unwrap_or(usize::MAX);
         if batch.len() > room {
-            batch.x.truncate(room);
-            batch.y.truncate(room);
-            batch.t.truncate(room);
-            batch.p.truncate(room);
+            for column in [&mut batch.x, &mut batch.y, &mut batch.t, &mut batch.p] {
+                column.keep(0..room);
+            }
         }
         append(&mut events, convert(&batch, options, &base)?);
     }
@@ -139,17 +148,27 @@ async fn read_into(
     })
 }
 
+/// Appends a converted batch. Every batch of one window has the same output types (one
+/// options value, one recording), so the kinds always match.
 fn append(into: &mut ExportBatch, batch: ExportBatch) {
     fn pixels(into: &mut PixelColumn, from: PixelColumn) {
         match (into, from) {
-            (PixelColumn::U16(a), PixelColumn::U16(b)) => a.extend(b),
+            (PixelColumn::Stored(a), PixelColumn::Stored(b)) => values(a, b),
             (PixelColumn::F32(a), PixelColumn::F32(b)) => a.extend(b),
-            // One options value per window: both sides always have the same kind.
-            (a, b) => *a = b,
+            (a, b) => {
+                if a.is_empty() {
+                    *a = b;
+                }
+            }
+        }
+    }
+    fn values(into: &mut Values, from: Values) {
+        if !into.append(&from) && into.is_empty() {
+            *into = from;
         }
     }
     pixels(&mut into.x, batch.x);
     pixels(&mut into.y, batch.y);
-    into.t.extend(batch.t);
-    into.p.extend(batch.p);
+    values(&mut into.t, batch.t);
+    values(&mut into.p, batch.p);
 }

@@ -37,7 +37,7 @@ pub enum Command {
 /// Where the recording is and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
-    /// A local path or an http(s) URL.
+    /// A local path, an http(s) URL, or s3:// gs:// az:// (credentials from the environment).
     pub source: String,
     /// Output JSON (stable field names).
     #[arg(long)]
@@ -67,6 +67,10 @@ pub struct SourceArgs {
     /// Camera to open when a file holds several (M3ED: left, right).
     #[arg(long)]
     pub camera: Option<String>,
+    /// Extra HTTP header sent with every request, 'Name: value' (repeatable), for
+    /// token-protected hosts: --header 'Authorization: Bearer TOKEN'.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = strobe::open::parse_header)]
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +117,10 @@ pub struct ServeArgs {
     /// testing clients; see src/serve/faults.rs).
     #[arg(long)]
     pub faults: bool,
+    /// Relay range requests for the page at /relay?url=… to URLs under this prefix
+    /// (https://host/path/; repeatable), adding CORS, for hosts that send none.
+    #[arg(long = "relay", value_name = "PREFIX")]
+    pub relay: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,8 @@ pub struct HttpSource {
     whole_file_limit: u64,
     received: Received,
     known: Mutex<Known>,
+    /// Sent with every request (`--header 'Authorization: Bearer …'`).
+    headers: HeaderMap,
 }
 
 /// What the responses so far said about the file; every later response must agree.
@@ -96,6 +98,7 @@ impl HttpSource {
             whole_file_limit: 0,
             received: Received::default(),
             known: Mutex::new(Known::default()),
+            headers: HeaderMap::new(),
         })
     }
 
@@ -110,6 +113,13 @@ impl HttpSource {
     /// [`SourceError::RangeIgnored`] instead). See [`super::SUGGESTED_WHOLE_FILE_LIMIT`].
     pub fn with_whole_file_limit(mut self, limit: u64) -> HttpSource {
         self.whole_file_limit = limit;
+        self
+    }
+
+    /// Sends `headers` with every request (token-protected hosts). `Range` and
+    /// `Accept-Encoding` are the source's own and are set after them.
+    pub fn with_headers(mut self, headers: HeaderMap) -> HttpSource {
+        self.headers = headers;
         self
     }
 
@@ -230,6 +240,7 @@ impl HttpSource {
         let sent = self
             .client
             .get(&self.url)
+            .headers(self.headers.clone())
             .header(header::RANGE, format!("bytes={}-{}", range.start, last))
             .header(header::ACCEPT_ENCODING, "identity")
             .send();

@@ -19,6 +19,8 @@ pub mod file;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod http;
 pub mod memory;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod object_store;
 pub mod received;
 pub mod retry;
 

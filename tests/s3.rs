@@ -280,3 +280,70 @@ async fn an_object_rewritten_between_reads_is_reported() {
         "{e}"
     );
 }
+
+/// h5py's event count of a fixture file.
+fn h5py_events(file: &str) -> u64 {
+    let manifest = common::manifest();
+    common::fixtures(&manifest)
+        .into_iter()
+        .find(|f| f["file"] == file && f["expect_error"].is_null())
+        .and_then(|f| f["info"]["events"].as_u64())
+        .unwrap_or_else(|| panic!("{file} in the manifest"))
+}
+
+/// Every good recording is listed with h5py's event count; the truncated and the non-HDF5
+/// file are each listed with an error; nothing else is listed.
+fn check_listing(json: &str, name_of: impl Fn(&str) -> String) {
+    let entries: Value = serde_json::from_str(json).expect("JSON listing");
+    let entries = entries.as_array().expect("array");
+    let by_name = |n: &str| {
+        entries
+            .iter()
+            .find(|e| e["source"].as_str() == Some(name_of(n).as_str()))
+            .unwrap_or_else(|| panic!("{n} listed: {json}"))
+    };
+    assert_eq!(entries.len(), 4, "{json}");
+    for good in ["dsec_full_bitshuffle.h5", "generic.h5"] {
+        let e = by_name(good);
+        assert_eq!(e["events"].as_u64(), Some(h5py_events(good)), "{e}");
+        assert!(e.get("error").is_none(), "{e}");
+    }
+    let e = by_name("notes.h5");
+    assert!(
+        e["error"]
+            .as_str()
+            .is_some_and(|m| m.contains("not an HDF5 file")),
+        "{e}"
+    );
+    let e = by_name("truncated.h5");
+    assert!(e["error"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+    assert!(e.get("events").is_none(), "{e}");
+}
+
+#[test]
+fn info_lists_a_bucket_prefix_and_a_glob_naming_each_failure() {
+    let moto = moto();
+    let root = format!("s3://{BUCKET}/mix");
+    for spec in [format!("{root}/"), format!("{root}/*.h5")] {
+        let (ok, out, err) = moto.strobe(&moto.secret, &["info", &spec, "--json"]);
+        assert!(ok, "{spec}: {err}");
+        check_listing(&out, |n| format!("{root}/{n}"));
+    }
+    let (ok, _, err) = moto.strobe(&moto.secret, &["info", &format!("s3://{BUCKET}/nothing/")]);
+    assert!(!ok && err.contains("no recordings there"), "{err}");
+}
+
+#[test]
+fn info_lists_a_local_directory_and_a_glob_naming_each_failure() {
+    let dir = mix_dir();
+    let base = dir.path().display().to_string();
+    for spec in [base.clone(), format!("{base}/*.h5")] {
+        let (ok, out, err) = common::strobe(&["info", &spec, "--json"]);
+        assert!(ok, "{spec}: {err}");
+        check_listing(&out, |n| format!("{base}/{n}"));
+    }
+    let (ok, out, err) = common::strobe(&["info", &format!("{base}/d*.h5"), "--json"]);
+    assert!(ok, "{err}");
+    let entries: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(entries.as_array().map(Vec::len), Some(1), "{out}");
+}

@@ -215,6 +215,17 @@ pub fn error_for(url: &str, e: object_store::Error, etag: Option<&str>) -> Sourc
         }
         other => {
             let text = first_line(&error_chain(&other));
+            // No key in the environment: the crate then asks the cloud VM's metadata
+            // endpoint, which off a cloud VM fails.
+            if text.contains("169.254.169.254") || text.contains("metadata") {
+                return SourceError::Io {
+                    what: url.to_string(),
+                    reason: format!(
+                        "no credentials found — {}; for a public object use its https:// URL",
+                        credential_hint(url)
+                    ),
+                };
+            }
             // S3-compatible servers answer a wrong key with 403 InvalidAccessKeyId or
             // SignatureDoesNotMatch, which the crate may report generically.
             if [
@@ -227,7 +238,7 @@ pub fn error_for(url: &str, e: object_store::Error, etag: Option<&str>) -> Sourc
             .iter()
             .any(|s| text.contains(s))
             {
-                access_denied(url)
+                format!("{} ({text})", access_denied(url))
             } else {
                 return SourceError::Network {
                     url: url.to_string(),
@@ -243,12 +254,21 @@ pub fn error_for(url: &str, e: object_store::Error, etag: Option<&str>) -> Sourc
 }
 
 fn access_denied(url: &str) -> String {
-    let hint = match url.split_once("://").map(|(s, _)| s) {
-        Some("gs") => "GOOGLE_SERVICE_ACCOUNT / GOOGLE_APPLICATION_CREDENTIALS",
-        Some("az") => "AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY (or a SAS token)",
-        _ => "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)",
-    };
-    format!("access denied — check the credentials in {hint} and that they may read this object")
+    format!(
+        "access denied — {} and that they may read this object",
+        credential_hint(url)
+    )
+}
+
+/// Where the credentials for `url`'s store come from.
+fn credential_hint(url: &str) -> &'static str {
+    match url.split_once("://").map(|(s, _)| s) {
+        Some("gs") => "check GOOGLE_SERVICE_ACCOUNT / GOOGLE_APPLICATION_CREDENTIALS",
+        Some("az") => {
+            "check AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY (or a SAS token)"
+        }
+        _ => "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)",
+    }
 }
 
 /// The error and its sources on one line (`object_store` nests the HTTP status inside).

@@ -154,9 +154,9 @@ async fn urls_outside_the_prefixes_and_redirects_leaving_them_are_refused() {
         format!("{up}/database.h5"),
         format!("http://localhost:{port}/data/dsec_full_bitshuffle.h5"),
         format!("https://127.0.0.1:{port}/data/dsec_full_bitshuffle.h5"),
-        format!("http://127.0.0.1:1/data/dsec_full_bitshuffle.h5"),
+        "http://127.0.0.1:1/data/dsec_full_bitshuffle.h5".to_string(),
         format!("ftp://127.0.0.1:{port}/data/dsec_full_bitshuffle.h5"),
-        format!("http://169.254.169.254/data/x.h5"),
+        "http://169.254.169.254/data/x.h5".to_string(),
     ] {
         let (status, headers, body) =
             get_range(&format!("{relay}{}", enc(&target)), Some("bytes=0-9")).await;

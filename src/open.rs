@@ -30,6 +30,9 @@ pub struct OpenOptions {
     pub whole_file_limit: u64,
     /// Limits on every size the file claims.
     pub caps: Caps,
+    /// Extra HTTP headers sent with every request to an http(s):// URL (`--header
+    /// 'Authorization: Bearer …'`, Python's `headers={}`), as (name, value).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Default for OpenOptions {
@@ -39,6 +42,7 @@ impl Default for OpenOptions {
             cache_bytes: DEFAULT_CACHE_BYTES,
             whole_file_limit: 0,
             caps: Caps::default(),
+            headers: Vec::new(),
         }
     }
 }
@@ -50,6 +54,12 @@ pub enum SourceSpec {
     Http(String),
     /// A local path (native only).
     Path(String),
+    /// `s3://bucket/key`: Amazon S3 or an S3-compatible server (native only).
+    S3(String),
+    /// `gs://bucket/key`: Google Cloud Storage (native only).
+    Gcs(String),
+    /// `az://container/key`: Azure Blob Storage (native only).
+    Azure(String),
 }
 
 impl SourceSpec {
@@ -66,8 +76,13 @@ impl SourceSpec {
             return Ok(Self::Http(trimmed.to_string()));
         }
         match scheme_of(trimmed) {
+            Some(scheme) if scheme.eq_ignore_ascii_case("s3") => Ok(Self::S3(trimmed.to_string())),
+            Some(scheme) if scheme.eq_ignore_ascii_case("gs") => Ok(Self::Gcs(trimmed.to_string())),
+            Some(scheme) if scheme.eq_ignore_ascii_case("az") => {
+                Ok(Self::Azure(trimmed.to_string()))
+            }
             Some(scheme) => Err(OpenError::BadSource(format!(
-                "{trimmed}: {scheme}:// sources are not supported — use a local path or an http(s):// URL"
+                "{trimmed}: {scheme}:// sources are not supported — use a local path, an http(s):// URL or s3:// gs:// az://"
             ))),
             None => Ok(Self::Path(spec.to_string())),
         }
@@ -118,12 +133,63 @@ impl Opened {
 pub fn source(spec: &str, options: &OpenOptions) -> Result<Box<dyn RangeSource>, OpenError> {
     use crate::source::file::FileSource;
     use crate::source::http::HttpSource;
-    Ok(match SourceSpec::parse(spec)? {
-        SourceSpec::Http(url) => {
-            Box::new(HttpSource::new(&url)?.with_whole_file_limit(options.whole_file_limit))
-        }
+    use crate::source::object_store::ObjectStoreSource;
+    let parsed = SourceSpec::parse(spec)?;
+    if !options.headers.is_empty() && !matches!(parsed, SourceSpec::Http(_)) {
+        return Err(OpenError::BadSource(format!(
+            "{}: headers are sent to http(s):// URLs only — drop --header for this source",
+            spec.trim()
+        )));
+    }
+    Ok(match parsed {
+        SourceSpec::Http(url) => Box::new(
+            HttpSource::new(&url)?
+                .with_whole_file_limit(options.whole_file_limit)
+                .with_headers(header_map(&options.headers)?),
+        ),
         SourceSpec::Path(path) => Box::new(FileSource::open(&path)?),
+        SourceSpec::S3(url) | SourceSpec::Gcs(url) | SourceSpec::Azure(url) => {
+            Box::new(ObjectStoreSource::new(&url)?)
+        }
     })
+}
+
+/// The extra headers as a map; refuses names or values HTTP cannot carry, and the headers the
+/// source sets itself (a user `Range` would break every read).
+#[cfg(not(target_arch = "wasm32"))]
+fn header_map(headers: &[(String, String)]) -> Result<reqwest::header::HeaderMap, OpenError> {
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let bad = |what: &str| {
+            OpenError::BadSource(format!(
+                "header '{name}': {what} — write it as --header 'Name: value'"
+            ))
+        };
+        let key = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| bad("not a valid header name"))?;
+        if key == reqwest::header::RANGE || key == reqwest::header::ACCEPT_ENCODING {
+            return Err(OpenError::BadSource(format!(
+                "header '{name}': Strobe sets this one itself for every range read — drop it"
+            )));
+        }
+        let value =
+            HeaderValue::from_str(value.trim()).map_err(|_| bad("not a valid header value"))?;
+        map.append(key, value);
+    }
+    Ok(map)
+}
+
+/// `Name: value` (the command line's `--header`) as a pair.
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!(
+            "'{text}' is not a header — write it as 'Name: value', e.g. 'Authorization: Bearer TOKEN'"
+        )),
+    }
 }
 
 /// The range source `spec` names, without a cache (browser: URLs through `fetch`; local
@@ -131,7 +197,18 @@ pub fn source(spec: &str, options: &OpenOptions) -> Result<Box<dyn RangeSource>,
 #[cfg(target_arch = "wasm32")]
 pub fn source(spec: &str, options: &OpenOptions) -> Result<Box<dyn RangeSource>, OpenError> {
     use crate::source::fetch::FetchSource;
+    if !options.headers.is_empty() {
+        return Err(OpenError::BadSource(format!(
+            "{}: the page sends no custom headers — use a presigned or public https:// URL",
+            spec.trim()
+        )));
+    }
     match SourceSpec::parse(spec)? {
+        SourceSpec::S3(url) | SourceSpec::Gcs(url) | SourceSpec::Azure(url) => {
+            Err(OpenError::BadSource(format!(
+                "{url}: the page holds no cloud credentials — open a presigned or public https:// URL of the object instead"
+            )))
+        }
         SourceSpec::Http(url) => Ok(Box::new(
             FetchSource::new(url).with_whole_file_limit(options.whole_file_limit),
         )),
@@ -183,8 +260,53 @@ mod tests {
             SourceSpec::parse("C:\\data\\e.h5"),
             Ok(SourceSpec::Path("C:\\data\\e.h5".into()))
         );
+        assert_eq!(
+            SourceSpec::parse("s3://b/dsec/e.h5"),
+            Ok(SourceSpec::S3("s3://b/dsec/e.h5".into()))
+        );
+        assert_eq!(
+            SourceSpec::parse("gs://b/e.h5"),
+            Ok(SourceSpec::Gcs("gs://b/e.h5".into()))
+        );
+        assert_eq!(
+            SourceSpec::parse("az://c/e.h5"),
+            Ok(SourceSpec::Azure("az://c/e.h5".into()))
+        );
         let err = SourceSpec::parse("ftp://h/e.h5").unwrap_err().to_string();
         assert!(err.contains("ftp:// sources are not supported"), "{err}");
         assert!(SourceSpec::parse("  ").is_err());
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod header_tests {
+    use super::*;
+
+    #[test]
+    fn headers_parse_and_bad_ones_are_refused() {
+        assert_eq!(
+            parse_header("Authorization: Bearer x"),
+            Ok(("Authorization".into(), "Bearer x".into()))
+        );
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header(": v").is_err());
+        let opts = |name: &str| OpenOptions {
+            headers: vec![(name.into(), "v".into())],
+            ..OpenOptions::default()
+        };
+        let err = |spec: &str, o: &OpenOptions| match source(spec, o) {
+            Ok(_) => String::from("accepted"),
+            Err(e) => e.to_string(),
+        };
+        let e = err("http://127.0.0.1:9/e.h5", &opts("Range"));
+        assert!(e.contains("sets this one itself"), "{e}");
+        let e = err("http://127.0.0.1:9/e.h5", &opts("bad name"));
+        assert!(e.contains("not a valid header name"), "{e}");
+        let e = err("data/e.h5", &opts("Authorization"));
+        assert!(e.contains("http(s):// URLs only"), "{e}");
+        assert_eq!(
+            err("http://127.0.0.1:9/e.h5", &opts("Authorization")),
+            "accepted"
+        );
     }
 }

@@ -40,7 +40,7 @@ pub enum Command {
 /// Where the recording is and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
-    /// A local path or an http(s) URL.
+    /// A local path, an http(s) URL, or s3:// gs:// az:// (credentials from the environment).
     pub source: String,
     /// Output JSON (stable field names).
     #[arg(long)]
@@ -86,6 +86,10 @@ pub struct SourceArgs {
     /// Most chunk-index nodes one walk visits (default 2^20; cap index_nodes).
     #[arg(long, value_name = "N")]
     pub max_index_nodes: Option<usize>,
+    /// Extra HTTP header sent with every request, 'Name: value' (repeatable), for
+    /// token-protected hosts: --header 'Authorization: Bearer TOKEN'.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = strobe::open::parse_header)]
+    pub headers: Vec<(String, String)>,
 }
 
 impl SourceArgs {
@@ -141,6 +145,10 @@ pub struct ServeArgs {
     /// testing clients; see src/serve/faults.rs).
     #[arg(long)]
     pub faults: bool,
+    /// Relay range requests for the page at /relay?url=… to URLs under this prefix
+    /// (https://host/path/; repeatable), adding CORS, for hosts that send none.
+    #[arg(long = "relay", value_name = "PREFIX")]
+    pub relay: Vec<String>,
 }
 
 #[derive(Debug, Args)]

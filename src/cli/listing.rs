@@ -1,16 +1,23 @@
-//! `strobe info DIR` / `strobe info a.h5 b.h5`: one line per recording (layout, events,
-//! duration, time span). Each recording is opened for its metadata and its first and last
-//! timestamp only; one that fails is listed with its error and the others still are.
+//! `strobe info DIR` / `strobe info a.h5 b.h5` / `strobe info 'data/*/events.h5'` /
+//! `strobe info s3://bucket/dsec/train/`: one line per recording (layout, events, duration,
+//! time span). Each recording is opened for its metadata and its first and last timestamp
+//! only, up to [`OPEN_AT_ONCE`] at a time, so a bucket of 60 recordings costs about the
+//! rounds of one; one that fails is listed with its error and the others still are.
 
 use std::path::{Path, PathBuf};
 
+use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
+use strobe::open::SourceSpec;
 
 use super::args::{InfoArgs, SourceArgs};
-use super::{open, report};
+use super::{glob, open, report};
 
-/// Extensions a directory is searched for.
+/// Extensions a directory or bucket prefix is searched for.
 const RECORDING_EXTENSIONS: [&str; 3] = ["h5", "hdf5", "hdf"];
+
+/// Recordings opened concurrently: enough to hide latency, few enough to be polite to a host.
+const OPEN_AT_ONCE: usize = 16;
 
 /// One listed recording (or camera of one), or why it could not be opened.
 #[derive(Debug, Serialize)]
@@ -41,30 +48,21 @@ enum Outcome {
 }
 
 pub async fn info(args: InfoArgs) -> Result<(), String> {
-    if args.more.is_empty() && !Path::new(&args.source.source).is_dir() {
+    if args.more.is_empty() && !is_collection(&args.source.source) {
         return report::info(args).await;
     }
     let mut sources = Vec::new();
     for spec in std::iter::once(&args.source.source).chain(&args.more) {
-        let path = Path::new(spec);
-        if path.is_dir() {
-            let before = sources.len();
-            walk(path, &mut sources)
-                .map_err(|e| format!("{}: cannot list the directory: {e}", path.display()))?;
-            if sources.len() == before {
-                return Err(format!(
-                    "{}: no .h5, .hdf5 or .hdf files in this directory",
-                    path.display()
-                ));
-            }
-        } else {
-            sources.push(spec.clone());
-        }
+        sources.extend(expand(spec).await?);
     }
-    let mut entries = Vec::new();
-    for source in sources {
-        entries.extend(describe(&args.source, source).await);
-    }
+    let entries: Vec<Entry> = stream::iter(sources)
+        .map(|source| describe(&args.source, source))
+        .buffered(OPEN_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     if args.source.json {
         let text = serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?;
         println!("{text}");
@@ -126,8 +124,110 @@ fn label(e: &Entry) -> String {
     }
 }
 
-/// Recording files under `dir`, depth first, sorted by path (DSEC nests them per sequence).
-fn walk(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+/// Whether `spec` names many recordings: a directory, a pattern or a bucket prefix.
+fn is_collection(spec: &str) -> bool {
+    Path::new(spec).is_dir() || glob::is_pattern(spec) || bucket_listing(spec).is_some()
+}
+
+/// `(url of the bucket, key pattern or prefix)` when `spec` is an object store URL ending in
+/// `/` or holding a wildcard. Split by hand: `?` is a wildcard here, not a URL query.
+fn bucket_listing(spec: &str) -> Option<(String, String)> {
+    match SourceSpec::parse(spec) {
+        Ok(SourceSpec::S3(url) | SourceSpec::Gcs(url) | SourceSpec::Azure(url))
+            if url.ends_with('/') || glob::is_pattern(&url) =>
+        {
+            let (scheme, rest) = url.split_once("://")?;
+            let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+            Some((format!("{scheme}://{bucket}"), key.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// The recordings `spec` names, sorted: itself, the recording files under a directory or
+/// bucket prefix, or the files and keys a pattern matches.
+async fn expand(spec: &str) -> Result<Vec<String>, String> {
+    let found = if let Some((root, key)) = bucket_listing(spec) {
+        list_bucket(&root, &key).await?
+    } else if Path::new(spec).is_dir() {
+        let mut out = Vec::new();
+        walk(
+            Path::new(spec),
+            &mut |p| has_recording_extension(p),
+            &mut out,
+        )
+        .map_err(|e| format!("{spec}: cannot list the directory: {e}"))?;
+        out
+    } else if glob::is_pattern(spec) {
+        let fixed = glob::fixed_prefix(spec);
+        let start = if fixed.is_empty() { "." } else { fixed };
+        let mut out = Vec::new();
+        let mut wanted = |p: &Path| {
+            let text = p.display().to_string();
+            let text = if fixed.is_empty() {
+                text.strip_prefix("./").unwrap_or(&text).to_string()
+            } else {
+                text
+            };
+            glob::matches(spec, &text)
+        };
+        walk(Path::new(start), &mut wanted, &mut out)
+            .map_err(|e| format!("{start}: cannot list the directory: {e}"))?;
+        for p in &mut out {
+            if fixed.is_empty() {
+                if let Some(rest) = p.strip_prefix("./") {
+                    *p = rest.to_string();
+                }
+            }
+        }
+        out
+    } else {
+        return Ok(vec![spec.to_string()]);
+    };
+    if found.is_empty() {
+        return Err(format!(
+            "{spec}: no recordings there (looked for .h5, .hdf5 or .hdf files, or what the pattern matches)"
+        ));
+    }
+    Ok(found)
+}
+
+/// Keys under the fixed part of `key` (a prefix or a pattern) in the bucket at `root`.
+async fn list_bucket(root: &str, key: &str) -> Result<Vec<String>, String> {
+    use strobe::source::object_store::{bucket, error_for};
+    let prefix = if glob::is_pattern(key) {
+        glob::fixed_prefix(key)
+    } else {
+        key
+    };
+    let url = format!("{root}/{prefix}");
+    let b = bucket(&url, std::iter::empty::<(String, String)>()).map_err(|e| e.to_string())?;
+    let listed: Vec<_> = b
+        .store
+        .list(Some(&b.prefix))
+        .try_collect()
+        .await
+        .map_err(|e| error_for(&url, e, None).to_string())?;
+    let mut keys: Vec<String> = listed
+        .into_iter()
+        .map(|meta| meta.location.to_string())
+        .filter(|k| match glob::is_pattern(key) {
+            true => glob::matches(key, k),
+            false => has_recording_extension(Path::new(k)),
+        })
+        .map(|k| format!("{root}/{k}"))
+        .collect();
+    keys.sort();
+    Ok(keys)
+}
+
+/// Files under `dir` that `wanted` accepts, depth first, sorted by path (DSEC nests them per
+/// sequence).
+fn walk(
+    dir: &Path,
+    wanted: &mut dyn FnMut(&Path) -> bool,
+    out: &mut Vec<String>,
+) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
@@ -136,8 +236,8 @@ fn walk(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
         // Only real directories are entered, so a symlink loop cannot recurse forever.
         let is_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
         if is_dir {
-            walk(&path, out)?;
-        } else if path.is_file() && has_recording_extension(&path) {
+            walk(&path, wanted, out)?;
+        } else if path.is_file() && wanted(&path) {
             out.push(path.display().to_string());
         }
     }

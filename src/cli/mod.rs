@@ -3,6 +3,7 @@
 pub mod args;
 mod demo;
 mod export;
+mod glob;
 mod listing;
 mod open;
 mod report;

@@ -21,6 +21,7 @@ pub fn options(args: &SourceArgs) -> OpenOptions {
         cache_bytes: args.cache_mb.saturating_mul(1 << 20),
         whole_file_limit: args.whole_file_mb.saturating_mul(1 << 20),
         caps: args.caps(),
+        headers: args.headers.clone(),
     }
 }
 

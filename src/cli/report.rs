@@ -147,6 +147,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         site_dir,
         latency: std::time::Duration::from_millis(args.latency_ms),
         faults: args.faults,
+        relay: args.relay,
         ..Default::default()
     };
     strobe::serve::run(opts)

@@ -16,6 +16,7 @@
 mod faults;
 mod files;
 mod headers;
+mod relay;
 
 use std::future::Future;
 use std::io;
@@ -50,6 +51,8 @@ pub struct ServeOptions {
     /// Fault injection per request by URL: `/faults/<spec>/data/<file>` (see `faults.rs`);
     /// `/data/` stays clean.
     pub faults: bool,
+    /// URL prefixes `/relay?url=…` may fetch from (see `relay.rs`); empty: no relay.
+    pub relay: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -63,6 +66,7 @@ impl Default for ServeOptions {
             ignore_range: false,
             gzip: false,
             faults: false,
+            relay: Vec::new(),
         }
     }
 }
@@ -77,6 +81,7 @@ struct Ctx {
     gzip: bool,
     faults: bool,
     counters: faults::Counters,
+    relay: Option<relay::Relay>,
 }
 
 /// The application as an axum `Router` (for embedding); fails if a directory is unusable.
@@ -89,6 +94,13 @@ pub fn router(opts: &ServeOptions) -> io::Result<Router> {
         gzip: opts.gzip,
         faults: opts.faults,
         counters: faults::Counters::default(),
+        relay: match opts.relay.is_empty() {
+            true => None,
+            false => Some(
+                relay::Relay::new(&opts.relay)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+            ),
+        },
     };
     Ok(Router::new().fallback(handle).with_state(Arc::new(ctx)))
 }
@@ -259,6 +271,15 @@ async fn route(ctx: &Ctx, req: &Parts) -> Response<Body> {
     }
     if path == "/data" {
         return plain(StatusCode::NOT_FOUND, "not found\n");
+    }
+    if path == "/relay" {
+        return match &ctx.relay {
+            Some(relay) => relay.handle(req.uri.query(), &req.headers, head).await,
+            None => plain(
+                StatusCode::NOT_FOUND,
+                "the relay is off — start strobe serve with --relay https://host/path/\n",
+            ),
+        };
     }
     match &ctx.site_root {
         Some(root) => {

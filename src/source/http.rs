@@ -25,6 +25,8 @@ pub type HttpSource = RangeClient<Reqwest>;
 #[derive(Debug)]
 pub struct Reqwest {
     client: reqwest::Client,
+    /// Sent with every request (`--header 'Authorization: Bearer …'`).
+    headers: HeaderMap,
 }
 
 impl HttpSource {
@@ -60,7 +62,18 @@ impl HttpSource {
             }
             Err(e) => return Err(refuse(format!("not a valid URL: {e}"))),
         }
-        Ok(RangeClient::over(url, Reqwest { client }, None))
+        let transport = Reqwest {
+            client,
+            headers: HeaderMap::new(),
+        };
+        Ok(RangeClient::over(url, transport, None))
+    }
+
+    /// Sends `headers` with every request (token-protected hosts). `Range` and
+    /// `Accept-Encoding` are the source's own and are set after them.
+    pub fn with_headers(mut self, headers: HeaderMap) -> HttpSource {
+        self.transport_mut().headers = headers;
+        self
     }
 }
 
@@ -75,6 +88,7 @@ impl Transport for Reqwest {
         let sent = self
             .client
             .get(ask.url)
+            .headers(self.headers.clone())
             .header(header::RANGE, ask.range)
             .header(header::ACCEPT_ENCODING, "identity")
             .send();

@@ -20,6 +20,8 @@ pub mod file;
 pub mod http;
 pub mod memory;
 pub mod protocol;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod object_store;
 pub mod received;
 pub mod retry;
 

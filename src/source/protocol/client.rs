@@ -108,6 +108,11 @@ impl<T: Transport> RangeClient<T> {
     }
 
     /// Changes how many requests one `read_ranges` call keeps in flight (at least 1).
+    /// The transport, to set it up further before the first request (`HttpSource`'s headers).
+    pub(crate) fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
     pub fn with_max_in_flight(mut self, n: usize) -> Self {
         self.max_in_flight = n.max(1);
         self

@@ -119,7 +119,8 @@ async fn stored_types_and_refusals_over_browser_fetch_match_h5py() {
         "fid_unsorted_t",
         "fid_unwritten_t",
     ] {
-        assert!(check_fixture(id).await > 5, "{id}");
+        // An all-zero t has only a few distinct windows.
+        assert!(check_fixture(id).await >= 3, "{id}");
     }
 }
 

@@ -19,9 +19,9 @@ pub mod file;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod http;
 pub mod memory;
-pub mod protocol;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod object_store;
+pub mod protocol;
 pub mod received;
 pub mod retry;
 

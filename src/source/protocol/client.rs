@@ -109,6 +109,7 @@ impl<T: Transport> RangeClient<T> {
 
     /// Changes how many requests one `read_ranges` call keeps in flight (at least 1).
     /// The transport, to set it up further before the first request (`HttpSource`'s headers).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn transport_mut(&mut self) -> &mut T {
         &mut self.transport
     }

@@ -93,7 +93,7 @@ fn every_cap_names_the_option_that_raises_it_and_raising_it_reads_the_file() {
         let (ok, _, err) = run(low);
         let option = Caps::option(cap).expect("a cap with an option");
         let want = format!(
-            "(cap {cap}) — raise it with {flag} (CLI) / {name}= (Python) / ?{name}= (page)",
+            "(cap {cap}) — raise it with {flag} (CLI) / {name}= (Python)",
             name = option.name
         );
         if ok || err.trim().lines().count() != 1 || !err.contains(&want) {

@@ -265,7 +265,7 @@ impl Drop for NativeRecording {
 
 /// Starts opening `src` (metadata only); `wait()` gives a `NativeRecording`.
 #[pyfunction]
-#[pyo3(signature = (src, *, camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None, cache_mb=64))]
+#[pyo3(signature = (src, *, camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None, cache_mb=64, headers=None, max_memory_mb=None, max_chunk_mb=None, max_metadata_mb=None, max_rows=None, max_index_nodes=None))]
 #[allow(clippy::too_many_arguments)]
 fn open(
     src: String,
@@ -277,6 +277,12 @@ fn open(
     ms_index: Option<String>,
     t_offset: Option<String>,
     cache_mb: u64,
+    headers: Option<std::collections::BTreeMap<String, String>>,
+    max_memory_mb: Option<u64>,
+    max_chunk_mb: Option<u64>,
+    max_metadata_mb: Option<u64>,
+    max_rows: Option<u64>,
+    max_index_nodes: Option<usize>,
 ) -> PyResult<Pending> {
     let options = OpenOptions {
         layout: LayoutOverrides {
@@ -289,6 +295,14 @@ fn open(
             camera,
         },
         cache_bytes: cache_mb.saturating_mul(1 << 20),
+        headers: headers.unwrap_or_default().into_iter().collect(),
+        caps: strobe::hdf5::Caps::default().with_overrides(
+            max_memory_mb,
+            max_chunk_mb,
+            max_metadata_mb,
+            max_rows,
+            max_index_nodes,
+        ),
         ..OpenOptions::default()
     };
     let engine = engine::engine()?;

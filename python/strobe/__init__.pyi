@@ -75,11 +75,20 @@ def open(
     p: Optional[str] = None,
     ms_index: Optional[str] = None,
     t_offset: Optional[str] = None,
+    headers: Optional[Dict[str, str]] = None,
+    max_memory_mb: Optional[int] = None,
+    max_chunk_mb: Optional[int] = None,
+    max_metadata_mb: Optional[int] = None,
+    max_rows: Optional[int] = None,
+    max_index_nodes: Optional[int] = None,
 ) -> Recording:
-    """Opens a path or ``http(s)://`` URL (metadata only). ``camera`` picks an M3ED/MVSEC
-    camera; ``x``/``y``/``t``/``p``/``ms_index``/``t_offset`` override layout detection as the
-    CLI flags do. FileNotFoundError, ValueError (unsupported scheme, no such camera),
-    HttpError, FormatError."""
+    """Opens a path, ``http(s)://`` URL or ``s3://``/``gs://``/``az://`` object (metadata
+    only; object-store credentials from the standard environment). ``camera`` picks an
+    M3ED/MVSEC camera; ``x``/``y``/``t``/``p``/``ms_index``/``t_offset`` override layout
+    detection as the CLI flags do; ``headers`` are sent with every HTTP request (e.g.
+    ``{"Authorization": "Bearer …"}``); ``max_*`` raise the caps a damaged or huge file may
+    hit, as the CLI's ``--max-*`` flags do (MiB for the ``_mb`` ones). FileNotFoundError,
+    ValueError (unsupported scheme, no such camera), HttpError, FormatError."""
 
 class EventWindows:
     """Map-style dataset of windows over many recordings (works with torch's DataLoader and

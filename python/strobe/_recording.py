@@ -118,10 +118,18 @@ class Recording:
         self._pid = None
 
 
-def open_options(camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None):
+def open_options(camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None, **extra):
+    """The keyword arguments of the native open; `extra` holds `headers` and the caps
+    (`max_memory_mb`, `max_chunk_mb`, `max_metadata_mb`, `max_rows`, `max_index_nodes`)."""
+    known = {"headers", "max_memory_mb", "max_chunk_mb", "max_metadata_mb", "max_rows", "max_index_nodes"}
+    unknown = set(extra) - known
+    if unknown:
+        raise TypeError(f"open() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    if extra.get("headers") is not None:
+        extra["headers"] = {str(k): str(v) for k, v in dict(extra["headers"]).items()}
     return {
         k: v
-        for k, v in dict(camera=camera, x=x, y=y, t=t, p=p, ms_index=ms_index, t_offset=t_offset).items()
+        for k, v in dict(camera=camera, x=x, y=y, t=t, p=p, ms_index=ms_index, t_offset=t_offset, **extra).items()
         if v is not None
     }
 
@@ -131,8 +139,8 @@ def submit_open(src, options):
     return src, _strobe.open(src, **options)
 
 
-def open(src, *, camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None):
-    options = open_options(camera, x, y, t, p, ms_index, t_offset)
+def open(src, *, camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None, **extra):
+    options = open_options(camera, x, y, t, p, ms_index, t_offset, **extra)
     src, pending = submit_open(src, options)
     return Recording(src, options, pending.wait())
 

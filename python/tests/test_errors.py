@@ -34,7 +34,7 @@ def test_bad_arguments_are_value_errors():
     with pytest.raises(ValueError, match="unknown polarity mode"):
         strobe.EventWindows([DSEC], "1s", polarity="x")
     with pytest.raises(ValueError, match="not supported"):
-        strobe.open("s3://bucket/key.h5")
+        strobe.open("ftp://host/key.h5")
     with pytest.raises(ValueError, match="no camera"):
         strobe.open(DSEC, camera="right")
 
@@ -56,3 +56,14 @@ def test_bad_file_among_many_is_named_and_others_kept():
     assert "not_hdf5.h5" in ds.skipped[0][1] and "no such file" in ds.skipped[1][1]
     with pytest.raises(FileNotFoundError, match="gone.h5"):
         strobe.EventWindows([DSEC, FIXTURES / "gone.h5"], "1s")
+
+
+def test_caps_are_keywords_and_their_errors_name_them():
+    path = FIXTURES / "dsec_full_bitshuffle.h5"
+    with pytest.raises(strobe.StrobeError, match="max_rows="):
+        rec = strobe.open(path, max_rows=1000)
+        rec.window(rec.t_first, rec.t_last + 1)
+    rec = strobe.open(path, max_rows=1 << 30)
+    assert len(rec.window(rec.t_first, rec.t_first + 1000)["t"]) > 0
+    with pytest.raises(TypeError, match="max_bogus"):
+        strobe.open(path, max_bogus=1)

@@ -59,8 +59,8 @@ impl Caps {
     pub const RANK: &'static str = "rank";
     pub const ROWS: &'static str = "rows";
 
-    /// How a user raises cap `cap`: the CLI flag (`--max-chunk`, in MiB) and the snake_case
-    /// name the Python argument and the page's URL option share (`max_chunk_mb`). `None` for
+    /// How a user raises cap `cap`: the CLI flag (`--max-chunk`, in MiB) and the Python
+    /// keyword of `strobe.open` (`max_chunk_mb`). `None` for
     /// caps no valid file reaches (`rank`: HDF5's own maximum).
     pub fn option(cap: &str) -> Option<CapOption> {
         let (cli, name) = match cap {
@@ -79,8 +79,8 @@ impl Caps {
     pub fn advice(cap: &str) -> String {
         match Self::option(cap) {
             Some(o) => format!(
-                "(cap {cap}) — raise it with {} (CLI) / {}= (Python) / ?{}= (page)",
-                o.cli, o.name, o.name
+                "(cap {cap}) — raise it with {} (CLI) / {}= (Python)",
+                o.cli, o.name
             ),
             None => format!("(cap {cap}) — the file is damaged or not an event recording"),
         }
@@ -112,7 +112,7 @@ impl Caps {
 pub struct CapOption {
     /// The CLI flag, e.g. `--max-chunk` (MiB).
     pub cli: &'static str,
-    /// The Python keyword and the page's URL parameter, e.g. `max_chunk_mb`.
+    /// The Python keyword, e.g. `max_chunk_mb`.
     pub name: &'static str,
 }
 

@@ -472,7 +472,7 @@ mod tests {
     /// decoded records, output allocated per chunk as the read path does. Numbers in README.md
     /// (run beside the reference decoder on the same files; no timing is asserted).
     #[test]
-    #[ignore]
+    #[ignore = "a benchmark, not a test: cargo test --release --lib ecf_decode_speed -- --ignored --nocapture"]
     fn ecf_decode_speed() {
         let folder = std::env::var("ECF_BENCH_DIR").map_or_else(|_| dir(), PathBuf::from);
         let only = std::env::var("ECF_BENCH_ONLY").unwrap_or_default();

@@ -8,20 +8,6 @@ use strobe::serve::{spawn_for_tests, ServeOptions};
 
 use common::strobe;
 
-fn fixture(id: &str) -> Value {
-    common::fixtures(&common::manifest())
-        .into_iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("fixture {id} in manifest"))
-}
-
-fn path_of(fx: &Value) -> String {
-    common::fixtures_dir()
-        .join(fx["file"].as_str().expect("file"))
-        .display()
-        .to_string()
-}
-
 #[test]
 fn window_json_matches_h5py_for_every_window() {
     let mut checked = 0;
@@ -32,8 +18,8 @@ fn window_json_matches_h5py_for_every_window() {
         "mvsec_gzip_right",
         "prophesee_gzip",
     ] {
-        let fx = fixture(id);
-        let path = path_of(&fx);
+        let fx = common::fixture(id);
+        let path = common::fixture_path(&fx);
         let camera = fx["camera"]
             .as_str()
             .map(|c| vec!["--camera", c])
@@ -79,8 +65,8 @@ fn info_json_matches_h5py() {
         "prophesee_plain",
         "prophesee_vlen_geometry",
     ] {
-        let fx = fixture(id);
-        let path = path_of(&fx);
+        let fx = common::fixture(id);
+        let path = common::fixture_path(&fx);
         let mut args = vec!["info", path.as_str(), "--json"];
         if let Some(c) = fx["camera"].as_str() {
             args.extend(["--camera", c]);
@@ -113,8 +99,8 @@ fn info_json_matches_h5py() {
 
 #[test]
 fn repeated_window_reads_report_each_run_and_agree_with_h5py() {
-    let fx = fixture("dsec_append_byteshuffle");
-    let path = path_of(&fx);
+    let fx = common::fixture("dsec_append_byteshuffle");
+    let path = common::fixture_path(&fx);
     let w = fx["windows"]
         .as_array()
         .expect("windows")
@@ -252,7 +238,7 @@ async fn bad_servers_fail_with_one_clear_line() {
         );
         // Unless the file may be read whole: then the windows are h5py's, as over Range.
         let whole = format!("{ignoring}/dsec_full_bitshuffle.h5");
-        let fx = fixture("dsec_full_bitshuffle");
+        let fx = common::fixture("dsec_full_bitshuffle");
         for w in fx["windows"].as_array().expect("windows").iter().take(3) {
             let (from, to) = (w["from"].to_string(), w["to"].to_string());
             let args = [
@@ -287,8 +273,8 @@ async fn bad_servers_fail_with_one_clear_line() {
 
 #[test]
 fn mvsec_opens_its_left_camera_unless_told_otherwise() {
-    let left = fixture("mvsec_gzip_left");
-    let (ok, out, err) = strobe(&["info", &path_of(&left), "--json"]);
+    let left = common::fixture("mvsec_gzip_left");
+    let (ok, out, err) = strobe(&["info", &common::fixture_path(&left), "--json"]);
     assert!(ok, "{err}");
     let got: Value = serde_json::from_str(&out).expect("JSON output");
     assert_eq!(got["layout"], "mvsec");

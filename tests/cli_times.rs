@@ -8,20 +8,6 @@ use serde_json::Value;
 
 use common::strobe;
 
-fn fixture(id: &str) -> Value {
-    common::fixtures(&common::manifest())
-        .into_iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("fixture {id} in manifest"))
-}
-
-fn path_of(fx: &Value) -> String {
-    common::fixtures_dir()
-        .join(fx["file"].as_str().expect("file"))
-        .display()
-        .to_string()
-}
-
 /// µs as exact decimal seconds: 3_400_000 → "3.4".
 fn seconds(us: i64) -> String {
     let frac = format!("{:06}", us.rem_euclid(1_000_000));
@@ -44,8 +30,8 @@ fn window(path: &str, times: &[&str]) -> Value {
 
 #[test]
 fn every_time_form_gives_h5pys_window() {
-    let fx = fixture("dsec_full_bitshuffle");
-    let path = path_of(&fx);
+    let fx = common::fixture("dsec_full_bitshuffle");
+    let path = common::fixture_path(&fx);
     let info = &fx["info"];
     let (first, offset) = (
         info["t_first"].as_i64().expect("t_first"),
@@ -113,8 +99,8 @@ fn every_time_form_gives_h5pys_window() {
 
 #[test]
 fn export_takes_the_same_forms() {
-    let fx = fixture("vector");
-    let path = path_of(&fx);
+    let fx = common::fixture("vector");
+    let path = common::fixture_path(&fx);
     let w = fx["windows"]
         .as_array()
         .expect("windows")
@@ -158,8 +144,8 @@ fn one_line_error(args: &[&str], needle: &str) {
 
 #[test]
 fn bad_times_fail_with_one_line_naming_the_forms() {
-    let fx = fixture("vector");
-    let path = path_of(&fx);
+    let fx = common::fixture("vector");
+    let path = common::fixture_path(&fx);
     one_line_error(&["window", &path, "--from", "soon", "--to", "5"], "abs:µs");
     one_line_error(&["window", &path, "--from", "1.5", "--to", "5"], "abs:µs");
     one_line_error(
@@ -183,8 +169,8 @@ fn bad_times_fail_with_one_line_naming_the_forms() {
 #[test]
 fn info_prints_the_layout_as_the_json_names_it() {
     for id in ["dsec_full_bitshuffle", "tumvie", "m3ed_left"] {
-        let fx = fixture(id);
-        let path = path_of(&fx);
+        let fx = common::fixture(id);
+        let path = common::fixture_path(&fx);
         let (ok, out, err) = strobe(&["info", &path]);
         assert!(ok, "{err}");
         let (_, json, _) = strobe(&["info", &path, "--json"]);

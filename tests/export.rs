@@ -11,23 +11,6 @@ use serde_json::{json, Value};
 
 use common::strobe;
 
-fn fixture(id: &str) -> Value {
-    common::manifest()["fixtures"]
-        .as_array()
-        .expect("fixtures")
-        .iter()
-        .find(|f| f["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("fixture {id} in manifest"))
-}
-
-fn source_path(fx: &Value) -> String {
-    common::fixtures_dir()
-        .join(fx["file"].as_str().expect("file"))
-        .display()
-        .to_string()
-}
-
 /// The manifest's window `label` of fixture `fx` as (from, to, events).
 fn window(fx: &Value, label: &str) -> (i64, i64, u64) {
     let w = fx["windows"]
@@ -81,8 +64,8 @@ fn scratch() -> tempfile::TempDir {
 
 /// Runs the export, then the oracle; returns the oracle's JSON and the export's `--json`.
 fn export_and_check(case: &Case, dir: &Path) -> (Value, Value) {
-    let fx = fixture(case.id);
-    let source = source_path(&fx);
+    let fx = common::fixture(case.id);
+    let source = common::fixture_path(&fx);
     let out = dir.join(format!(
         "{}_{}_{}.{}",
         case.id, case.from, case.to, case.ext
@@ -180,14 +163,14 @@ fn npz_matches_h5py_across_layouts_and_options() {
         ("generic", "gap_edges_inclusive"),
         ("ints_signed", "50ms_unaligned_middle"),
     ] {
-        let fx = fixture(id);
+        let fx = common::fixture(id);
         let (from, to, events) = window(&fx, label);
         assert!(events > 0, "{id} {label} holds events");
         check(Case::new(id, from, to, "npz"), events, dir.path());
     }
     // All three rewrites at once, on a file with a t_offset (shape (1,) in VECtor).
     for id in ["dsec_full_bitshuffle", "vector", "m3ed_left"] {
-        let fx = fixture(id);
+        let fx = common::fixture(id);
         let (from, to, events) = window(&fx, "50ms_unaligned_middle");
         let case = Case {
             polarity: "signed",
@@ -198,7 +181,7 @@ fn npz_matches_h5py_across_layouts_and_options() {
         check(case, events, dir.path());
     }
     // An empty window is an archive of four empty arrays.
-    let fx = fixture("dsec_full_bitshuffle");
+    let fx = common::fixture("dsec_full_bitshuffle");
     let (from, to, events) = window(&fx, "inside_gap_no_events");
     assert_eq!(events, 0);
     check(
@@ -219,7 +202,7 @@ fn every_format_writes_each_column_in_its_stored_dtype() {
         "fid_be_i2",
         "fid_le_u4",
     ] {
-        let fx = fixture(id);
+        let fx = common::fixture(id);
         let (from, to, events) = window(&fx, "all_from_far_below");
         for ext in ["npz", "csv", "h5"] {
             if ext == "h5" && id == "fid_be_i2" {
@@ -242,7 +225,7 @@ fn every_format_writes_each_column_in_its_stored_dtype() {
 fn a_window_of_many_batches_streams_into_npz_and_h5() {
     // 4 M events: eight batches of the window reader, several slabs of fetched chunks.
     let dir = scratch();
-    let fx = fixture("dsec_append_byteshuffle");
+    let fx = common::fixture("dsec_append_byteshuffle");
     let (from, to, events) = window(&fx, "entire_exact");
     assert!(events > 3 * (1 << 20), "{events}");
     check(
@@ -266,7 +249,7 @@ fn h5_is_dsec_layout_that_strobe_and_h5py_read_alike() {
         ("vector", "10ms_aligned", "signed"),
         ("blosc_tiny_chunks", "unaligned_2ms_crossing_ms", "binary"),
     ] {
-        let fx = fixture(id);
+        let fx = common::fixture(id);
         let (from, to, events) = window(&fx, label);
         assert!(events > 0, "{id} {label}");
         let case = Case {
@@ -307,7 +290,7 @@ fn h5_is_dsec_layout_that_strobe_and_h5py_read_alike() {
 #[test]
 fn csv_matches_h5py() {
     let dir = scratch();
-    let fx = fixture("dsec_full_bitshuffle");
+    let fx = common::fixture("dsec_full_bitshuffle");
     let (from, to, events) = window(&fx, "50ms_from_first");
     check(
         Case::new("dsec_full_bitshuffle", from, to, "csv"),
@@ -320,7 +303,7 @@ fn csv_matches_h5py() {
         ..Case::new("dsec_full_bitshuffle", from, to, "csv")
     };
     check(case, events, dir.path());
-    let fx = fixture("m3ed_left");
+    let fx = common::fixture("m3ed_left");
     let (from, to, events) = window(&fx, "10ms_aligned");
     let case = Case {
         normalize: true,
@@ -333,7 +316,7 @@ fn csv_matches_h5py() {
 #[test]
 fn png_matches_a_numpy_rendering_of_the_page_formulas() {
     let dir = scratch();
-    let fx = fixture("dsec_full_bitshuffle");
+    let fx = common::fixture("dsec_full_bitshuffle");
     let (from, to, events) = window(&fx, "50ms_busiest");
     for (mode, palette) in [
         ("polarity", "dsec"),
@@ -370,7 +353,7 @@ fn info_on_a_directory_lists_every_fixture_with_h5py_counts() {
         .iter()
         .filter(|f| !f["big"].as_bool().unwrap_or(false))
     {
-        let path = source_path(fx);
+        let path = common::fixture_path(fx);
         let entry = listed
             .iter()
             .find(|e| e["source"] == path.as_str() && e["camera"] == fx["camera"])
@@ -399,7 +382,7 @@ fn info_on_a_directory_lists_every_fixture_with_h5py_counts() {
     let fixture_files: std::collections::BTreeSet<String> = fixtures
         .iter()
         .filter(|f| !f["big"].as_bool().unwrap_or(false))
-        .map(source_path)
+        .map(common::fixture_path)
         .collect();
     for f in &listed_files {
         assert!(
@@ -409,7 +392,7 @@ fn info_on_a_directory_lists_every_fixture_with_h5py_counts() {
     }
 
     // Several files on the command line, human output: one line each, failures included.
-    let a = source_path(&fixture("tumvie"));
+    let a = common::fixture_path(&common::fixture("tumvie"));
     let b = dir.join("not_hdf5.h5").display().to_string();
     let (ok, text, err) = strobe(&["info", &a, &b]);
     assert!(ok, "{err}");
@@ -435,9 +418,9 @@ fn memory_stays_bounded_for_a_long_window() {
     // batches) on top: the budget sits between the two.
     const BUDGET_KB: i64 = 80 * 1024;
     let dir = scratch();
-    let fx = fixture("dsec_append_byteshuffle");
+    let fx = common::fixture("dsec_append_byteshuffle");
     let (from, to, events) = window(&fx, "entire_exact");
-    let source = source_path(&fx);
+    let source = common::fixture_path(&fx);
     for ext in ["npz", "csv", "h5"] {
         let out: PathBuf = dir.path().join(format!("long.{ext}"));
         let (f, t) = (from.to_string(), to.to_string());
@@ -475,7 +458,7 @@ fn memory_stays_bounded_for_a_long_window() {
 #[test]
 fn bad_requests_fail_with_one_line_and_leave_no_file() {
     let dir = scratch();
-    let source = source_path(&fixture("dsec_full_bitshuffle"));
+    let source = common::fixture_path(&common::fixture("dsec_full_bitshuffle"));
     let out = |name: &str| dir.path().join(name).display().to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec![out("w.txt")], ".npz, .csv"),
@@ -530,7 +513,7 @@ async fn exports_from_a_url_match_h5py() {
     let (addr, _task) = spawn_for_tests(opts).await.expect("server");
     tokio::task::spawn_blocking(move || {
         let dir = scratch();
-        let fx = fixture("dsec_append_byteshuffle");
+        let fx = common::fixture("dsec_append_byteshuffle");
         let (from, to, events) = window(&fx, "50ms_unaligned_middle");
         let url = format!("http://{addr}/data/dsec_append_byteshuffle.h5");
         for ext in ["npz", "h5"] {
@@ -541,7 +524,7 @@ async fn exports_from_a_url_match_h5py() {
                 strobe(&["export", &url, "--from", &f, "--to", &t, "--out", &out_text]);
             assert!(ok, "{err}");
             let spec = json!({
-                "source": source_path(&fx), "paths": fx["paths"], "from": from, "to": to,
+                "source": common::fixture_path(&fx), "paths": fx["paths"], "from": from, "to": to,
                 "format": ext, "out": out_text, "polarity": "stored", "normalize": false,
                 "absolute_time": false, "width": 640, "height": 480,
             });

@@ -10,20 +10,6 @@ use serde_json::Value;
 
 use common::strobe;
 
-fn fixture(id: &str) -> Value {
-    common::fixtures(&common::manifest())
-        .into_iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("fixture {id} in manifest"))
-}
-
-fn path_of(fx: &Value) -> String {
-    common::fixtures_dir()
-        .join(fx["file"].as_str().expect("file"))
-        .display()
-        .to_string()
-}
-
 /// The busiest window of a fixture, as h5py counted it.
 fn busiest(fx: &Value) -> Value {
     fx["windows"]
@@ -47,8 +33,8 @@ fn window_json(path: &str, w: &Value, extra: &[&str]) -> Value {
 
 #[test]
 fn column_overrides_are_used() {
-    let fx = fixture("dsec_full_bitshuffle");
-    let (path, w) = (path_of(&fx), busiest(&fx));
+    let fx = common::fixture("dsec_full_bitshuffle");
+    let (path, w) = (common::fixture_path(&fx), busiest(&fx));
     assert!(w["events"].as_u64().unwrap_or(0) > 1000);
     // The same columns named explicitly: h5py's digest.
     let same = window_json(
@@ -77,8 +63,8 @@ fn column_overrides_are_used() {
 
 #[test]
 fn a_lying_ms_index_still_gives_h5pys_window() {
-    let fx = fixture("dsec_full_bitshuffle");
-    let (path, w) = (path_of(&fx), busiest(&fx));
+    let fx = common::fixture("dsec_full_bitshuffle");
+    let (path, w) = (common::fixture_path(&fx), busiest(&fx));
     // x values as a "millisecond table": wrong rows; the reader checks them against t.
     let got = window_json(&path, &w, &["--ms-index", "/events/x"]);
     for k in [
@@ -96,8 +82,8 @@ fn a_lying_ms_index_still_gives_h5pys_window() {
 
 #[test]
 fn t_offset_override_names_the_offset_dataset() {
-    let fx = fixture("rvt");
-    let path = path_of(&fx);
+    let fx = common::fixture("rvt");
+    let path = common::fixture_path(&fx);
     let width = fx["info"]["width"].as_i64().expect("width");
     let (ok, out, err) = strobe(&["info", &path, "--json", "--t-offset", "/events/width"]);
     assert!(ok, "{err}");
@@ -112,8 +98,8 @@ fn t_offset_override_names_the_offset_dataset() {
 
 #[test]
 fn an_override_naming_no_dataset_is_one_line() {
-    let fx = fixture("tumvie");
-    let (ok, _, err) = strobe(&["info", &path_of(&fx), "--t", "/events/time"]);
+    let fx = common::fixture("tumvie");
+    let (ok, _, err) = strobe(&["info", &common::fixture_path(&fx), "--t", "/events/time"]);
     assert!(!ok);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(

@@ -144,30 +144,12 @@ fn a_bad_length_is_one_clear_line() {
     assert!(err.contains("is not a duration"), "{err}");
 }
 
-/// The manifest entry of fixture `id`.
-fn fixture(id: &str) -> Value {
-    common::manifest()["fixtures"]
-        .as_array()
-        .expect("fixtures")
-        .iter()
-        .find(|f| f["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("fixture {id} in manifest"))
-}
-
-fn fixture_path(fx: &Value) -> String {
-    common::fixtures_dir()
-        .join(fx["file"].as_str().expect("file"))
-        .display()
-        .to_string()
-}
-
 #[test]
 fn window_json_reports_stored_dtypes_and_sums_stored_values() {
     // p stored as uint8 0/255 and x as uint32 beyond i32, y as int64 with negatives.
     for id in ["fid_p_u1_0_255", "fid_wide_values", "fid_be_i2"] {
-        let fx = fixture(id);
-        let path = fixture_path(&fx);
+        let fx = common::fixture(id);
+        let path = common::fixture_path(&fx);
         let w = fx["windows"]
             .as_array()
             .expect("windows")
@@ -192,7 +174,7 @@ fn window_json_reports_stored_dtypes_and_sums_stored_values() {
 /// Runs `strobe window` on fixture `id` over `[from, to)`; expects a failure and returns its
 /// stderr, which must be one line.
 fn refusal(id: &str, from: i64, to: i64) -> String {
-    let path = fixture_path(&fixture(id));
+    let path = common::fixture_path(&common::fixture(id));
     let (ok, _, err) = strobe(&[
         "window",
         &path,
@@ -212,7 +194,7 @@ fn refusal(id: &str, from: i64, to: i64) -> String {
 
 #[test]
 fn columns_of_unequal_lengths_are_refused_naming_each_length() {
-    let fx = fixture("fid_unequal_lengths");
+    let fx = common::fixture("fid_unequal_lengths");
     let err = refusal("fid_unequal_lengths", 0, 1_000_000);
     assert!(
         err.contains(fx["expect_error"].as_str().expect("expected message")),
@@ -223,7 +205,7 @@ fn columns_of_unequal_lengths_are_refused_naming_each_length() {
 
 #[test]
 fn unsorted_timestamps_inside_a_window_are_refused_with_their_rows() {
-    let fx = fixture("fid_unsorted_t");
+    let fx = common::fixture("fid_unsorted_t");
     let refused: Vec<&Value> = fx["windows"]
         .as_array()
         .expect("windows")

@@ -57,6 +57,25 @@ pub fn fixtures(manifest: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// The manifest entry of fixture `id` (big fixtures included).
+pub fn fixture(id: &str) -> Value {
+    manifest()["fixtures"]
+        .as_array()
+        .expect("manifest has fixtures")
+        .iter()
+        .find(|f| f["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("fixture {id} in manifest"))
+}
+
+/// The fixture's file, as a path string for the CLI.
+pub fn fixture_path(fx: &Value) -> String {
+    fixtures_dir()
+        .join(fx["file"].as_str().expect("fixture file"))
+        .display()
+        .to_string()
+}
+
 pub fn overrides_for(fixture: &Value) -> LayoutOverrides {
     LayoutOverrides {
         camera: fixture["camera"].as_str().map(str::to_string),

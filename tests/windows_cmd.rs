@@ -66,11 +66,30 @@ fn check_against_h5py(fixture: &str, t_path: &str, windows: &[Value]) {
 #[test]
 fn regular_windows_have_h5py_counts_with_and_without_a_time_index() {
     let dir = common::fixtures_dir();
-    for (fixture, t_path, length, stride) in [
-        ("dsec_full_bitshuffle.h5", "/events/t", "100ms", "100ms"),
-        ("dsec_append_byteshuffle.h5", "/events/t", "50ms", "37ms"),
-        ("generic.h5", "/recording/cd/t", "40ms", "40ms"),
-        ("dsec_full_bitshuffle.h5", "/events/t", "2500us", "12345us"),
+    // (fixture, t, length, stride, whole milliseconds on a file with a time index)
+    for (fixture, t_path, length, stride, from_index_alone) in [
+        (
+            "dsec_full_bitshuffle.h5",
+            "/events/t",
+            "100ms",
+            "100ms",
+            true,
+        ),
+        (
+            "dsec_append_byteshuffle.h5",
+            "/events/t",
+            "50ms",
+            "37ms",
+            true,
+        ),
+        ("generic.h5", "/recording/cd/t", "40ms", "40ms", false),
+        (
+            "dsec_full_bitshuffle.h5",
+            "/events/t",
+            "2500us",
+            "12345us",
+            false,
+        ),
     ] {
         let path = dir.join(fixture);
         let out = listed(&[
@@ -84,6 +103,25 @@ fn regular_windows_have_h5py_counts_with_and_without_a_time_index() {
         ]);
         let windows = out["windows"].as_array().expect("windows").clone();
         assert!(windows.len() > 5, "{fixture}: {out}");
+        // Regular: every window `length` long, each starting `stride` after the one before.
+        let (len_us, stride_us) = (out["length"].as_i64(), out["stride"].as_i64());
+        let at = |w: &serde_json::Value, k: &str| w[k].as_i64().expect("µs");
+        for w in &windows {
+            assert_eq!(Some(at(w, "to") - at(w, "from")), len_us, "{fixture}: {w}");
+        }
+        for pair in windows.windows(2) {
+            assert_eq!(Some(at(&pair[1], "from") - at(&pair[0], "from")), stride_us);
+        }
+        if from_index_alone {
+            // Counted from ms_to_idx: the bytes read are the metadata and the table, far
+            // below what even one event column of the file stores.
+            let file_len = std::fs::metadata(&path).expect("fixture").len();
+            let read = out["bytes"].as_u64().expect("bytes");
+            assert!(
+                read * 20 < file_len,
+                "{fixture}: read {read} of {file_len} bytes"
+            );
+        }
         check_against_h5py(fixture, t_path, &windows);
     }
 }

@@ -38,6 +38,9 @@ pub struct Object {
     pub address: u64,
     /// `Some` for datasets, `None` for groups.
     pub dataset: Option<DatasetInfo>,
+    /// Why the object's header could not be read, when the file is damaged there: the rest of
+    /// the file still opens, and only a reader that needs this object fails, with this error.
+    pub damaged: Option<Hdf5Error>,
 }
 
 /// Sizes from the superblock that the chunk-index walk needs.
@@ -311,6 +314,17 @@ impl H5File {
                 let header = match header {
                     Ok(h) => h,
                     Err(_) if !fetch => continue,
+                    // Damage in the file's structures is kept with the object (libhdf5 also
+                    // opens such files); failures to fetch and caps still end the walk.
+                    Err(e @ (Hdf5Error::Malformed { .. } | Hdf5Error::Unsupported { .. })) => {
+                        objects.push(Object {
+                            path,
+                            address,
+                            dataset: None,
+                            damaged: Some(e),
+                        });
+                        continue;
+                    }
                     Err(e) => return Err(e),
                 };
                 let dataset = DatasetInfo::from_header(&path, &header);
@@ -321,6 +335,7 @@ impl H5File {
                     path,
                     address,
                     dataset,
+                    damaged: None,
                 });
             }
         }

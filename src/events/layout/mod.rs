@@ -466,6 +466,9 @@ pub fn detect_in(
             continue;
         }
         for p in [&paths.x, &paths.y, &paths.t, &paths.p] {
+            if let Some(damage) = damage_at(objects, split_part(p).0) {
+                return Err(super::EventsError::Format(damage));
+            }
             if !exists(split_part(p).0) {
                 return Err(super::EventsError::BadColumn {
                     what,
@@ -482,7 +485,19 @@ pub fn detect_in(
         }
         return Ok((LayoutKind(spec), paths));
     }
-    Err(super::EventsError::NoEvents { what })
+    // No events found: if the file is damaged somewhere, that is the likelier reason.
+    match objects.iter().find_map(|o| o.damaged.clone()) {
+        Some(damage) => Err(super::EventsError::Format(damage)),
+        None => Err(super::EventsError::NoEvents { what }),
+    }
+}
+
+/// The damage recorded for the object at `path`, if its header could not be read.
+fn damage_at(objects: &[Object], path: &str) -> Option<crate::hdf5::Hdf5Error> {
+    objects
+        .iter()
+        .find(|o| o.path == path)
+        .and_then(|o| o.damaged.clone())
 }
 
 #[cfg(test)]

@@ -144,15 +144,7 @@ fn stored_us(t: &str) -> Option<i64> {
 
 /// A whole number of µs with an optional sign, within ±[`MAX_US`].
 fn whole(t: &str) -> Option<i64> {
-    let digits = t
-        .strip_prefix('-')
-        .or_else(|| t.strip_prefix('+'))
-        .unwrap_or(t);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let v: i128 = t.parse().ok()?;
-    (v.abs() <= MAX_US).then_some(v as i64)
+    stored_us(t).filter(|v| i128::from(*v).abs() <= MAX_US)
 }
 
 /// `3.4s`, `50ms`, `250us`: a decimal number and a unit, to whole µs (exact, no floats).

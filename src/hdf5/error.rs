@@ -48,4 +48,7 @@ pub enum Hdf5Error {
     /// A structure whose checksum or cross-checks fail: the file is damaged.
     #[error("{what}: {reason}")]
     Damaged { what: String, reason: String },
+    /// Valid HDF5 that uses a feature Strobe does not read (as opposed to a damaged file).
+    #[error("{what}: valid HDF5, but it uses {feature}, which Strobe does not read yet — re-save the events without it (e.g. with h5py)")]
+    UnsupportedFeature { what: String, feature: String },
 }

@@ -316,7 +316,12 @@ impl H5File {
                     Err(_) if !fetch => continue,
                     // Damage in the file's structures is kept with the object (libhdf5 also
                     // opens such files); failures to fetch and caps still end the walk.
-                    Err(e @ (Hdf5Error::Malformed { .. } | Hdf5Error::Unsupported { .. })) => {
+                    Err(
+                        e @ (Hdf5Error::Malformed { .. }
+                        | Hdf5Error::Damaged { .. }
+                        | Hdf5Error::Unsupported { .. }
+                        | Hdf5Error::UnsupportedFeature { .. }),
+                    ) => {
                         objects.push(Object {
                             path,
                             address,
@@ -623,8 +628,65 @@ fn reader_error(what: &str, meta: &MetaStorage, e: hdf5_reader::error::Error) ->
 }
 
 fn malformed(what: &str, e: hdf5_reader::error::Error) -> Hdf5Error {
-    Hdf5Error::Malformed {
-        what: what.to_string(),
-        reason: e.to_string(),
+    match supported_elsewhere(&e) {
+        Some(feature) => Hdf5Error::UnsupportedFeature {
+            what: what.to_string(),
+            feature,
+        },
+        None => Hdf5Error::Malformed {
+            what: what.to_string(),
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// The HDF5 feature `e` names when it is one the format defines but Strobe does not read;
+/// `None` when the value is outside the format (the file is damaged: "malformed").
+fn supported_elsewhere(e: &hdf5_reader::error::Error) -> Option<String> {
+    use hdf5_reader::error::Error;
+    match *e {
+        // Datatype classes 0..=10 exist (fixed-point … array).
+        Error::UnsupportedDatatypeClass(c) if c <= 10 => Some(format!("datatype class {c}")),
+        // Link types: 0 hard, 1 soft, 64 external; 65..=255 user-defined.
+        Error::UnsupportedLinkType(t) if t == 1 || t >= 64 => Some(format!("link type {t}")),
+        // Layout classes 0..=3 (compact, contiguous, chunked, virtual).
+        Error::UnsupportedLayoutClass(c) if c <= 3 => Some(format!("data layout class {c}")),
+        // Chunk index types 1..=5.
+        Error::UnsupportedChunkIndexType(t) if (1..=5).contains(&t) => {
+            Some(format!("chunk index type {t}"))
+        }
+        Error::UnsupportedFilter(ref name) => Some(format!("the filter {name}")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod wording_tests {
+    use super::*;
+    use hdf5_reader::error::Error;
+
+    /// A feature the format defines is "valid but unsupported"; a value outside the format is
+    /// damage ("malformed").
+    #[test]
+    fn unsupported_is_not_called_malformed() {
+        for e in [
+            Error::UnsupportedDatatypeClass(9),
+            Error::UnsupportedLinkType(64),
+            Error::UnsupportedLayoutClass(3),
+            Error::UnsupportedChunkIndexType(5),
+        ] {
+            let got = malformed("f.h5", e);
+            assert!(matches!(got, Hdf5Error::UnsupportedFeature { .. }), "{got}");
+            assert!(got.to_string().contains("valid HDF5"), "{got}");
+        }
+        for e in [
+            Error::UnsupportedObjectHeaderVersion(88),
+            Error::UnsupportedDatatypeClass(77),
+            Error::UnsupportedLinkType(9),
+            Error::InvalidBTreeSignature,
+        ] {
+            let got = malformed("f.h5", e);
+            assert!(matches!(got, Hdf5Error::Malformed { .. }), "{got}");
+        }
     }
 }

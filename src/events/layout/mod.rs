@@ -443,16 +443,23 @@ pub fn detect_in(
             p: col("p", &overrides.p),
             ..Default::default()
         };
-        let first_existing = |cands: &[&str]| {
-            cands
-                .iter()
-                .map(|c| c.replace("{g}", at.group()))
-                .find(|c| exists(c))
+        // A damaged candidate is never skipped as "absent": that would silently change the
+        // layout, the offset or the sensor. Its damage is the answer instead.
+        let first_existing = |cands: &[&str]| -> Result<Option<String>, super::EventsError> {
+            for c in cands.iter().map(|c| c.replace("{g}", at.group())) {
+                if let Some(damage) = damage_at(objects, &c) {
+                    return Err(super::EventsError::Format(damage));
+                }
+                if exists(&c) {
+                    return Ok(Some(c));
+                }
+            }
+            Ok(None)
         };
-        paths.ms_index = first_existing(spec.ms_index);
-        paths.t_offset = first_existing(spec.t_offset);
-        paths.width = first_existing(spec.width);
-        paths.height = first_existing(spec.height);
+        paths.ms_index = first_existing(spec.ms_index)?;
+        paths.t_offset = first_existing(spec.t_offset)?;
+        paths.width = first_existing(spec.width)?;
+        paths.height = first_existing(spec.height)?;
         let found = Found {
             ms_index: paths.ms_index.clone(),
             t_offset: paths.t_offset.clone(),

@@ -350,18 +350,8 @@ impl H5File {
     /// The text of a string attribute of the root group (Prophesee's `geometry` =
     /// "1280x720"), fixed or variable length; `None` when absent or not a string.
     pub async fn root_attribute_text(&self, name: &str) -> Result<Option<String>, Hdf5Error> {
-        let offset_size = self.geometry.offset_size;
-        let op = Box::new(move |r: &Hdf5File, _: &MetaStorage| {
-            // Missing bytes are retried by `resolve`; any other failure means "no such text".
-            let text = r
-                .root_group()
-                .and_then(|g| g.attribute(name))
-                .and_then(|a| a.read_vlen_string(&[], offset_size))
-                .ok()
-                .map(|t| t.trim_end_matches(['\0', ' ']).to_string());
-            Ok(text)
-        }) as Op<'_, Option<String>>;
-        self.resolve(vec![op]).await.pop().unwrap_or(Ok(None))
+        self.attribute_text(move |r| r.root_group().and_then(|g| g.attribute(name)))
+            .await
     }
 
     /// The text of a string attribute of the dataset at `path` (Prophesee's `/CD/indexes`
@@ -371,17 +361,24 @@ impl H5File {
         path: &str,
         name: &str,
     ) -> Result<Option<String>, Hdf5Error> {
+        self.attribute_text(move |r| r.dataset(path).and_then(|d| d.attribute(name)))
+            .await
+    }
+
+    /// The text of the attribute `find` locates, read through the metadata rounds.
+    async fn attribute_text<'a>(
+        &self,
+        find: impl Fn(&Hdf5File) -> hdf5_reader::error::Result<hdf5_reader::Attribute> + 'a,
+    ) -> Result<Option<String>, Hdf5Error> {
         let offset_size = self.geometry.offset_size;
         let op = Box::new(move |r: &Hdf5File, _: &MetaStorage| {
             // Missing bytes are retried by `resolve`; any other failure means "no such text".
-            let text = r
-                .dataset(path)
-                .and_then(|d| d.attribute(name))
+            let text = find(r)
                 .and_then(|a| a.read_vlen_string(&[], offset_size))
                 .ok()
                 .map(|t| t.trim_end_matches(['\0', ' ']).to_string());
             Ok(text)
-        }) as Op<'_, Option<String>>;
+        }) as Op<'a, Option<String>>;
         self.resolve(vec![op]).await.pop().unwrap_or(Ok(None))
     }
 

@@ -320,12 +320,7 @@ where
             use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
             let mut b = AmazonS3Builder::from_env().with_url(url).with_retry(retry);
             for (k, v) in options {
-                let key: AmazonS3ConfigKey = k
-                    .as_ref()
-                    .to_ascii_lowercase()
-                    .parse()
-                    .map_err(|e| bad(format!("option {}: {e}", k.as_ref())))?;
-                b = b.with_config(key, v);
+                b = b.with_config(config_key::<AmazonS3ConfigKey>(k.as_ref()).map_err(bad)?, v);
             }
             Arc::new(b.build().map_err(built)?)
         }
@@ -335,12 +330,7 @@ where
                 .with_url(url)
                 .with_retry(retry);
             for (k, v) in options {
-                let key: GoogleConfigKey = k
-                    .as_ref()
-                    .to_ascii_lowercase()
-                    .parse()
-                    .map_err(|e| bad(format!("option {}: {e}", k.as_ref())))?;
-                b = b.with_config(key, v);
+                b = b.with_config(config_key::<GoogleConfigKey>(k.as_ref()).map_err(bad)?, v);
             }
             Arc::new(b.build().map_err(built)?)
         }
@@ -350,12 +340,7 @@ where
                 .with_url(url)
                 .with_retry(retry);
             for (k, v) in options {
-                let key: AzureConfigKey = k
-                    .as_ref()
-                    .to_ascii_lowercase()
-                    .parse()
-                    .map_err(|e| bad(format!("option {}: {e}", k.as_ref())))?;
-                b = b.with_config(key, v);
+                b = b.with_config(config_key::<AzureConfigKey>(k.as_ref()).map_err(bad)?, v);
             }
             Arc::new(b.build().map_err(built)?)
         }
@@ -421,6 +406,17 @@ impl RangeSource for ObjectStoreSource {
     fn describe(&self) -> String {
         self.url.clone()
     }
+}
+
+/// A builder option's name as the store's config key (case-insensitive), or why not.
+fn config_key<K>(name: &str) -> Result<K, String>
+where
+    K: std::str::FromStr,
+    K::Err: std::fmt::Display,
+{
+    name.to_ascii_lowercase()
+        .parse()
+        .map_err(|e| format!("option {name}: {e}"))
 }
 
 #[cfg(test)]

@@ -330,6 +330,8 @@ enum Mode {
     Status(u16),
     /// A different ETag on every response.
     FlappingEtag,
+    /// 501 to every suffix range (`bytes=-N`), right answers to the rest.
+    NoSuffix,
 }
 
 struct Bad {
@@ -346,9 +348,19 @@ async fn bad_handler(State(bad): State<Arc<Bad>>, req: Request) -> Response<Body
     let range = req.headers()[header::RANGE].to_str().unwrap().to_string();
     bad.ranges.lock().unwrap().push(range.clone());
     assert_eq!(req.headers()[header::ACCEPT_ENCODING], "identity");
-    let (a, b) = range.trim_start_matches("bytes=").split_once('-').unwrap();
-    let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
     let total = bad.data.len();
+    let (a, b) = range.trim_start_matches("bytes=").split_once('-').unwrap();
+    let (a, b): (usize, usize) = match a {
+        // A suffix: the last `b` bytes.
+        "" if matches!(bad.mode, Mode::NoSuffix) => {
+            return Response::builder()
+                .status(StatusCode::NOT_IMPLEMENTED)
+                .body(Body::empty())
+                .unwrap();
+        }
+        "" => (total.saturating_sub(b.parse().unwrap()), total - 1),
+        _ => (a.parse().unwrap(), b.parse().unwrap()),
+    };
     let mut body = bad.data[a..=b].to_vec();
     let mut content_range = format!("bytes {a}-{b}/{total}");
     let mut status = StatusCode::PARTIAL_CONTENT;
@@ -365,6 +377,7 @@ async fn bad_handler(State(bad): State<Arc<Bad>>, req: Request) -> Response<Body
         Mode::FailFirst(_) => {}
         Mode::Status(s) => status = StatusCode::from_u16(s).unwrap(),
         Mode::FlappingEtag => builder = builder.header(header::ETAG, format!("\"v{n}\"")),
+        Mode::NoSuffix => {}
     }
     if !content_range.is_empty() {
         builder = builder.header(header::CONTENT_RANGE, content_range);
@@ -494,4 +507,50 @@ async fn multi_gigabyte_file_offsets() {
         .unwrap();
     assert_eq!(&got[0][..], marker);
     assert_eq!(&got[1][..], &[0, 0, 0]);
+}
+
+/// Both ends in one round: the head and a suffix request together; each equals the bytes on
+/// disk, and a file shorter than the tail asked comes whole as the tail.
+#[tokio::test]
+async fn head_and_tail_are_the_files_ends() {
+    let tree = Tree::new(LEN);
+    let addr = tree.serve().await;
+    let src = HttpSource::new(url(addr, "/data/rec.h5")).unwrap();
+    let n = LEN as u64;
+    let ends = src.read_ends(4096, 70_000).await.unwrap();
+    assert_eq!(ends.len, n);
+    assert_eq!(&ends.head[..], slice(&tree.bytes, ByteRange::new(0, 4096)));
+    assert_eq!(ends.tail_at(), n - 70_000);
+    assert_eq!(
+        &ends.tail[..],
+        slice(&tree.bytes, ByteRange::new(n - 70_000, n))
+    );
+
+    let (addr, bad, data) = bad_server(Mode::FailFirst(0)).await;
+    let src = HttpSource::new(url(addr, "/f")).unwrap();
+    let ends = src.read_ends(100, 1 << 20).await.unwrap();
+    assert_eq!((ends.len, ends.tail_at()), (data.len() as u64, 0));
+    assert_eq!(&ends.tail[..], &data[..]);
+    assert_eq!(&ends.head[..], &data[..100]);
+    let mut asked = bad.ranges.lock().unwrap().clone();
+    asked.sort();
+    assert_eq!(asked, ["bytes=-1048576", "bytes=0-99"]);
+}
+
+/// A server that will not answer suffix ranges costs one refused request, never retried,
+/// and the open goes on with the head alone.
+#[tokio::test]
+async fn a_server_without_suffix_ranges_gives_the_head_alone() {
+    let (addr, bad, data) = bad_server(Mode::NoSuffix).await;
+    let src = HttpSource::new(url(addr, "/f")).unwrap();
+    let ends = src.read_ends(100, 1000).await.unwrap();
+    assert_eq!(&ends.head[..], &data[..100]);
+    assert!(ends.tail.is_empty());
+    assert_eq!(ends.len, data.len() as u64);
+    assert_eq!(
+        bad.hits.load(Ordering::SeqCst),
+        2,
+        "{:?}",
+        bad.ranges.lock().unwrap()
+    );
 }

@@ -26,6 +26,13 @@ use crate::source::{ByteRange, RangeSource};
 /// Bytes read from the start of the file before anything is parsed: the superblock and,
 /// in files written the usual way, the root group and the first object headers.
 pub const HEAD_BYTES: u64 = 64 * 1024;
+/// Bytes read from the end of the file beside the head (where sources can do it in the same
+/// round): writers that add the time index last (DSEC's `ms_to_idx`, `t_offset`) or put object
+/// headers at the end leave what a window needs first in the file's last bytes.
+pub const TAIL_BYTES: u64 = 64 * 1024;
+/// Bytes read before a metadata miss as well: libhdf5 often puts a small dataset's values
+/// (a time index, a scalar) just before its object header, where the next read goes.
+const META_FETCH_BEFORE: u64 = 8 * 1024;
 /// Smallest read made for a metadata miss: object headers and heaps sit close together.
 const MIN_META_FETCH: u64 = 64 * 1024;
 
@@ -75,10 +82,14 @@ impl H5File {
     /// on is checked against `caps`.
     pub async fn open_with(source: Rc<dyn RangeSource>, caps: Caps) -> Result<Self, Hdf5Error> {
         let what = source.describe();
-        let (head, len) = source.read_head(HEAD_BYTES).await?;
+        let ends = source.read_ends(HEAD_BYTES, TAIL_BYTES).await?;
+        let len = ends.len;
         let meta = MetaStorage::new(len);
-        if !head.is_empty() {
-            meta.insert(0, head);
+        if !ends.tail.is_empty() {
+            meta.insert(ends.tail_at(), ends.tail.clone());
+        }
+        if !ends.head.is_empty() {
+            meta.insert(0, ends.head);
         }
         let starts_hdf5 = |at: u64| {
             meta.get(ByteRange::at(at, 8))
@@ -552,7 +563,7 @@ async fn fetch_into(
         .filter(|m| !meta.holds(*m))
         .map(|m| {
             ByteRange::new(
-                m.start,
+                m.start.saturating_sub(META_FETCH_BEFORE),
                 m.end.max(m.start.saturating_add(MIN_META_FETCH)).min(len),
             )
         })

@@ -27,7 +27,10 @@
 //! goes without `ETag` and `Last-Modified`, as some servers send; a spec may hold it alone),
 //! `retry-after=VALUE` (a `status=` fault sends `Retry-After: VALUE`, seconds or an HTTP-date).
 //! Without `first`/`every` every request is faulty. `OPTIONS` preflights are answered
-//! normally and not counted.
+//! normally and not counted. Suffix requests (`Range: bytes=-N`, the optional tail a native
+//! client reads beside a file's head) get the fault the next counted request would get but
+//! are not counted or recorded: a client drops a failed tail instead of retrying it, so a
+//! fault spent on one would never reach the request a test is about.
 //!
 //! What the server did under a `key=TOKEN` is at `/faults/stats?key=TOKEN` (JSON): requests
 //! answered, each one's `Range` header and arrival (ms after the first), body bytes actually
@@ -133,6 +136,12 @@ impl Counters {
         let n = map.entry(key.to_string()).or_insert(0);
         *n += 1;
         *n
+    }
+
+    /// The number the next request under `key` will get, without counting one.
+    fn peek(&self, key: &str) -> u64 {
+        let map = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).copied().unwrap_or(0) + 1
     }
 
     /// Records a request under `token`; returns the counters its body adds to.
@@ -329,7 +338,19 @@ pub async fn serve(
         Ok(s) => s,
         Err(msg) => return text(StatusCode::BAD_REQUEST, format!("bad fault spec: {msg}\n")),
     };
-    let n = counters.bump(&format!("{spec_text}/{file}"));
+    let range = req.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let key = format!("{spec_text}/{file}");
+    if range.is_some_and(|r| r.trim_start().starts_with("bytes=-")) {
+        // The optional tail a client asks for beside a file's head (see the module docs):
+        // faulty as the next counted request would be, but neither counted nor recorded.
+        let resp = answer(&spec, counters.peek(&key), data_root, file, req, head).await;
+        return if spec.no_validator {
+            without_validators(resp)
+        } else {
+            resp
+        };
+    }
+    let n = counters.bump(&key);
     let resp = answer(&spec, n, data_root, file, req, head).await;
     let resp = if spec.no_validator {
         without_validators(resp)
@@ -338,7 +359,6 @@ pub async fn serve(
     };
     match &spec.key {
         Some(token) => {
-            let range = req.get(header::RANGE).and_then(|v| v.to_str().ok());
             let (sent, open) = counters.record(token, range);
             counted(resp, sent, open)
         }

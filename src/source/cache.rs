@@ -16,7 +16,7 @@ use futures::channel::oneshot;
 use futures::future::{join, join_all};
 use serde::Serialize;
 
-use super::{ByteRange, RangeSource, SourceError};
+use super::{ByteRange, Ends, RangeSource, SourceError};
 
 /// Default memory budget for cached bytes: 64 MiB.
 pub const DEFAULT_BUDGET: u64 = 64 << 20;
@@ -643,6 +643,46 @@ impl<S: RangeSource> RangeSource for RangeCache<S> {
             self.budget,
         );
         Ok((bytes, len))
+    }
+
+    /// Counted as one round (the two ends are asked together where the source can) and
+    /// cached.
+    async fn read_ends(&self, head: u64, tail: u64) -> Result<Ends, SourceError> {
+        {
+            let mut st = lock(&self.state);
+            if st.flights.is_empty() {
+                st.stats.rounds += 1;
+            }
+        }
+        let ends = self.inner.read_ends(head, tail).await?;
+        let mut st = lock(&self.state);
+        let asked = 1 + u64::from(!ends.tail.is_empty());
+        st.stats.requests += asked;
+        if trace_enabled() {
+            let tail = if ends.tail.is_empty() {
+                String::new()
+            } else {
+                format!(", ({}, {})", ends.tail_at(), ends.tail.len())
+            };
+            eprintln!(
+                "strobe: round {} +{asked} requests: [(0, {}){tail}] (the head and the tail)",
+                st.stats.rounds,
+                ends.head.len()
+            );
+        }
+        for (at, bytes) in [(0, &ends.head), (ends.tail_at(), &ends.tail)] {
+            if bytes.is_empty() {
+                continue;
+            }
+            st.stats.misses += 1;
+            st.stats.bytes += bytes.len() as u64;
+            st.insert(
+                ByteRange::at(at, bytes.len() as u64),
+                bytes.clone(),
+                self.budget,
+            );
+        }
+        Ok(ends)
     }
 
     fn cached(&self, range: ByteRange) -> Option<Bytes> {

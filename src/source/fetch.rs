@@ -104,6 +104,7 @@ fn request(url: &str, range: &str, abort: &AbortController) -> Result<Request, T
 #[async_trait(?Send)]
 impl Transport for BrowserFetch {
     const MAX_IN_FLIGHT: usize = MAX_IN_FLIGHT;
+    const SUFFIX_RANGES: bool = false;
     type Piece = Uint8Array;
     type Body = FetchBody;
 

@@ -83,6 +83,7 @@ impl Transport for Reqwest {
     type Piece = Bytes;
 
     const MAX_IN_FLIGHT: usize = DEFAULT_MAX_IN_FLIGHT;
+    const SUFFIX_RANGES: bool = true;
 
     async fn send(&self, ask: Ask<'_>) -> Sent<reqwest::Response> {
         let sent = self

@@ -142,6 +142,22 @@ pub trait RangeSource {
         Ok((bytes, len))
     }
 
+    /// The first `head` bytes, the last `tail` bytes and the file's length. Files whose
+    /// metadata sits after the data (DSEC writes `ms_to_idx` last; many writers put object
+    /// headers at the end) need both ends before anything else, so sources that can ask for
+    /// a suffix without knowing the length (HTTP `Range: bytes=-N`, object stores) read the
+    /// two ends in one round. The default reads only the head: a tail read after it would be
+    /// a round of its own, which reading the missed metadata later costs just as well.
+    async fn read_ends(&self, head: u64, tail: u64) -> Result<Ends, SourceError> {
+        let _ = tail;
+        let (head, len) = self.read_head(head).await?;
+        Ok(Ends {
+            head,
+            tail: Bytes::new(),
+            len,
+        })
+    }
+
     /// The bytes of `range` if they are already in memory, without any I/O. Lets a planner
     /// walk as far as held bytes take it before it spends a round on the network.
     fn cached(&self, range: ByteRange) -> Option<Bytes> {
@@ -154,6 +170,24 @@ pub trait RangeSource {
 
     /// What to call this source in messages (a path or URL).
     fn describe(&self) -> String;
+}
+
+/// Both ends of a file, as [`RangeSource::read_ends`] gives them.
+#[derive(Debug, Clone, Default)]
+pub struct Ends {
+    /// Bytes from offset 0.
+    pub head: Bytes,
+    /// The file's last bytes (at `len - tail.len()`); empty when the source did not read them.
+    pub tail: Bytes,
+    /// The file's length.
+    pub len: u64,
+}
+
+impl Ends {
+    /// Where the tail starts in the file.
+    pub fn tail_at(&self) -> u64 {
+        self.len.saturating_sub(self.tail.len() as u64)
+    }
 }
 
 /// Reads each range with `read_one`, at most `in_flight` at a time, results in the order
@@ -188,6 +222,10 @@ impl<S: RangeSource + ?Sized> RangeSource for Box<S> {
 
     async fn read_head(&self, max: u64) -> Result<(Bytes, u64), SourceError> {
         (**self).read_head(max).await
+    }
+
+    async fn read_ends(&self, head: u64, tail: u64) -> Result<Ends, SourceError> {
+        (**self).read_ends(head, tail).await
     }
 
     fn cached(&self, range: ByteRange) -> Option<Bytes> {

@@ -24,7 +24,7 @@ use object_store::{
     RetryConfig,
 };
 
-use super::{read_each, ByteRange, RangeSource, SourceError};
+use super::{read_each, ByteRange, Ends, RangeSource, SourceError};
 
 /// How many range requests one `read_ranges` call keeps in flight at once (as over HTTP).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
@@ -368,6 +368,30 @@ impl RangeSource for ObjectStoreSource {
             Some(len) => Ok(len),
             None => self.head().await,
         }
+    }
+
+    /// The head and a suffix GET for the tail, together: one round. A tail that does not
+    /// end where the head's length says is left out.
+    async fn read_ends(&self, head: u64, tail: u64) -> Result<Ends, SourceError> {
+        if tail == 0 || self.known().len.is_some() {
+            let (head, len) = self.read_head(head).await?;
+            return Ok(Ends {
+                head,
+                tail: Bytes::new(),
+                len,
+            });
+        }
+        let (first, last) = futures::join!(self.read_head(head), self.get(GetRange::Suffix(tail)));
+        let (head, len) = first?;
+        let tail = match last {
+            Ok((bytes, got, size))
+                if size == len && got.end == len && bytes.len() as u64 == got.end - got.start =>
+            {
+                bytes
+            }
+            _ => Bytes::new(),
+        };
+        Ok(Ends { head, tail, len })
     }
 
     /// One ranged GET gives the head and, from its `Content-Range`, the length: opening costs

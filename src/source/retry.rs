@@ -66,6 +66,14 @@ impl<T> Attempt<T> {
     pub fn fail(error: SourceError) -> Attempt<T> {
         Attempt::Done(Err(error))
     }
+
+    /// The same outcome with a success converted by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U> {
+        match self {
+            Attempt::Done(r) => Attempt::Done(r.map(f)),
+            Attempt::Retry { error, after } => Attempt::Retry { error, after },
+        }
+    }
 }
 
 /// Runs `attempt` while it asks for a retry, as `policy` allows, pausing with `sleep` (a

@@ -10,7 +10,10 @@ use bytes::{Bytes, BytesMut};
 
 use super::{Before, Expect, Head, RangeProtocol};
 use crate::source::retry::{with_retries, Attempt};
-use crate::source::{ByteRange, RangeSource, Received, RetryPolicy, SourceError};
+use crate::source::{ByteRange, Ends, RangeSource, Received, RetryPolicy, SourceError};
+
+/// How long a file's tail may still take once its head is in (see [`RangeClient::read_ends`]).
+const TAIL_GRACE: Duration = Duration::from_secs(1);
 
 /// Why a transport could not deliver (the client turns each into a [`SourceError`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +52,11 @@ pub trait Transport {
 
     /// Requests kept in flight at once by one `read_ranges` call, unless changed.
     const MAX_IN_FLIGHT: usize;
+
+    /// Whether to ask for a file's tail as a suffix (`Range: bytes=-N`) beside its head. Not
+    /// in a browser: a suffix range is not a CORS-safelisted header value, so every such
+    /// request would first cost a preflight round trip.
+    const SUFFIX_RANGES: bool;
 
     /// Makes the request (asking for no content coding); resolves with the head, or
     /// [`TransferError::Stalled`] when none arrived within `ask.stall`.
@@ -129,7 +137,7 @@ impl<T: Transport> RangeClient<T> {
         self.protocol.url()
     }
 
-    fn transfer_error(&self, e: TransferError) -> Attempt<(Bytes, Option<u64>)> {
+    fn transfer_error<R>(&self, e: TransferError) -> Attempt<R> {
         match e {
             TransferError::Stalled(what) => Attempt::retry(self.protocol.stalled(what)),
             TransferError::Broken(reason) => Attempt::retry(self.protocol.network(reason)),
@@ -142,17 +150,55 @@ impl<T: Transport> RangeClient<T> {
 
     /// One try at `range`: the bytes and the file length the server stated.
     async fn try_range(&self, range: ByteRange) -> Attempt<(Bytes, Option<u64>)> {
-        let stall = self.protocol.policy().stall;
         let header = super::headers::range_header(range.start, range.end);
-        let ask = Ask {
-            url: self.url(),
-            range: &header,
-            stall,
-        };
-        let (head, mut body) = match self.transport.send(ask).await {
+        let (head, body) = match self.send(&header).await {
             Ok(sent) => sent,
             Err(e) => return self.transfer_error(e),
         };
+        self.receive(range, head, body).await
+    }
+
+    /// One try at the file's last `n` bytes: the range they cover, the bytes and the length.
+    /// Only a `206` naming exactly the last bytes is taken; anything else is refused (the
+    /// caller then does without the tail).
+    async fn try_suffix(&self, n: u64) -> Attempt<(ByteRange, Bytes, Option<u64>)> {
+        let (head, body) = match self.send(&super::headers::suffix_header(n)).await {
+            Ok(sent) => sent,
+            Err(e) => return self.transfer_error(e),
+        };
+        let span = (head.status == 206)
+            .then_some(head.content_range.as_deref())
+            .flatten()
+            .and_then(|cr| super::headers::suffix_span(cr, n));
+        let Some((first, total)) = span else {
+            return Attempt::fail(SourceError::BadResponse {
+                url: self.url().to_string(),
+                reason: "the server does not answer suffix ranges (bytes=-N)".into(),
+            });
+        };
+        let range = ByteRange::new(first, total);
+        self.receive(range, head, body)
+            .await
+            .map(|(bytes, len)| (range, bytes, len))
+    }
+
+    async fn send(&self, range_header: &str) -> Sent<T::Body> {
+        let ask = Ask {
+            url: self.url(),
+            range: range_header,
+            stall: self.protocol.policy().stall,
+        };
+        self.transport.send(ask).await
+    }
+
+    /// The body of an answer to `range` whose head has arrived, checked as the protocol says.
+    async fn receive(
+        &self,
+        range: ByteRange,
+        head: Head,
+        mut body: T::Body,
+    ) -> Attempt<(Bytes, Option<u64>)> {
+        let stall = self.protocol.policy().stall;
         let now = self.transport.now_unix_secs();
         let expect = match self.protocol.on_head(range, &head, now) {
             Attempt::Done(Ok(expect)) => expect,
@@ -265,6 +311,56 @@ impl<T: Transport> RangeSource for RangeClient<T> {
         self.protocol
             .remember_probe(&[head], std::slice::from_ref(&bytes));
         Ok((bytes, len))
+    }
+
+    /// The head and, where the transport asks for suffixes, the tail: two requests in one
+    /// round. A tail the server will not give (no suffix ranges, another length) is left
+    /// out — the metadata it would have held is read when it is missed, as before.
+    async fn read_ends(&self, head: u64, tail: u64) -> Result<Ends, SourceError> {
+        if !T::SUFFIX_RANGES || tail == 0 || self.protocol.known_len().is_some() {
+            let (head, len) = self.read_head(head).await?;
+            return Ok(Ends {
+                head,
+                tail: Bytes::new(),
+                len,
+            });
+        }
+        use futures::future::{select, Either};
+        // The tail is optional: asked once (never retried), and waited for at most
+        // `TAIL_GRACE` after the head is in, so a server that mishandles suffixes costs
+        // nothing but that request.
+        let head_read = self.read_head(head);
+        let tail_read = async {
+            match self.try_suffix(tail).await {
+                Attempt::Done(Ok(got)) => Some(got),
+                _ => None,
+            }
+        };
+        futures::pin_mut!(head_read, tail_read);
+        let (first, last) = match select(head_read, tail_read).await {
+            Either::Left((first, tail_read)) => {
+                if first.is_err() {
+                    return first.map(|(head, len)| Ends {
+                        head,
+                        tail: Bytes::new(),
+                        len,
+                    });
+                }
+                let grace = self.transport.sleep(TAIL_GRACE);
+                futures::pin_mut!(grace);
+                match select(tail_read, grace).await {
+                    Either::Left((last, _)) => (first, last),
+                    Either::Right(_) => (first, None),
+                }
+            }
+            Either::Right((last, head_read)) => (head_read.await, last),
+        };
+        let (head, len) = first?;
+        let tail = match last {
+            Some((range, bytes, Some(total))) if total == len && range.end == len => bytes,
+            _ => Bytes::new(),
+        };
+        Ok(Ends { head, tail, len })
     }
 
     fn validator(&self) -> Option<String> {

@@ -105,6 +105,20 @@ fn number(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
+/// The `Range` request header value for the last `n` bytes (`n > 0`), whatever the length.
+pub fn suffix_header(n: u64) -> String {
+    format!("bytes=-{n}")
+}
+
+/// The byte span `[first, total)` a `206` answer to `bytes=-n` covers, when its
+/// `Content-Range` is exactly the file's last `min(n, total)` bytes; `None` otherwise.
+pub fn suffix_span(content_range: &str, n: u64) -> Option<(u64, u64)> {
+    let cr = parse_content_range(content_range)?;
+    let (first, last) = cr.span?;
+    let total = cr.total?;
+    (last.checked_add(1) == Some(total) && total - first == n.min(total)).then_some((first, total))
+}
+
 /// The `Range` request header value for `[start, end)` (`end > start`).
 pub fn range_header(start: u64, end: u64) -> String {
     format!("bytes={start}-{}", end.saturating_sub(1))
@@ -172,6 +186,19 @@ mod tests {
             span: Some((first, last)),
             total,
         })
+    }
+
+    #[test]
+    fn suffix_answers_must_be_the_last_bytes() {
+        assert_eq!(suffix_header(4096), "bytes=-4096");
+        assert_eq!(suffix_span("bytes 90-99/100", 10), Some((90, 100)));
+        // A file shorter than the suffix: all of it.
+        assert_eq!(suffix_span("bytes 0-99/100", 4096), Some((0, 100)));
+        // Not the end, not the length asked, no total: not a suffix answer.
+        assert_eq!(suffix_span("bytes 80-89/100", 10), None);
+        assert_eq!(suffix_span("bytes 91-99/100", 10), None);
+        assert_eq!(suffix_span("bytes 90-99/*", 10), None);
+        assert_eq!(suffix_span("bytes */100", 10), None);
     }
 
     #[test]

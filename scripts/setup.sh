@@ -6,6 +6,7 @@
 #   0. Debian libhdf5-dev + pkg-config                   (apt-get; the demo writer links libhdf5)
 #   1. the Rust target wasm32-unknown-unknown            (rustup)
 #   2. wasm-bindgen CLI at exactly Cargo.lock's version   (cargo install, ~90 s)
+#   2b. wasm-pack, which runs the browser tests           (cargo install, ~90 s)
 #   3. Debian chromium + chromium-driver                  (apt-get, ~15 s)
 #   3b. Debian nginx                                      (apt-get; the page is checked behind it)
 #   4. the Python venv for HDF5 fixtures                  (scripts/python-env.sh, if present)
@@ -81,6 +82,19 @@ if ! wb_ok; then
     cargo install --no-default-features --force wasm-bindgen-cli --version "$WB_VERSION" >&2 \
         || die "cargo install wasm-bindgen-cli $WB_VERSION failed"
     wb_ok || die "wasm-bindgen $WB_VERSION installed but 'wasm-bindgen --version' does not report it (PATH has $(command -v wasm-bindgen || echo none))"
+fi
+
+# --- 2b. wasm-pack: the browser tests run as `wasm-pack test --headless --chrome` ------------
+# It finds the wasm-bindgen CLI above on PATH (same version as Cargo.lock), so it downloads
+# nothing; chromedriver and chromium are pointed at by scripts/test.sh (CHROMEDRIVER,
+# WASM_BINDGEN_TEST_WEBDRIVER_JSON).
+WASM_PACK_VERSION=0.15.1
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+    say "installing wasm-pack $WASM_PACK_VERSION (takes ~90 s)"
+    cargo install --force wasm-pack --version "$WASM_PACK_VERSION" >&2 \
+        || die "cargo install wasm-pack $WASM_PACK_VERSION failed"
+    [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" = "$WASM_PACK_VERSION" ] \
+        || die "wasm-pack $WASM_PACK_VERSION installed but 'wasm-pack --version' does not report it"
 fi
 
 # --- 3. headless browser ----------------------------------------------------------------------

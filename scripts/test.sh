@@ -4,14 +4,14 @@
 #   bash scripts/test.sh
 #
 # Stages (each timed; the run goes on after a failing test stage and exits non-zero at the end):
-#   setup     scripts/setup.sh: wasm32 target, wasm-bindgen CLI, chromium, .venv, playwright-core
+#   setup     scripts/setup.sh: wasm32 target, wasm-bindgen CLI, wasm-pack, chromium, .venv, playwright-core
 #   fixtures  HDF5 fixtures + h5py oracle (tests/fixtures/make_fixtures.py) and ranges.bin
 #   native    cargo test --no-fail-fast (all unit and integration tests)
 #   python    pip install ./python into .venv (dev profile), then pytest python/tests (h5py oracle,
 #             its own `strobe serve` on a free port)
 #   server    target/debug/strobe serve --faults: fixtures at http://127.0.0.1:$PORT/data/ with Range +
 #             CORS, and broken views of them under /faults/<spec>/data/ (tests/wasm_faults.rs)
-#   wasm      cargo test --target wasm32-unknown-unknown --test 'wasm_*' in headless Chromium
+#   wasm      wasm-pack test --headless --chrome -- --test 'wasm_*' (the wasm32 tests in headless Chromium)
 #   e2e       the viewer page: scripts/build-site.sh, then tests/e2e/*.test.mjs (node --test +
 #             playwright-core, headless Chromium; the page on :$STROBE_E2E_PORT, data from :$PORT)
 #   nginx     the page again, a selection of its tests, with the data served by Debian nginx
@@ -266,19 +266,20 @@ fi
 if [ "$server_ok" = 1 ]; then stage_done ok; else stage_done FAILED; fi
 
 # --- browser tests ----------------------------------------------------------------------------
-stage wasm "cargo test --target wasm32-unknown-unknown --test 'wasm_*' (headless Chromium)"
+stage wasm "wasm-pack test --headless --chrome -- --test 'wasm_*' (headless Chromium)"
 if [ "$server_ok" = 1 ]; then
     WASM_TMP="$TARGET_DIR/wasm-test-tmp"
     rm -rf "$WASM_TMP" # each browser session leaves a profile behind
     mkdir -p "$WASM_TMP"
-    # No -q: cargo would pass --quiet on to the runner, which rejects it.
+    # How Rust/wasm projects run browser tests. No -q: cargo would pass --quiet on to the
+    # runner, which rejects it. The same tests run with plain cargo as well:
+    #   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --test 'wasm_*'
     if TMPDIR="$WASM_TMP" \
-        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
         CHROMEDRIVER=/usr/bin/chromedriver \
         WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
         WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
         STROBE_TEST_DATA_URL="$DATA_URL" \
-        run_tests wasm cargo test --no-fail-fast --target wasm32-unknown-unknown --test 'wasm_*'; then
+        run_tests wasm wasm-pack test --headless --chrome -- --test 'wasm_*'; then
         stage_done ok
     else
         stage_done FAILED

@@ -4,6 +4,7 @@
 //! The CLI takes the caps in MiB (or counts), so each case lowers one cap below what a
 //! fixture needs (the refusal), then raises it just enough (the read, compared with the
 //! window digest h5py computed for the manifest).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The `strobe` binary: JSON output agrees with h5py; every bad input exits non-zero with one
 //! line that says what to fix.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

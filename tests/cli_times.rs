@@ -1,6 +1,7 @@
 //! `--from`/`--to`/`--length` in every time form (events::time_spec): absolute DSEC µs, time
 //! since the first event, `[hh:]mm:ss.ffffff` and stored µs all give h5py's window; bad forms
 //! fail with one line that names the forms; `info` prints the layout as the JSON names it.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `strobe export` and `strobe info DIR`: every exported file is read back by numpy/h5py (and a
 //! zlib + struct PNG decoder) in tests/export_oracle.py and compared with h5py's own
 //! searchsorted slice of the source and a numpy rendering of the page's formulas.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! windows, or "refuses" when h5py could not read it. For every mutant h5py reads, Strobe must
 //! return the same digest or refuse in one line — never a different digest. Mutants h5py
 //! refuses must not panic or hang; any answer is accepted.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;

@@ -6,6 +6,7 @@
 //! deadline, so a hang fails the test instead of stalling it. Every finding (`crash-*`) and
 //! hostile file (`hostile-*`) must give the answer it is kept for: the cap error or refusal
 //! it guards, or a read (see [`EXPECTED`]).
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! through `/relay?url=…`, gives the upstream's exact bytes with Range/206/ETag semantics and
 //! CORS added; URLs outside the allowed prefixes (other path, host, scheme, port) and
 //! redirects leaving them are refused with 403.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

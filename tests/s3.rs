@@ -5,6 +5,7 @@
 //!
 //! moto is a pinned test dependency (requirements-test.txt, installed into .venv by
 //! scripts/python-env.sh): when it cannot be started these tests FAIL, they never skip.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `strobe windows`: every listed window's count and first index equal h5py's searchsorted on
 //! the stored `t`; random windows are reproducible by seed and spread over the whole span.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Every fixture's info and windows, read from local files, agree with h5py.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The same fixtures, read over HTTP range requests from the project's own server, agree with
 //! h5py; and the HTTP failure modes give one clear error each.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -14,13 +14,7 @@ use strobe::source::{RangeCache, RangeSource};
 
 #[tokio::test(flavor = "current_thread")]
 async fn cold_window_in_four_rounds_warm_seek_in_two() {
-    let (addr, _task) = spawn_for_tests(ServeOptions {
-        port: 0,
-        data_dir: Some(common::fixtures_dir()),
-        ..Default::default()
-    })
-    .await
-    .expect("server");
+    let (addr, _task) = fixture_server().await;
     let manifest = common::manifest();
     for id in ["dsec_full_bitshuffle", "dsec_append_byteshuffle"] {
         let fx = common::fixtures(&manifest)
@@ -73,6 +67,20 @@ async fn cold_window_in_four_rounds_warm_seek_in_two() {
             );
         }
     }
+}
+
+/// `strobe serve` over the fixtures on a free port: its address and the task serving it.
+async fn fixture_server() -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    spawn_for_tests(ServeOptions {
+        port: 0,
+        data_dir: Some(common::fixtures_dir()),
+        ..Default::default()
+    })
+    .await
+    .expect("server")
 }
 
 /// Opens fixture `id` over HTTP from a fresh cache and reads its first 50 ms window: the
@@ -129,13 +137,7 @@ async fn cold_first_window(
 /// at open beside the other metadata and bounds the window's rows.
 #[tokio::test(flavor = "current_thread")]
 async fn prophesee_cd_indexes_cold_window_in_four_rounds() {
-    let (addr, _task) = spawn_for_tests(ServeOptions {
-        port: 0,
-        data_dir: Some(common::fixtures_dir()),
-        ..Default::default()
-    })
-    .await
-    .expect("server");
+    let (addr, _task) = fixture_server().await;
     for id in ["ecf_busy_row_vectors", "ecf_multi_h5py_edge_chunk"] {
         let (rec, _cache, cold) = cold_first_window(addr, id).await;
         assert!(rec.cd_index.is_some(), "{id}: /CD/indexes was not read");
@@ -151,13 +153,7 @@ async fn prophesee_cd_indexes_cold_window_in_four_rounds() {
 /// BENCHMARKS.md; the budget is what the search costs on these fixtures).
 #[tokio::test(flavor = "current_thread")]
 async fn mvsec_without_index_rounds() {
-    let (addr, _task) = spawn_for_tests(ServeOptions {
-        port: 0,
-        data_dir: Some(common::fixtures_dir()),
-        ..Default::default()
-    })
-    .await
-    .expect("server");
+    let (addr, _task) = fixture_server().await;
     for id in ["mvsec_gzip_left", "mvsec_contiguous_left"] {
         let (rec, _cache, cold) = cold_first_window(addr, id).await;
         assert!(rec.ms_index.is_none() && rec.cd_index.is_none());
@@ -218,13 +214,7 @@ fn known_extra(id: &str) -> (u64, &'static str) {
 /// whose time index is the file's last bytes and whose event indexes are 2 and 3 levels deep.
 #[tokio::test(flavor = "current_thread")]
 async fn cold_rounds_are_two_plus_index_depth_wherever_a_time_index_exists() {
-    let (addr, _task) = spawn_for_tests(ServeOptions {
-        port: 0,
-        data_dir: Some(common::fixtures_dir()),
-        ..Default::default()
-    })
-    .await
-    .expect("server");
+    let (addr, _task) = fixture_server().await;
     let manifest = common::manifest();
     let mut checked = Vec::new();
     for fx in common::fixtures(&manifest) {

@@ -181,6 +181,29 @@ def measure_workers(src, length, count, workers):
     return {"workers": workers, "windows": count, "seconds": time.perf_counter() - t, "events": n}
 
 
+def measure_torch_loader(src, length, count, workers, context):
+    """The real thing: torch's DataLoader over `EventWindows` (batch_size=None: one window per
+    item, as the seed's loader yields them), `workers` processes started by `context`."""
+    import strobe
+    import torch.utils.data as tud
+
+    ds = strobe.EventWindows([src], length, random=True, windows_per_epoch=count, seed=21)
+    loader = tud.DataLoader(ds, batch_size=None, num_workers=workers,
+                            multiprocessing_context=context if workers else None)
+    t = time.perf_counter()
+    n = sum(len(sample["t"]) for sample in loader)
+    return {"workers": workers, "context": context, "windows": count,
+            "seconds": time.perf_counter() - t, "events": n}
+
+
+def torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 # -- main ---------------------------------------------------------------------------------------
 def free_port():
     with socket.socket() as s:
@@ -197,11 +220,17 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--json", default=str(ROOT / "bench" / "python_results.json"))
     ap.add_argument("--skip-evlib", action="store_true")
+    ap.add_argument("--file", help="an existing DSEC-layout file to use instead of writing one "
+                    "(e.g. the 100 M-event big_dsec_full_bitshuffle.h5 of bench/run.sh)")
     args = ap.parse_args()
 
-    data = Path(args.data)
-    data.mkdir(parents=True, exist_ok=True)
-    path = data / f"python_dsec_{args.events // 1_000_000}M.h5"
+    if args.file:
+        path = Path(args.file).resolve()
+        data = path.parent
+    else:
+        data = Path(args.data)
+        data.mkdir(parents=True, exist_ok=True)
+        path = data / f"python_dsec_{args.events // 1_000_000}M.h5"
     if not path.exists():
         print(f"writing {path} ({args.events} events over {args.seconds} s)", file=sys.stderr)
         make_file(path, args.events, args.seconds)
@@ -261,6 +290,12 @@ def main():
             r = measure_workers(str(path), "1s", 16, workers)
             results["workers"].append(r)
             print(json.dumps(r), file=sys.stderr)
+        results["torch"] = []
+        if torch_available():
+            for workers, context in ((0, None), (2, "fork"), (2, "spawn"), (4, "fork")):
+                r = measure_torch_loader(str(path), "1s", 16, workers, context)
+                results["torch"].append(r)
+                print(json.dumps(r), file=sys.stderr)
         results["fails"] = fails
     finally:
         server.terminate()
@@ -291,6 +326,12 @@ def markdown(res):
           "|---|---:|---:|"]
     for w in res["workers"]:
         L.append(f"| {w['workers']} | {w['windows']} | {w['windows'] / w['seconds']:.2f} |")
+    if res.get("torch"):
+        L += ["", "| torch `DataLoader(EventWindows, batch_size=None)`, 1 s random windows | start | windows | windows/s |",
+              "|---|---|---:|---:|"]
+        for w in res["torch"]:
+            L.append(f"| {w['workers']} workers | {w['context'] or '—'} | {w['windows']} | "
+                     f"{w['windows'] / w['seconds']:.2f} |")
     return "\n".join(L)
 
 

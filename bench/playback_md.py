@@ -31,7 +31,8 @@ def playback_section(browser, latency_ms, note=""):
              f"(every HTTP request answered {latency_ms} ms late) for {wall:.0f} s of wall time per row, "
              "with its prefetch (windows fetched ahead while one is drawn: ~300 ms of them) and without "
              "(0 ahead), in the same run. *Due*: windows whose time came during the run; *shown*: drawn "
-             "in time; *skipped*: late ones the player jumped over to stay in time; *effective*: recording "
+             "(each as soon as it was due or its predecessor was drawn); *skipped*: late ones the "
+             "player jumped over to stay in time; *effective*: recording "
              "time shown per wall time (the page's own accounting, `www/playback.js`, also on its "
              "toolbar). 2× is beyond the page's speeds (it offers up to 1×): where it stops keeping up."
              + (f" {note}" if note else ""))

@@ -5,6 +5,9 @@ Used by bench/compare.py (a full run) and on its own for a playback-only run:
     node bench/browser.mjs --parts play ... > bench/playback_results.json
     python3 bench/playback_md.py bench/playback_results.json   # prints the section
 
+A run merged into bench/results.json may carry `play_note` (appended to the
+section's text) and `play_comment` (lines after the table): what that run's conditions were.
+
 Each `play` entry: {ahead (null: the page's prefetch, 0: none), speed, dt (µs), wall_ms,
 shown, due, skipped, effective} — the page's own accounting (www/playback.js).
 """
@@ -35,7 +38,8 @@ def playback_section(browser, latency_ms, note=""):
              "player jumped over to stay in time; *effective*: recording "
              "time shown per wall time (the page's own accounting, `www/playback.js`, also on its "
              "toolbar). 2× is beyond the page's speeds (it offers up to 1×): where it stops keeping up."
-             + (f" {note}" if note else ""))
+             + (f" {note}" if note else "")
+             + (f" {browser['play_note']}" if browser.get("play_note") else ""))
     L.append("")
     L.append("| file | speed | prefetch | shown / due | skipped | effective speed |")
     L.append("|---|---:|---|---:|---:|---:|")
@@ -44,6 +48,10 @@ def playback_section(browser, latency_ms, note=""):
         L.append(f"| {name} | {r['speed']:g}× | {ahead} | {r['shown']} / {r['due']} | {r['skipped']} | "
                  f"{r['effective']:.2f}× |")
     L.append("")
+    # A playback-only run's reading of its numbers (kept with them in results.json).
+    if browser.get("play_comment"):
+        L.extend(browser["play_comment"])
+        L.append("")
     return L
 
 

@@ -12,6 +12,9 @@
 // every lit pixel (5–15 % of the frame) by far more than CHANNEL, and the cloud's axis lines
 // alone are ~0.2 % of it.
 //
+// Each reference has a .json beside it: the window's digest (h5py's sums) and the Chromium that
+// drew it, so a fixture that changed is told apart from a picture that changed.
+//
 // On a failure the test writes the picture it got and a diff (differing pixels magenta) to
 // target/e2e/screenshots/ and says so.
 //
@@ -134,13 +137,21 @@ describe('screenshots against references', () => {
       assert.equal(hook.window.events, w.events, 'the window h5py counts');
       assert.equal(hook.mode, view.params.mode);
       const refPath = join(REFS, `${view.name}.png`);
+      // What the reference was drawn from: the window's digest and the browser.
+      const made = { window: hook.window, chromium: ctx.browser.version() };
+      const metaPath = join(REFS, `${view.name}.json`);
       if (UPDATE) {
         mkdirSync(REFS, { recursive: true });
         writeFileSync(refPath, await framePng(page));
+        writeFileSync(metaPath, `${JSON.stringify(made, null, 1)}\n`);
         await page.close();
         return;
       }
       assert.ok(existsSync(refPath), `${refPath} is missing — STROBE_UPDATE_REFS=1 writes it`);
+      // Other events (a changed fixture generator or numpy pin) are not a changed picture.
+      const was = JSON.parse(readFileSync(metaPath, 'utf8'));
+      assert.deepEqual(hook.window, was.window, `the fixture window's events differ from those `
+        + `${refPath} was drawn from — fixtures regenerated differently? Then STROBE_UPDATE_REFS=1`);
       const r = await compareFrame(page, readFileSync(refPath), CHANNEL, view.reach);
       assert.deepEqual(r.size.got, r.size.want, 'frame size');
       if (r.differ > SHARE * r.pixels) {

@@ -6,6 +6,8 @@
 // SPEC: {files: [{file, one_s: [from, to], busy: [from, to], seek: [[from, to], [from, to]]}]}
 // With --seek-data URL_BASE (the files behind a latency server): a warm seek from the first
 // `seek` window to the second, in one page.
+// With --parts LIST (comma-separated of one_s, render, seek, play, scrub; default all): only
+// those measurements (e.g. `--parts play` for the playback table alone).
 // Per file: a cold 1 s window, the same window again from the engine's cache (events/s of the
 // whole window, and of reading + decoding + digest alone from the engine's phase timers), frame
 // time per render mode for `busy` (a ~1 M-event window), real-time playback over the latency
@@ -32,6 +34,11 @@ const spec = JSON.parse(readFileSync(arg('spec'), 'utf8'));
 // The same files behind the benchmark's latency server, for the warm seek (optional).
 const seekData = process.argv.includes('--seek-data') ? arg('seek-data').replace(/\/$/, '') : null;
 const log = (m) => process.stderr.write(`browser: ${m}\n`);
+const PARTS = ['one_s', 'render', 'seek', 'play', 'scrub'];
+const parts = new Set(process.argv.includes('--parts') ? arg('parts').split(',') : PARTS);
+for (const p of parts) if (!PARTS.includes(p)) throw new Error(`bench/browser.mjs: --parts: no part ${p} (${PARTS.join(', ')})`);
+/** Playback speeds measured (2× is beyond the page's 1×: where it stops keeping up). */
+const PLAY_SPEEDS = [0.2, 0.5, 1, 2];
 /** Wall time each playback measurement runs, ms. */
 const PLAY_MS = 4000;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -56,33 +63,41 @@ for (const f of spec.files) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const url = `${data}/${f.file}`;
   const [a, b] = f.one_s;
-  const t0 = Date.now();
-  await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&t=${a}&dt=${b - a}`);
-  let hook = await settled(page);
-  const cold = { events: hook.window.events, window_ms: hook.window_ms, page_ms: Date.now() - t0,
-    net: hook.net, digest: hook.window };
-  const warm = [];
-  for (let i = 0; i < 5; i += 1) warm.push(await page.evaluate(() => window.strobeBench.reload()));
-  const warmMs = median(warm.map((w) => w.window_ms));
-  // The engine's phase timers: reading + decoding + digest (what h5py does), without the frame.
-  const decodeMs = median(warm.map((w) => w.timing.read_ms + w.timing.digest_ms));
-  log(`  1 s window: ${cold.events} events, cold ${cold.window_ms.toFixed(0)} ms, cached ${warmMs.toFixed(0)} ms`);
-
-  const [c, d] = f.busy;
-  let seq = await page.evaluate(() => window.strobe.seq);
-  await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&t=${c}&dt=${d - c}`);
-  hook = await settled(page);
-  const render = { events: hook.window.events, modes: {} };
-  for (const mode of ['polarity', 'heatmap', 'timesurface', 'cloud']) {
-    const times = await page.evaluate((m) => window.strobeBench.frameMs(m, 15), mode);
-    const draws = await page.evaluate((m) => window.strobeBench.drawMs(m, 15), mode);
-    render.modes[mode] = { median_ms: median(times), max_ms: Math.max(...times),
-      draw_median_ms: median(draws) };
+  let one = null;
+  if (parts.has('one_s')) {
+    const t0 = Date.now();
+    await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&t=${a}&dt=${b - a}`);
+    const hook = await settled(page);
+    const cold = { events: hook.window.events, window_ms: hook.window_ms, page_ms: Date.now() - t0,
+      net: hook.net, digest: hook.window };
+    const warm = [];
+    for (let i = 0; i < 5; i += 1) warm.push(await page.evaluate(() => window.strobeBench.reload()));
+    const warmMs = median(warm.map((w) => w.window_ms));
+    // The engine's phase timers: reading + decoding + digest (what h5py does), without the frame.
+    const decodeMs = median(warm.map((w) => w.timing.read_ms + w.timing.digest_ms));
+    log(`  1 s window: ${cold.events} events, cold ${cold.window_ms.toFixed(0)} ms, cached ${warmMs.toFixed(0)} ms`);
+    one = { from: a, to: b, cold, cached_window_ms: warmMs, cached_runs_ms: warm.map((w) => w.window_ms),
+      cached_timing: warm.map((w) => w.timing), decode_ms: decodeMs,
+      events_per_s: cold.events / (warmMs / 1000), decode_events_per_s: cold.events / (decodeMs / 1000) };
   }
-  log(`  render (${render.events} events): ${Object.entries(render.modes).map(([m, r]) => `${m} ${r.median_ms.toFixed(1)} ms`).join(', ')}`);
+
+  let render = null;
+  if (parts.has('render')) {
+    const [c, d] = f.busy;
+    await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&t=${c}&dt=${d - c}`);
+    const hook = await settled(page);
+    render = { events: hook.window.events, modes: {} };
+    for (const mode of ['polarity', 'heatmap', 'timesurface', 'cloud']) {
+      const times = await page.evaluate((m) => window.strobeBench.frameMs(m, 15), mode);
+      const draws = await page.evaluate((m) => window.strobeBench.drawMs(m, 15), mode);
+      render.modes[mode] = { median_ms: median(times), max_ms: Math.max(...times),
+        draw_median_ms: median(draws) };
+    }
+    log(`  render (${render.events} events): ${Object.entries(render.modes).map(([m, r]) => `${m} ${r.median_ms.toFixed(1)} ms`).join(', ')}`);
+  }
 
   let seek = null;
-  if (seekData && f.seek) {
+  if (parts.has('seek') && seekData && f.seek) {
     const [[s0, s1], [e0, e1]] = f.seek;
     await page.goto(`${site}/index.html?url=${encodeURIComponent(`${seekData}/${f.file}`)}&t=${s0}&dt=${s1 - s0}`);
     const first = await settled(page);
@@ -95,12 +110,12 @@ for (const f of spec.files) {
   // each speed for PLAY_MS of wall time, with the page's prefetch and without it (same run):
   // windows shown of those due, skipped, effective speed.
   let play = null;
-  if (seekData) {
+  if (parts.has('play') && seekData) {
     play = [];
     await page.goto(`${site}/index.html?url=${encodeURIComponent(`${seekData}/${f.file}`)}&t=${a}&dt=50000`);
     await settled(page);
     for (const ahead of [null, 0]) {
-      for (const speed of [1, 0.5, 0.2]) {
+      for (const speed of PLAY_SPEEDS) {
         const r = await page.evaluate(([t, sp, n, ms]) => window.strobeBench.play(t, 50000, sp, ms, n),
           [a, speed, ahead, PLAY_MS]);
         play.push({ ahead, ...r });
@@ -109,21 +124,14 @@ for (const f of spec.files) {
     }
   }
 
-  seq = await page.evaluate(() => window.strobe.seq);
-  await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&dt=50000`);
-  await settled(page, seq > 0 ? -1 : -1);
-  const scrub = await page.evaluate(() => window.strobeBench.scrub(50000));
-  log(`  scrub: ${scrub.windows} windows, ${scrub.events} events in ${(scrub.wall_ms / 1000).toFixed(1)} s, wasm memory ${(scrub.memory / 1e6).toFixed(1)} MB`);
-  out.files.push({
-    file: f.file,
-    one_s: { from: a, to: b, cold, cached_window_ms: warmMs, cached_runs_ms: warm.map((w) => w.window_ms),
-      cached_timing: warm.map((w) => w.timing), decode_ms: decodeMs,
-      events_per_s: cold.events / (warmMs / 1000), decode_events_per_s: cold.events / (decodeMs / 1000) },
-    render,
-    seek,
-    play,
-    scrub,
-  });
+  let scrub = null;
+  if (parts.has('scrub')) {
+    await page.goto(`${site}/index.html?url=${encodeURIComponent(url)}&dt=50000`);
+    await settled(page);
+    scrub = await page.evaluate(() => window.strobeBench.scrub(50000));
+    log(`  scrub: ${scrub.windows} windows, ${scrub.events} events in ${(scrub.wall_ms / 1000).toFixed(1)} s, wasm memory ${(scrub.memory / 1e6).toFixed(1)} MB`);
+  }
+  out.files.push({ file: f.file, one_s: one, render, seek, play, scrub });
   await page.close();
 }
 await browser.close();

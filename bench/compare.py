@@ -514,6 +514,9 @@ def targets(res):
     return rows
 
 
+KEPT = "<!-- kept: bench/compare.py rewrites everything above this line and keeps what is below -->"
+
+
 def write_markdown(res, path):
     import chart  # bench/chart.py: the SVG of rounds and bytes against the peers
     svg = os.path.join(os.path.dirname(os.path.abspath(path)), "bench", "chart.svg")
@@ -718,6 +721,18 @@ def write_markdown(res, path):
     else:
         L.append("All digests agreed (Strobe over HTTP and local, h5py + fsspec at both block sizes, "
                  "h5py local, and the manifest where it has the window).")
+        L.append("")
+    from playback_md import playback_section  # bench/playback_md.py
+    L.extend(playback_section(res.get("browser"), res["latency_ms"]))
+    # Sections below KEPT in the existing file (written by hand or by other scripts, e.g. the
+    # Python loaders' and a playback-only run's) survive a rewrite as they are.
+    try:
+        with open(path) as fh:
+            old = fh.read()
+    except FileNotFoundError:
+        old = ""
+    if KEPT in old:
+        L.append(KEPT + old.split(KEPT, 1)[1].rstrip("\n"))
         L.append("")
     with open(path, "w") as fh:
         fh.write("\n".join(L))

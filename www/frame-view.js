@@ -3,6 +3,7 @@
 
 import { app, $ } from './app.js';
 import { queueAddress } from './address.js';
+import { cloudAxes, cloudProject } from './cloud-axes.js';
 import { modeHas, modeOf } from './modes.js';
 import { MAX_PITCH, MAX_ZOOM, MIN_ZOOM, roundAngle, roundPan, roundZoom } from './params.js';
 import { get, update } from './store.js';
@@ -25,15 +26,50 @@ export function redraw() {
   const s = get();
   app.renderer.draw(s.mode, s.palette, s.tau, s.view, s.orbit);
   const cloud = $('cloud-caption');
-  if (modeOf(s.mode).points && s.window) {
+  const inCloud = modeOf(s.mode).points && s.window;
+  if (inCloud) {
     const shown = app.renderer.pointCount ?? 0;
-    cloud.textContent = `x → (0 … ${s.info?.width ?? '?'} px), y ↓ (0 … ${s.info?.height ?? '?'} px), `
-      + `t into the picture (0 … ${s.dt} µs); ${shown.toLocaleString('en')} of the window's `
-      + `${s.window.events.toLocaleString('en')} events shown`;
-    cloud.hidden = false;
-  } else {
-    cloud.hidden = true;
+    const all = s.window.events;
+    cloud.textContent = `${shown.toLocaleString('en')} of the window's ${all.toLocaleString('en')} `
+      + `events shown${shown < all ? ` (1 in ${Math.round(all / Math.max(shown, 1))})` : ''}; `
+      + 't from the window start; drag to turn';
   }
+  cloud.hidden = !inCloud;
+  placeAxisLabels(inCloud ? s : null);
+}
+
+/**
+ * The cloud's tick labels over the canvas, each centred where cloud-axes.js projects it for
+ * the current orbit (`s` null: none). The canvas is scaled by CSS ("fit"), so canvas pixels
+ * are converted to the stage's CSS pixels.
+ */
+function placeAxisLabels(s) {
+  const layer = $('cloud-axes');
+  if (!s) {
+    layer.hidden = true;
+    layer.replaceChildren();
+    return;
+  }
+  const c = $('frame');
+  const stage = layer.parentElement.getBoundingClientRect();
+  const box = c.getBoundingClientRect();
+  const sx = box.width / (c.width || 1);
+  const sy = box.height / (c.height || 1);
+  const frame = { width: c.width, height: c.height, dt: s.dt, orbit: s.orbit };
+  const spans = cloudAxes(c.width, c.height, s.dt).labels.map((l) => {
+    const p = cloudProject(l.at, frame);
+    const span = document.createElement('span');
+    span.textContent = l.text;
+    span.dataset.axis = l.axis;
+    if (l.value === null) span.className = 'title';
+    else span.dataset.value = String(l.value);
+    span.style.left = `${(box.left - stage.left + p.x * sx).toFixed(1)}px`;
+    span.style.top = `${(box.top - stage.top + p.y * sy).toFixed(1)}px`;
+    return span;
+  });
+  layer.classList.toggle('dark', s.palette === 'dark');
+  layer.replaceChildren(...spans);
+  layer.hidden = false;
 }
 
 /** Sets the view (`null`: fit), redraws, and updates the address shortly after. */
@@ -63,6 +99,13 @@ export function applyView() {
  * Zoomed, one canvas pixel per CSS pixel (the class `zoomed`).
  */
 export function fitFrame() {
+  sizeFrame();
+  // The canvas moved or changed size: the cloud's labels follow it.
+  const s = get();
+  placeAxisLabels(modeOf(s.mode).points && s.window ? s : null);
+}
+
+function sizeFrame() {
   const c = $('frame');
   const stage = c.parentElement;
   if (get().view !== null || !stage) {

@@ -3,6 +3,7 @@
 // time surface) coloured by a fragment shader; the canvas has one pixel per sensor pixel, and a
 // view (zoom, pan) picks which sensor pixel each canvas pixel shows (nearest, never blurred).
 
+import { cloudAxes, cloudProject, orbitMatrix } from './cloud-axes.js';
 import { MODES, modeOf } from './modes.js';
 import { DEFAULT_ORBIT } from './params.js';
 
@@ -101,6 +102,21 @@ in vec3 v_colour;
 out vec4 colour;
 void main() { colour = vec4(v_colour, 1.0); }`;
 
+// The cloud's axes: 1-px lines between canvas points projected in JS (cloud-axes.js), so the
+// labels laid over the canvas and the lines share one projection.
+const AXES_VERTEX = `#version 300 es
+in vec2 a_pos; // clip space
+void main() { gl_Position = vec4(a_pos, 0.0, 1.0); }`;
+
+const AXES_FRAGMENT = `#version 300 es
+precision highp float;
+uniform vec3 u_colour;
+out vec4 colour;
+void main() { colour = vec4(u_colour, 1.0); }`;
+
+/** Axis colour per palette: mid grey on white, light grey on black (never a point colour). */
+export const AXIS_RGB = { dsec: [0.4, 0.4, 0.4], dark: [0.6, 0.6, 0.6] };
+
 /** Points per row of the cloud's texture. */
 const CLOUD_ROW = 2048;
 
@@ -117,17 +133,6 @@ function link(gl, vertex, fragment) {
     throw new Error(`WebGL program: ${gl.getProgramInfoLog(program)}`);
   }
   return program;
-}
-
-/** Rotation (column-major mat3) of the orbit: `yaw` about the vertical, then `pitch`. */
-export function orbitMatrix(yaw, pitch) {
-  const [cy, sy, cp, sp] = [Math.cos(yaw), Math.sin(yaw), Math.cos(pitch), Math.sin(pitch)];
-  // Rx(pitch) * Ry(yaw), columns.
-  return new Float32Array([
-    cy, sp * sy, -cp * sy,
-    0, cp, sp,
-    sy, -sp * cy, cp * cy,
-  ]);
 }
 
 function compile(gl, type, source) {
@@ -170,6 +175,16 @@ export class FrameRenderer {
     this.cRot = gl.getUniformLocation(this.cloud, 'u_rot');
     this.cAspect = gl.getUniformLocation(this.cloud, 'u_aspect');
     this.cPalette = gl.getUniformLocation(this.cloud, 'u_palette');
+    this.axes = link(gl, AXES_VERTEX, AXES_FRAGMENT);
+    this.aColour = gl.getUniformLocation(this.axes, 'u_colour');
+    this.axesVao = gl.createVertexArray();
+    this.axesBuffer = gl.createBuffer();
+    gl.bindVertexArray(this.axesVao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.axesBuffer);
+    const aPos = gl.getAttribLocation(this.axes, 'a_pos');
+    gl.enableVertexAttribArray(aPos);
+    gl.vertexAttribPointer(aPos, 2, gl.FLOAT, false, 0, 0);
+    gl.bindVertexArray(null);
     this.pointCount = 0;
     this.vao = gl.createVertexArray();
     this.texture = gl.createTexture();
@@ -238,7 +253,12 @@ export class FrameRenderer {
     const dark = palette === 'dark';
     gl.clearColor(dark ? 0 : 1, dark ? 0 : 1, dark ? 0 : 1, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
-    if (!this.pointCount) return;
+    if (this.pointCount) this.drawPoints(palette, orbit);
+    this.drawAxes(palette, orbit);
+  }
+
+  drawPoints(palette, orbit) {
+    const gl = this.gl;
     gl.useProgram(this.cloud);
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, this.pointTexture);
@@ -249,6 +269,28 @@ export class FrameRenderer {
     gl.uniform1i(this.cPalette, PALETTE_IDS[palette] ?? 0);
     gl.bindVertexArray(this.vao);
     gl.drawArrays(gl.POINTS, 0, this.pointCount);
+  }
+
+  /** The x, y and t axes with their ticks, over the points (so they stay readable). */
+  drawAxes(palette, orbit) {
+    const gl = this.gl;
+    const frame = { width: this.width, height: this.height, dt: this.dt, orbit };
+    const { lines } = cloudAxes(this.width, this.height, this.dt);
+    const clip = new Float32Array(lines.length * 4);
+    lines.forEach((segment, i) => {
+      segment.forEach((point, j) => {
+        const c = cloudProject(point, frame);
+        clip[i * 4 + j * 2] = (c.x / this.width) * 2 - 1;
+        clip[i * 4 + j * 2 + 1] = 1 - (c.y / this.height) * 2;
+      });
+    });
+    gl.useProgram(this.axes);
+    gl.uniform3fv(this.aColour, AXIS_RGB[palette] ?? AXIS_RGB.dsec);
+    gl.bindVertexArray(this.axesVao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.axesBuffer);
+    gl.bufferData(gl.ARRAY_BUFFER, clip, gl.DYNAMIC_DRAW);
+    gl.drawArrays(gl.LINES, 0, lines.length * 2);
+    gl.bindVertexArray(null);
   }
 
   /** Waits until the GPU has drawn everything asked so far (for timing frames). */

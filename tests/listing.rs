@@ -245,6 +245,7 @@ async fn listing_many_recordings_costs_about_the_rounds_of_a_few() {
     let (base, seen) = counting_server(dir.path(), Duration::from_millis(40)).await;
     let two = list_over_http(&base, &seen, 2).await;
     let many = list_over_http(&base, &seen, MANY).await;
+    eprintln!("two: {two:?}\n{MANY}: {many:?}");
     // Opened one after another, MANY recordings would cost MANY/2 times the rounds of two;
     // opened concurrently (16 at a time) they cost about twice those rounds.
     assert!(

@@ -295,9 +295,8 @@ fn last_segment(url: &str) -> String {
 
 /// Whether `name` ends in `.h5`, `.hdf5` or `.hdf` (any case).
 pub fn has_recording_extension(name: &str) -> bool {
-    name.rsplit_once('.').is_some_and(|(_, ext)| {
-        RECORDING_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
-    })
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| RECORDING_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
 #[cfg(test)]
@@ -388,7 +387,10 @@ mod tests {
         let l = parse(text, "http://host/rec/").unwrap();
         assert_eq!(l.form, ListingForm::Autoindex);
         let urls: Vec<_> = l.entries.iter().map(|e| e.url.as_str()).collect();
-        assert_eq!(urls, ["http://host/rec/a%20b.h5", "http://host/rec/c%3Ad.HDF"]);
+        assert_eq!(
+            urls,
+            ["http://host/rec/a%20b.h5", "http://host/rec/c%3Ad.HDF"]
+        );
         assert_eq!(l.entries[0].name, "a b.h5");
         assert_eq!(l.skipped_other, 2);
     }
@@ -399,7 +401,10 @@ mod tests {
         let e = parse(&text, BASE).unwrap_err();
         assert!(matches!(e, ListingError::TooLarge { .. }), "{e}");
         assert!(e.to_string().contains("split it"));
-        let many = format!("[{}]", vec![r#"{"url":"a.h5"}"#; MAX_LISTING_ENTRIES + 1].join(","));
+        let many = format!(
+            "[{}]",
+            vec![r#"{"url":"a.h5"}"#; MAX_LISTING_ENTRIES + 1].join(",")
+        );
         let e = parse(&many, BASE).unwrap_err();
         assert!(matches!(e, ListingError::TooMany { .. }), "{e}");
         let many_keys = format!(
@@ -424,7 +429,10 @@ mod tests {
         ] {
             let e = parse(text, BASE).unwrap_err();
             let msg = e.to_string();
-            assert!(matches!(e, ListingError::NotAListing { .. }), "{text}: {msg}");
+            assert!(
+                matches!(e, ListingError::NotAListing { .. }),
+                "{text}: {msg}"
+            );
             assert!(msg.contains("expected a JSON manifest"), "{msg}");
             assert!(!msg.contains('\n'), "{msg}");
         }
@@ -438,7 +446,10 @@ mod tests {
 
     #[test]
     fn xml_entities_decode() {
-        assert_eq!(unescape_xml("a&amp;b&#x41;&#66;&lt;").as_deref(), Some("a&bAB<"));
+        assert_eq!(
+            unescape_xml("a&amp;b&#x41;&#66;&lt;").as_deref(),
+            Some("a&bAB<")
+        );
         assert_eq!(unescape_xml("a&bogus;"), None);
         assert_eq!(unescape_xml("a&amp"), None);
     }

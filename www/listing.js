@@ -45,12 +45,14 @@ export async function followList(url, chosen, view, how) {
     draw();
     let listing;
     try {
-      listing = JSON.parse(await app.engine.parse_listing(await fetchCapped(absolute), absolute));
+      const { base, wrap } = throughRelay(absolute);
+      listing = JSON.parse(await app.engine.parse_listing(await fetchCapped(absolute), base));
+      listing.entries = listing.entries.map((e) => ({ ...e, url: wrap(e.url) }));
     } catch (err) {
       if (shown?.url !== absolute) return;
       let message = err?.message ?? String(err);
       if (/Failed to fetch|NetworkError|cross-origin/i.test(message)) {
-        message = (await corsDiagnosis(absolute)) ?? `could not fetch the listing ${absolute}: ${message}`;
+        message = (await corsDiagnosis(absolute, 'list')) ?? `could not fetch the listing ${absolute}: ${message}`;
       }
       shown = null;
       listFailed(message);
@@ -89,6 +91,18 @@ export function closeList() {
 function listFailed(message) {
   update({ list: null, error: message, status: 'error' });
   draw();
+}
+
+/**
+ * A listing read through `strobe serve --relay` (`…/relay?url=<listing>`): its entries resolve
+ * against the listing's own URL and are read through the same relay (the host sends no CORS
+ * for them either). Any other listing: as it is.
+ */
+function throughRelay(absolute) {
+  const u = new URL(absolute);
+  const inner = u.pathname === '/relay' ? u.searchParams.get('url') : null;
+  if (!inner) return { base: absolute, wrap: (url) => url };
+  return { base: inner, wrap: (url) => `${u.origin}/relay?url=${encodeURIComponent(url)}` };
 }
 
 /** The listing's text, refusing to read more than MAX_LISTING_BYTES + 1 bytes of it. */

@@ -44,6 +44,7 @@ function startHost() {
       { name: 'rvt.h5', type: 'file', mtime: 'Sun, 06 Dec 2026 04:00:00 GMT', size: 1 },
       { name: 'notes.txt', type: 'file', mtime: 'Sun, 06 Dec 2026 04:00:00 GMT', size: 1 },
     ]),
+    '/nocors/list.json': () => JSON.stringify([{ url: 'vector.h5' }, { url: 'rvt.h5' }]),
     '/page.html': () => '<!DOCTYPE html><html><body>Index of /</body></html>',
     '/huge.json': () => `[${' '.repeat(5 << 20)}]`,
   };
@@ -240,6 +241,26 @@ describe('a host without CORS', () => {
     hook = await open(page, viewerUrl(relayOrigin, { url: relayUrl, t: w.from, dt: w.to - w.from }));
     assert.equal(hook.status, 'ready', hook.error);
     assert.deepEqual(digestOf(hook.window), digestOf(w));
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+
+  test('a listing on that host: the message links it through the relay, and its recordings are read through it', async () => {
+    const list = `${host.origin}/nocors/list.json`;
+    const page = await newPage(ctx.browser);
+    let hook = await open(page, listUrl(relayOrigin, list));
+    assert.equal(hook.status, 'error');
+    const relayList = `${relayOrigin}/relay?url=${encodeURIComponent(list)}`;
+    assert.ok(hook.error.includes(`\`strobe serve --relay ${host.origin}/nocors/\``), hook.error);
+    assert.ok(hook.error.includes(`${relayOrigin}/index.html?list=${encodeURIComponent(relayList)}`), hook.error);
+    page.problems.length = 0;
+
+    hook = await open(page, listUrl(relayOrigin, relayList));
+    assert.equal(hook.status, 'ready', hook.error);
+    const drawn = await drawnList(page);
+    assert.deepEqual(drawn.map((e) => e.url), ['vector.h5', 'rvt.h5'].map((f) => `${relayOrigin}/relay?url=${encodeURIComponent(`${host.origin}/nocors/${f}`)}`));
+    assert.deepEqual(drawn.map((e) => shownEvents(e.meta)), [fixture('vector').info.events, fixture('rvt').info.events]);
+    assert.equal(hook.recording.events, fixture('vector').info.events);
     assert.deepEqual(page.problems, []);
     await page.close();
   });

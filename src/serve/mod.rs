@@ -190,6 +190,9 @@ pub async fn run(opts: ServeOptions) -> io::Result<()> {
         show(&opts.site_dir),
         show(&opts.data_dir)
     );
+    if opts.data_dir.is_some() {
+        eprintln!("  all its recordings in the viewer: http://{addr}/index.html?list=/data/");
+    }
     server
         .serve_until(async {
             let _ = tokio::signal::ctrl_c().await;

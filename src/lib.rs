@@ -6,6 +6,8 @@
 //! - [`events`]: meaning — recording layouts, the time index, windows streamed chunk by chunk.
 //! - [`render`]: pixels — a window's events counted per pixel, for the page and PNG export.
 //! - [`export`]: a window's events written out as `.npz`, `.csv`, `.h5` or a `.png` picture.
+//! - [`listing`]: what a URL naming many recordings answers (manifest, S3 listing, nginx
+//!   autoindex), as the recordings to open.
 //! - [`open`]: the one front door — a source string and options to an opened recording;
 //!   the CLI, the browser engine and the Python package all open through it.
 //! - `serve`/`cli` (native) and `wasm` (browser) sit on top.
@@ -13,6 +15,7 @@
 pub mod events;
 pub mod export;
 pub mod hdf5;
+pub mod listing;
 pub mod open;
 pub mod render;
 pub mod source;

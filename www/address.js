@@ -4,6 +4,7 @@
 import { app, $ } from './app.js';
 import { applyView } from './frame-view.js';
 import { buildQuery, checkDatasetUrl, formatTimeIn, parseExtras, parseParams } from './params.js';
+import { closeList, followList, isShown } from './listing.js';
 import { loadWindow, openSource, openUrlText, showViewer } from './session.js';
 import { begin, get, update } from './store.js';
 
@@ -14,7 +15,7 @@ export function setAddress(how) {
   const url = s.source?.kind === 'url' ? s.source.url : null;
   const t = s.t === null ? null : formatTimeIn(s.tForm, s.t, s.info);
   const query = buildQuery({
-    url, t, dt: s.dt, mode: s.mode, camera: s.camera, palette: s.palette,
+    list: s.list, url, t, dt: s.dt, mode: s.mode, camera: s.camera, palette: s.palette,
     tau: s.tau, view: s.view, orbit: s.orbit, speed: s.speed, columns: s.columns,
   });
   if (query === location.search) return;
@@ -56,6 +57,13 @@ export function followAddress(how) {
     camera: params.camera, columns: params.columns,
   };
   const s = get();
+  // A listing: fetched and shown once; its first recording when no `url=` is chosen.
+  if (params.list !== null && (!isShown(params.list) || params.url === null)) {
+    const chosen = params.url === null ? null : checkDatasetUrl(params.url, location.href).url;
+    followList(params.list, chosen ?? null, view, how);
+    return;
+  }
+  if (params.list === null) closeList();
   if (params.url === null) {
     if (s.source?.kind === 'file' && s.info) {
       // Back/forward within a local file's windows (and cameras).

@@ -3,7 +3,7 @@
 // `frame` carries copies of the count frame (transferred, not copied again) at most every
 // SNAPSHOT_MS while a window loads, and always with the finished window.
 
-import init, { Viewer } from './pkg/strobe.js';
+import init, { Viewer, parse_listing } from './pkg/strobe.js';
 
 const SNAPSHOT_MS = 100;
 /** Progress counts alone are posted at most this often (a window reads ~100 batches). */
@@ -79,10 +79,14 @@ self.onmessage = async (e) => {
     return;
   }
   try {
+    if (op === 'parse_listing') {
+      post(viewer, { id, value: parse_listing(...args) });
+      return;
+    }
     if (op === 'window') {
       await readWindow(viewer, id, args);
     } else if (['open_url', 'open_file', 'sampled_rate', 'npz', 'prefetch', 'resolve_time',
-      'datasets_url', 'datasets_file', 'set_columns'].includes(op)) {
+      'datasets_url', 'datasets_file', 'set_columns', 'summary_url'].includes(op)) {
       const value = await viewer[op](...args);
       post(viewer, { id, value }, value instanceof Uint8Array ? [value.buffer] : []);
     } else {

@@ -53,11 +53,21 @@ export class Engine {
     const id = this.nextId;
     this.nextId += 1;
     // Frame snapshots shown are those of the newest open or window.
-    if (!['sampled_rate', 'npz', 'prefetch', 'resolve_time', 'datasets_url', 'datasets_file', 'set_columns'].includes(op)) this.current = id;
+    if (!['sampled_rate', 'npz', 'prefetch', 'resolve_time', 'datasets_url', 'datasets_file', 'set_columns', 'summary_url', 'parse_listing'].includes(op)) this.current = id;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, progress });
       this.worker.postMessage({ id, op, args });
     });
+  }
+
+  /** One listed recording's summary JSON (metadata only; the open recording stays). */
+  summary_url(url) {
+    return this.call('summary_url', [url]);
+  }
+
+  /** A listing's text fetched from `url` as JSON entries (src/listing.rs); throws its refusal. */
+  parse_listing(text, url) {
+    return this.call('parse_listing', [text, url]);
   }
 
   /** Opens a recording by URL; `from`/`dt`: the first window to fetch alongside. */

@@ -4,7 +4,7 @@
 //
 // Modules: store.js (state, the one supersede token) · modes.js (render modes) · session.js
 // (open, load, cancel, failures) · playback.js · address.js (links, history) · frame-view.js
-// (drawing, zoom, pan) · panels.js (the page drawn from the state) · controls.js (toolbar,
+// (drawing, zoom, pan) · listing.js (?list=) · panels.js (the page drawn from the state) · controls.js (toolbar,
 // keys) · hook.js (window.strobe) · bench.js (window.strobeBench).
 
 import { app, $ } from './app.js';
@@ -14,6 +14,7 @@ import { wireControls } from './controls.js';
 import { Engine } from './engine.js';
 import { fitFrame, wireView } from './frame-view.js';
 import { wireHook } from './hook.js';
+import { wireList } from './listing.js';
 import { wirePanels } from './panels.js';
 import { FrameRenderer } from './render.js';
 import { cancelLoad, fail, loadWindow } from './session.js';
@@ -40,6 +41,7 @@ function main() {
     if (info) loadWindow(Math.round(t - dt / 2), dt, how);
   }, $('timeline-readout'));
   wirePanels();
+  wireList();
   wireControls();
   wireView();
   wireBench();

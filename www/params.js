@@ -80,8 +80,8 @@ function integer(text) {
 }
 
 /**
- * Reads `url`, `t`, `dt`, `mode`, `camera` from a query string. Returns
- * `{url, t, tSpec, columns, dt, mode, camera, errors}`: `t` is `null` when absent (the recording's
+ * Reads `url`, `list`, `t`, `dt`, `mode`, `camera` from a query string. Returns
+ * `{url, list, t, tSpec, columns, dt, mode, camera, errors}`: `t` is `null` when absent (the recording's
  * first event) or written in another form than stored µs (then `tSpec` holds its text),
  * `camera` `null` when absent (the file's first camera); bad values fall back to defaults and
  * add a message to `errors`.
@@ -125,8 +125,10 @@ export function parseParams(search) {
       errors.push(`cols=${cols} is not four dataset paths x,y,t,p`);
     }
   }
+  const list = q.get('list');
   return {
     url: url === null || url === '' ? null : url,
+    list: list === null || list === '' ? null : list,
     t,
     tSpec,
     columns,
@@ -206,8 +208,9 @@ export function parseExtras(search) {
  * [&zoom=…&pan=x,y][&orbit=yaw,pitch][&speed=…]` (url left out for local files; defaults
  * left out).
  */
-export function buildQuery({ url, t, dt, mode, camera, palette, tau, view, orbit, speed, columns }) {
+export function buildQuery({ list, url, t, dt, mode, camera, palette, tau, view, orbit, speed, columns }) {
   const q = new URLSearchParams();
+  if (list) q.set('list', list);
   if (url) q.set('url', url);
   if (columns) q.set('cols', [columns.x, columns.y, columns.t, columns.p].join(','));
   if (camera) q.set('camera', camera);

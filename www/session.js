@@ -66,9 +66,10 @@ export function pageAdvice(message) {
 
 /**
  * When a URL cannot be read, asks the server once more without CORS (an opaque `HEAD`): if
- * it answers, the server is up and only its CORS headers are missing — say exactly that.
+ * it answers, the server is up and only its CORS headers are missing — say exactly that, and
+ * the exact `strobe serve --relay` command and link that read it anyway (retrying will not).
  */
-async function corsDiagnosis(url) {
+export async function corsDiagnosis(url, param = 'url') {
   let answered = false;
   try {
     await fetch(url, { method: 'HEAD', mode: 'no-cors', cache: 'no-store' });
@@ -77,12 +78,32 @@ async function corsDiagnosis(url) {
     // Down or unreachable: the engine's own message covers that.
   }
   if (!answered) return null;
-  const origin = new URL(url).origin;
+  const { origin, prefix, relayUrl, pageUrl } = relayAdvice(url, location.href, param);
   return `${url}: the server at ${origin} answers, but does not let this page read its files: `
-    + 'its responses lack the CORS header Access-Control-Allow-Origin. Serve the files with '
-    + '`strobe serve --data <dir>`, or make the server send Access-Control-Allow-Origin: * and '
-    + 'Access-Control-Expose-Headers: Content-Range, Content-Length, ETag, Accept-Ranges '
-    + '(and answer Range requests); or open the file from this computer (the file picker).';
+    + 'its responses lack the CORS header Access-Control-Allow-Origin, so no retry will help. '
+    + `Relay it: run \`strobe serve --relay ${prefix}\` and open ${pageUrl} (the page reading `
+    + `${relayUrl}). Or serve the files with \`strobe serve --data <dir>\`, or make the server `
+    + 'send Access-Control-Allow-Origin: * and Access-Control-Expose-Headers: Content-Range, '
+    + 'Content-Length, ETag, Accept-Ranges (and answer Range requests); or open the file from '
+    + 'this computer (the file picker).';
+}
+
+/**
+ * What relays `url` for this page: the prefix to allow (its scheme, host and directory), and
+ * the relay on the server that serves this page when that is a `strobe serve` on this machine
+ * (loopback), else on `strobe serve`'s default address; `param`: the link's `url` (a recording)
+ * or `list` (a listing).
+ */
+export function relayAdvice(url, pageHref, param = 'url') {
+  const u = new URL(url);
+  const dir = u.pathname.slice(0, u.pathname.lastIndexOf('/') + 1) || '/';
+  const prefix = `${u.protocol}//${u.host}${dir}`;
+  const page = new URL(pageHref);
+  const local = /^(127\.|localhost$|\[::1\]$)/.test(page.hostname) && /^https?:$/.test(page.protocol);
+  const server = local ? page.origin : 'http://127.0.0.1:8080';
+  const relayUrl = `${server}/relay?url=${encodeURIComponent(url)}`;
+  const pageUrl = `${server}/index.html?${param}=${encodeURIComponent(relayUrl)}`;
+  return { origin: u.origin, prefix, relayUrl, pageUrl };
 }
 
 export function clearError() {

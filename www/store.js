@@ -45,6 +45,8 @@ const state = {
   speed: 1,
   /** Playback accounting since play was pressed: windows shown, windows due, effective speed. */
   play: null,
+  /** The URL of the listing shown beside the viewer (`?list=`, listing.js), or null. */
+  list: null,
   /** The supersede token (see the top of this file). */
   seq: 0,
 };

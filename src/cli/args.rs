@@ -111,6 +111,11 @@ pub struct InfoArgs {
     pub source: SourceArgs,
     /// More recordings to list (each file or directory gets one line per recording).
     pub more: Vec<String>,
+    /// Given one directory: print a JSON manifest of its recordings that open
+    /// ([{"url", "name"}], URLs relative to the directory) for the viewer's ?list=; save it
+    /// in the directory and serve it beside the data. Files that fail are named on stderr.
+    #[arg(long)]
+    pub manifest: bool,
 }
 
 #[derive(Debug, Args)]
@@ -129,7 +134,9 @@ pub struct WindowArgs {
 pub struct ServeArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Directory whose files are served under /data/.
+    /// Directory whose files are served under /data/; /data/ itself (and /data/<dir>/)
+    /// answers a JSON manifest of the recordings there, so the viewer opens them all with
+    /// index.html?list=/data/.
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Address to bind; loopback unless you mean to share.

@@ -4,11 +4,15 @@
 //! only, up to [`OPEN_AT_ONCE`] at a time, so a bucket of 60 recordings costs about the
 //! rounds of one; one that fails is listed with its error and the others still are.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
+use object_store::path::Path as ObjectPath;
 use serde::Serialize;
 use strobe::open::SourceSpec;
+use strobe::source::object_store::{Bucket, ObjectStoreSource};
 
 use super::args::{InfoArgs, SourceArgs};
 use super::{glob, open, report};
@@ -48,15 +52,20 @@ enum Outcome {
 }
 
 pub async fn info(args: InfoArgs) -> Result<(), String> {
+    if args.manifest {
+        return manifest(&args).await;
+    }
     if args.more.is_empty() && !is_collection(&args.source.source) {
         return report::info(args).await;
     }
     let mut sources = Vec::new();
+    let mut buckets = Buckets::new();
     for spec in std::iter::once(&args.source.source).chain(&args.more) {
-        sources.extend(expand(spec).await?);
+        sources.extend(expand(spec, &mut buckets).await?);
     }
+    let buckets = &buckets;
     let entries: Vec<Entry> = stream::iter(sources)
-        .map(|source| describe(&args.source, source))
+        .map(|source| describe(&args.source, source, buckets))
         .buffered(OPEN_AT_ONCE)
         .collect::<Vec<_>>()
         .await
@@ -117,6 +126,57 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// `strobe info DIR --manifest`: the recordings under DIR that open, as the JSON manifest the
+/// viewer's `?list=` reads, with URLs relative to DIR (percent-encoded) so the file can sit in
+/// DIR and be served beside the data. Each file left out is named on stderr with its error.
+async fn manifest(args: &InfoArgs) -> Result<(), String> {
+    let dir = &args.source.source;
+    if !args.more.is_empty() || !Path::new(dir).is_dir() {
+        return Err(format!(
+            "--manifest lists one directory (its URLs are relative to it); {dir} is not one"
+        ));
+    }
+    let buckets = Buckets::new();
+    let sources = expand(dir, &mut Buckets::new()).await?;
+    let buckets = &buckets;
+    let entries: Vec<Entry> = stream::iter(sources)
+        .map(|source| describe(&args.source, source, buckets))
+        .buffered(OPEN_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut listed: Vec<serde_json::Value> = Vec::new();
+    let mut last: Option<&str> = None;
+    for e in &entries {
+        if let Outcome::Failed { error } = &e.outcome {
+            eprintln!("left out {}: {error}", label(e));
+            continue;
+        }
+        // A file of several cameras is one entry: the page picks the camera.
+        if last == Some(e.source.as_str()) {
+            continue;
+        }
+        last = Some(e.source.as_str());
+        let rel = Path::new(&e.source)
+            .strip_prefix(dir)
+            .map_err(|_| format!("{}: not under {dir}", e.source))?;
+        let rel: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let rel = rel.join("/");
+        listed.push(serde_json::json!({
+            "url": strobe::listing::encode_path(&rel),
+            "name": rel,
+        }));
+    }
+    let text = serde_json::to_string_pretty(&listed).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
 fn label(e: &Entry) -> String {
     match &e.camera {
         Some(c) => format!("{} [{c}]", e.source),
@@ -146,9 +206,9 @@ fn bucket_listing(spec: &str) -> Option<(String, String)> {
 
 /// The recordings `spec` names, sorted: itself, the recording files under a directory or
 /// bucket prefix, or the files and keys a pattern matches.
-async fn expand(spec: &str) -> Result<Vec<String>, String> {
+async fn expand(spec: &str, buckets: &mut Buckets) -> Result<Vec<String>, String> {
     let found = if let Some((root, key)) = bucket_listing(spec) {
-        list_bucket(&root, &key).await?
+        list_bucket(&root, &key, buckets).await?
     } else if Path::new(spec).is_dir() {
         let mut out = Vec::new();
         walk(
@@ -192,8 +252,13 @@ async fn expand(spec: &str) -> Result<Vec<String>, String> {
     Ok(found)
 }
 
+/// The client of each bucket listed, by its root (`s3://bucket`): every recording found in a
+/// bucket is opened over the client that listed it — one connection pool and one credential
+/// lookup per bucket, not per object.
+type Buckets = HashMap<String, Arc<Bucket>>;
+
 /// Keys under the fixed part of `key` (a prefix or a pattern) in the bucket at `root`.
-async fn list_bucket(root: &str, key: &str) -> Result<Vec<String>, String> {
+async fn list_bucket(root: &str, key: &str, buckets: &mut Buckets) -> Result<Vec<String>, String> {
     use strobe::source::object_store::{bucket, error_for};
     let prefix = if glob::is_pattern(key) {
         glob::fixed_prefix(key)
@@ -218,6 +283,7 @@ async fn list_bucket(root: &str, key: &str) -> Result<Vec<String>, String> {
         .map(|k| format!("{root}/{k}"))
         .collect();
     keys.sort();
+    buckets.insert(root.to_string(), Arc::new(b));
     Ok(keys)
 }
 
@@ -251,7 +317,7 @@ fn has_recording_extension(path: &Path) -> bool {
 }
 
 /// The recording at `source` (every camera of a file holding several, unless one was chosen).
-async fn describe(args: &SourceArgs, source: String) -> Vec<Entry> {
+async fn describe(args: &SourceArgs, source: String, buckets: &Buckets) -> Vec<Entry> {
     let mut one = args.clone();
     one.source = source.clone();
     let failed = |error: String| Entry {
@@ -259,7 +325,7 @@ async fn describe(args: &SourceArgs, source: String) -> Vec<Entry> {
         camera: args.camera.clone(),
         outcome: Outcome::Failed { error },
     };
-    let rec = match open::recording(&one).await {
+    let rec = match open_listed(&one, buckets).await {
         Ok(opened) => opened.recording,
         Err(e) => return vec![failed(e)],
     };
@@ -270,7 +336,7 @@ async fn describe(args: &SourceArgs, source: String) -> Vec<Entry> {
     for camera in rec.cameras.clone() {
         let mut each = one.clone();
         each.camera = Some(camera.clone());
-        out.push(match open::recording(&each).await {
+        out.push(match open_listed(&each, buckets).await {
             Ok(opened) => summarise(&source, Some(camera), &opened.recording).await,
             Err(error) => Entry {
                 source: source.clone(),
@@ -280,6 +346,23 @@ async fn describe(args: &SourceArgs, source: String) -> Vec<Entry> {
         });
     }
     out
+}
+
+/// Opens a listed recording: over its bucket's client when a bucket listing found it.
+async fn open_listed(args: &SourceArgs, buckets: &Buckets) -> Result<strobe::open::Opened, String> {
+    let in_bucket = args.source.split_once("://").and_then(|(scheme, rest)| {
+        let (bucket, key) = rest.split_once('/')?;
+        let b = buckets.get(&format!("{scheme}://{bucket}"))?;
+        // The key as the listing gave it (already in the store's path encoding).
+        let key = ObjectPath::parse(key).ok()?;
+        Some(ObjectStoreSource::in_bucket(b, key))
+    });
+    match in_bucket {
+        Some(src) => strobe::open::open_source(Box::new(src), &open::options(args))
+            .await
+            .map_err(|e| e.to_string()),
+        None => open::recording(args).await,
+    }
 }
 
 async fn summarise(source: &str, camera: Option<String>, rec: &strobe::events::Recording) -> Entry {

@@ -48,6 +48,16 @@ fn decode_segments(rest: &str, site: bool) -> Result<Vec<OsString>, Refusal> {
     raw.into_iter().map(decode_segment).collect()
 }
 
+/// The decoded segments of a directory path after the route prefix (`""` or `"a/b/"`), or
+/// `None` when a segment could step outside the root.
+pub fn decode_dir_segments(rest: &str) -> Option<Vec<OsString>> {
+    let inner = rest.strip_suffix('/').unwrap_or(rest);
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    inner.split('/').map(|s| decode_segment(s).ok()).collect()
+}
+
 fn decode_segment(seg: &str) -> Result<OsString, Refusal> {
     let bytes = percent_decode(seg).ok_or(Refusal::BadRequest)?;
     let forbidden = bytes.is_empty()

@@ -1,7 +1,8 @@
 //! `strobe serve`: the viewer's static files at `/` and recordings under `/data/`, with the
 //! HTTP semantics range readers need (single-range `206`, `416`, `HEAD`, `ETag`,
 //! `Last-Modified`, `If-Range`, CORS with exposed `Content-Range`) and never a
-//! `Content-Encoding`. Only the requested bytes are read from disk.
+//! `Content-Encoding`. Only the requested bytes are read from disk. `/data/` (and any
+//! `/data/<dir>/`) answers a JSON manifest of the recordings under it, for `?list=`.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -16,6 +17,7 @@
 mod faults;
 mod files;
 mod headers;
+mod manifest;
 mod relay;
 
 use std::future::Future;
@@ -188,6 +190,9 @@ pub async fn run(opts: ServeOptions) -> io::Result<()> {
         show(&opts.site_dir),
         show(&opts.data_dir)
     );
+    if opts.data_dir.is_some() {
+        eprintln!("  all its recordings in the viewer: http://{addr}/index.html?list=/data/");
+    }
     server
         .serve_until(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -247,6 +252,9 @@ async fn route(ctx: &Ctx, req: &Parts) -> Response<Body> {
         let Some(root) = &ctx.data_root else {
             return plain(StatusCode::NOT_FOUND, "no data directory is served\n");
         };
+        if rest.is_empty() || rest.ends_with('/') {
+            return manifest::serve(root, rest, head).await;
+        }
         let faults = files::Faults {
             ignore_range: ctx.ignore_range,
             gzip: ctx.gzip,

@@ -38,6 +38,8 @@ const RATE_SAMPLES: u64 = 64;
 /// nodes, and small enough that the tab's wasm memory stays under ~96 MB however long it scrubs
 /// (linear memory never shrinks, so its peak is what the tab keeps; 44 MiB gave 92–98 MB).
 const PAGE_CACHE_BUDGET: u64 = 36 << 20;
+/// Cache of each listed recording's summary: its metadata and two timestamp chunks.
+const LISTING_CACHE_BUDGET: u64 = 4 << 20;
 /// Most events the page saves as one NPZ (13 bytes each in wasm memory while it is built).
 const MAX_NPZ_EVENTS: u64 = 2_000_000;
 /// Largest integer a JS Number holds exactly.
@@ -374,6 +376,38 @@ impl Viewer {
         }
     }
 
+    /// What the page shows of one recording of a listing while it is not the open one: JSON
+    /// `{layout, events, t_first, t_last, duration_s, width, height}` — metadata and the first
+    /// and last timestamp only, through its own small cache; the open recording is untouched.
+    pub fn summary_url(&self, url: String) -> Promise {
+        if let Err(msg) = check_url(&url) {
+            return Promise::reject(&js_sys::Error::new(&msg).into());
+        }
+        let mut options = page_options(LayoutOverrides::default(), 0);
+        options.cache_bytes = LISTING_CACHE_BUDGET;
+        future_to_promise(async move {
+            let fail = |msg: String| JsValue::from(js_sys::Error::new(&msg));
+            let opened = crate::open::open(&url, &options)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let s = opened.summary().await.map_err(|e| fail(e.to_string()))?;
+            let duration_s = match (s.t_first, s.t_last) {
+                (Some(a), Some(b)) => (b - a) as f64 / 1e6,
+                _ => 0.0,
+            };
+            let out = json!({
+                "layout": opened.recording.layout,
+                "events": s.events,
+                "t_first": s.t_first,
+                "t_last": s.t_last,
+                "duration_s": duration_s,
+                "width": s.width,
+                "height": s.height,
+            });
+            Ok(JsValue::from_str(&out.to_string()))
+        })
+    }
+
     /// [`Viewer::datasets_url`] of a local file.
     pub fn datasets_file(&self, blob: Blob) -> Promise {
         list_datasets(Box::new(BlobSource::new(blob)))
@@ -438,6 +472,22 @@ impl Viewer {
             stop,
         ))
     }
+}
+
+/// A listing fetched from `url` (manifest, S3 `ListObjectsV2` XML or nginx autoindex JSON) as
+/// JSON `{form, entries: [{url, name}], skipped_schemes, skipped_other, truncated}`: only
+/// http(s) entries, absolute. Throws a one-line message saying what was expected.
+#[wasm_bindgen]
+pub fn parse_listing(text: &str, url: &str) -> Result<String, JsValue> {
+    let listing = crate::listing::parse(text, url)
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+    serde_json::to_string(&listing).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+}
+
+/// Most bytes of a listing the page reads before refusing it (it stops fetching there).
+#[wasm_bindgen]
+pub fn max_listing_bytes() -> f64 {
+    crate::listing::MAX_LISTING_BYTES as f64
 }
 
 /// Only `http:` and `https:` URLs are fetched (never `javascript:`, `data:`, `file:`, ...).

@@ -36,11 +36,11 @@ test('only http: and https: dataset URLs are accepted', () => {
 
 test('parseParams reads url, t, dt, mode with defaults', () => {
   assert.deepEqual(parseParams(''), {
-    url: null, t: null, tSpec: null, columns: null, dt: DEFAULT_DT, mode: 'polarity', camera: null, errors: [],
+    url: null, list: null, t: null, tSpec: null, columns: null, dt: DEFAULT_DT, mode: 'polarity', camera: null, errors: [],
   });
   const p = parseParams('?url=http%3A%2F%2Fh%2Fx.h5&t=-1500&dt=100&mode=heatmap');
   assert.deepEqual(p, {
-    url: 'http://h/x.h5', t: -1500, tSpec: null, columns: null, dt: 100, mode: 'heatmap', camera: null, errors: [],
+    url: 'http://h/x.h5', list: null, t: -1500, tSpec: null, columns: null, dt: 100, mode: 'heatmap', camera: null, errors: [],
   });
   // Other time forms are left to the engine's parser, as typed.
   assert.deepEqual([parseParams('?t=abs:36610700798').t, parseParams('?t=abs:36610700798').tSpec],
@@ -60,7 +60,8 @@ test('parseParams reads url, t, dt, mode with defaults', () => {
 
 test('buildQuery round-trips through parseParams', () => {
   const view = {
-    url: 'https://h/a b.h5?x=1&y=2', t: 123456, dt: 2000, mode: 'heatmap', camera: 'left',
+    url: 'https://h/a b.h5?x=1&y=2', list: 'https://h/?list-type=2&prefix=a/', t: 123456, dt: 2000,
+    mode: 'heatmap', camera: 'left',
   };
   const back = parseParams(buildQuery(view));
   assert.deepEqual(back, { ...view, tSpec: null, columns: null, errors: [] });

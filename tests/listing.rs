@@ -2,6 +2,7 @@
 //! as the page's JSON manifest, `strobe serve --data DIR` answers the same at `/data/`, and
 //! listing many recordings over HTTP opens them concurrently (the server sees a few rounds,
 //! not one set of rounds per recording).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

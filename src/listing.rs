@@ -16,7 +16,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use url::Url;
 
 /// Most bytes of listing text read; more is refused (a manifest of 10,000 recordings is
 /// about 1 MiB).
@@ -75,12 +74,9 @@ pub enum ListingError {
 /// Reads the listing `text` fetched from `base` (its URL, against which relative entries
 /// resolve).
 pub fn parse(text: &str, base: &str) -> Result<Listing, ListingError> {
-    let base_url = Url::parse(base)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| ListingError::BadBase {
-            base: base.to_string(),
-        })?;
+    let base_url = resolve(base, "").ok_or_else(|| ListingError::BadBase {
+        base: base.to_string(),
+    })?;
     if text.len() > MAX_LISTING_BYTES {
         return Err(ListingError::TooLarge {
             base: base.to_string(),
@@ -116,7 +112,7 @@ pub fn parse(text: &str, base: &str) -> Result<Listing, ListingError> {
 }
 
 /// A manifest (entries with `url`) or an nginx autoindex (entries with `name` and `type`).
-fn json_listing(items: &[Value], base: &Url) -> Result<Listing, String> {
+fn json_listing(items: &[Value], base: &str) -> Result<Listing, String> {
     let manifest = items.iter().any(|v| v.get("url").is_some());
     let mut out = Listing {
         form: match manifest {
@@ -169,13 +165,12 @@ fn json_listing(items: &[Value], base: &Url) -> Result<Listing, String> {
 
 /// An S3 `ListObjectsV2` answer: keys relative to the bucket URL (the listing URL without its
 /// query).
-fn s3_listing(xml: &str, base: &Url, base_text: &str) -> Result<Listing, ListingError> {
-    let mut bucket = base.clone();
-    bucket.set_query(None);
-    bucket.set_fragment(None);
-    if !bucket.path().ends_with('/') {
-        let path = format!("{}/", bucket.path());
-        bucket.set_path(&path);
+fn s3_listing(xml: &str, base: &str, base_text: &str) -> Result<Listing, ListingError> {
+    // `base` is absolute and normalised (its path starts with `/`): cut its query and
+    // fragment, and make its path a directory.
+    let mut bucket = base.split(['?', '#']).next().unwrap_or(base).to_string();
+    if !bucket.ends_with('/') {
+        bucket.push('/');
     }
     let mut out = Listing {
         form: ListingForm::S3,
@@ -202,12 +197,9 @@ fn s3_listing(xml: &str, base: &Url, base_text: &str) -> Result<Listing, Listing
             out.skipped_other += 1;
             continue;
         }
-        match bucket.join(&encode_path(&key)) {
-            Ok(url) => out.entries.push(ListingEntry {
-                url: url.to_string(),
-                name: key,
-            }),
-            Err(_) => out.skipped_other += 1,
+        match resolve(&bucket, &encode_path(&key)) {
+            Some(url) => out.entries.push(ListingEntry { url, name: key }),
+            None => out.skipped_other += 1,
         }
     }
     Ok(out)
@@ -260,9 +252,28 @@ fn unescape_xml(text: &str) -> Option<String> {
 }
 
 /// `reference` resolved against `base`, if it is an http(s) URL then.
-fn resolve(base: &Url, reference: &str) -> Option<String> {
-    let url = base.join(reference.trim()).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+fn resolve(base: &str, reference: &str) -> Option<String> {
+    let url = href::join(base, reference.trim())?;
+    (url.starts_with("http://") || url.starts_with("https://")).then_some(url)
+}
+
+/// URLs resolved as the WHATWG URL standard says (as a browser does): natively by the `url`
+/// crate, in the page by the browser's own `URL` — the same standard, without a second copy
+/// of its Unicode tables in the page's wasm (~340 KB).
+mod href {
+    /// `reference` against the absolute URL `base`, serialised (scheme and host lower case).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn join(base: &str, reference: &str) -> Option<String> {
+        let url = url::Url::parse(base).ok()?.join(reference).ok()?;
+        Some(url.into())
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    pub fn join(base: &str, reference: &str) -> Option<String> {
+        web_sys::Url::new_with_base(reference, base)
+            .ok()
+            .map(|u| u.href())
+    }
 }
 
 /// A relative path with each segment percent-encoded (`/` kept as the separator), so that

@@ -6,7 +6,7 @@ use super::recording::Recording;
 use super::time_index::{candidate_rows, first_rows_at_or_after};
 use super::EventsError;
 use crate::hdf5::plan::ChunkPlan;
-use crate::hdf5::read::{read_fields_into, DecodedCarry};
+use crate::hdf5::read::{decode_ahead, read_fields_into, DecodedCarry};
 use crate::hdf5::{DatasetInfo, Values};
 
 /// Rows read per batch: ~2 MB of decoded events, whatever the window's length (larger
@@ -234,15 +234,7 @@ impl<'r> WindowReader<'r> {
                 self.finish(n);
                 break;
             }
-            let want = if start < self.hint_end {
-                (self.hint_end - start).min(BATCH_ROWS)
-            } else {
-                TAIL_BATCH_ROWS
-            };
-            let mut end = start.saturating_add(want).min(n);
-            if want == BATCH_ROWS && end < n && end - start > self.align {
-                end -= end % self.align;
-            }
+            let end = self.batch_end(start);
             if end > self.prefetched_to && start < self.hint_end {
                 // The next slab of a long window: one index walk and one fetch round for
                 // millions of rows, instead of two rounds per batch.
@@ -258,6 +250,12 @@ impl<'r> WindowReader<'r> {
                 read_columns(self.rec, start, end, &mut self.carry, &mut self.plan).await?;
             self.check_order(start, &batch.t)?;
             self.next_row = end;
+            if end < n && end < self.prefetched_to {
+                // The next batch's chunks decode on the pool while this one is consumed.
+                let next = end..self.batch_end(end);
+                let requests = column_requests(self.rec, next);
+                decode_ahead(&self.rec.file, &requests, &mut self.carry, &mut self.plan);
+            }
             let t = &batch.t;
             let mut from_i = 0;
             if self.before_start {
@@ -297,6 +295,22 @@ impl<'r> WindowReader<'r> {
             }
         }
         Ok(None)
+    }
+
+    /// Where the batch starting at row `start` ends: a whole batch (aligned to the chunks)
+    /// up to the index's estimate, small ones past it.
+    fn batch_end(&self, start: u64) -> u64 {
+        let n = self.rec.events;
+        let want = if start < self.hint_end {
+            (self.hint_end - start).min(BATCH_ROWS)
+        } else {
+            TAIL_BATCH_ROWS
+        };
+        let mut end = start.saturating_add(want).min(n);
+        if want == BATCH_ROWS && end < n && end - start > self.align {
+            end -= end % self.align;
+        }
+        end
     }
 
     /// Fails unless `t` (rows from `start`) is non-decreasing, from the last event of the
@@ -378,12 +392,7 @@ async fn read_columns(
     carry: &mut DecodedCarry,
     plan: &mut ChunkPlan,
 ) -> Result<EventBatch, EventsError> {
-    let requests: Vec<(&DatasetInfo, crate::hdf5::Field, std::ops::Range<u64>)> = rec
-        .columns
-        .fields()
-        .iter()
-        .map(|(d, f)| (*d, *f, start..end))
-        .collect();
+    let requests = column_requests(rec, start..end);
     let rows = usize::try_from(end.saturating_sub(start)).unwrap_or(0);
     let [x, y, t, p] = rec.columns.kinds().map(|k| Values::with_capacity(k, rows));
     let mut batch = EventBatch {
@@ -396,6 +405,18 @@ async fn read_columns(
     let mut sinks = [&mut batch.x, &mut batch.y, &mut batch.t, &mut batch.p];
     read_fields_into(&rec.file, &requests, &mut sinks, carry, Some(plan)).await?;
     Ok(batch)
+}
+
+/// Rows `rows` of the four columns, as reads take them.
+fn column_requests(
+    rec: &Recording,
+    rows: std::ops::Range<u64>,
+) -> Vec<(&DatasetInfo, crate::hdf5::Field, std::ops::Range<u64>)> {
+    rec.columns
+        .fields()
+        .iter()
+        .map(|(d, f)| (*d, *f, rows.clone()))
+        .collect()
 }
 
 fn chunk_rows(ds: &DatasetInfo) -> Option<u64> {

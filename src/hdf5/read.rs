@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::rc::Rc;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -311,6 +313,65 @@ pub(crate) fn piece_key(ds: &DatasetInfo, p: &Piece) -> PieceKey {
 #[derive(Default)]
 pub struct DecodedCarry {
     pieces: Vec<(PieceKey, Rc<Vec<u8>>)>,
+    /// Pieces of the next read being decoded on the pool meanwhile ([`decode_ahead`]), and
+    /// how many.
+    ahead: Option<(Receiver<Decoded>, usize)>,
+}
+
+/// A piece decoded on the pool ahead of its read.
+type Decoded = (PieceKey, Result<Vec<u8>, Hdf5Error>);
+
+/// Starts decoding, on the file's threads, the pieces a read of `requests` will need whose
+/// stored bytes `plan` holds, so that they decode while the caller still works on the batch
+/// before (converting it, summing it, drawing it). The next [`read_fields_into`] with the same
+/// `carry` takes them. Nothing happens with one thread (nor in the browser), when the plan
+/// does not cover the rows, or beyond a quarter of the memory budget of decoded bytes.
+pub fn decode_ahead(
+    file: &H5File,
+    requests: &[(&DatasetInfo, Field, Range<u64>)],
+    carry: &mut DecodedCarry,
+    plan: &mut ChunkPlan,
+) {
+    if file.threads().count() < 2 || carry.ahead.is_some() {
+        return;
+    }
+    let spans: Vec<_> = requests
+        .iter()
+        .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
+        .collect();
+    let Some(located) = plan.pieces(&spans) else {
+        return;
+    };
+    let budget = file.caps().memory_budget / 4;
+    let mut held = 0u64;
+    let mut jobs: Vec<(PieceKey, Arc<DatasetInfo>, Piece, Bytes)> = Vec::new();
+    'requests: for ((ds, ..), pieces) in requests.iter().zip(located) {
+        let shared = Arc::new((*ds).clone());
+        for p in pieces {
+            let k = piece_key(ds, &p);
+            if carry.pieces.iter().any(|(c, _)| *c == k) || jobs.iter().any(|j| j.0 == k) {
+                continue;
+            }
+            held = held.saturating_add(decoded_bytes(ds, &p));
+            if held > budget {
+                break 'requests;
+            }
+            if let Some(bytes) = plan.take_stored(&k) {
+                jobs.push((k, shared.clone(), p, bytes));
+            }
+        }
+    }
+    let n = jobs.len();
+    let (what, caps) = (file.what().to_string(), *file.caps());
+    let rx = file.threads().spawn_each(jobs, move |(k, ds, p, bytes)| {
+        let origin = Origin {
+            what: &what,
+            caps: &caps,
+        };
+        let decoded = decode_stored(&origin, &ds, &p, Some(bytes));
+        (k, decoded)
+    });
+    carry.ahead = rx.map(|rx| (rx, n));
 }
 
 /// Bytes piece `p` of `ds` holds once decoded (its rows inside the dataset).
@@ -351,6 +412,15 @@ pub async fn read_fields_into(
     };
     // Decoded pieces at hand: what the last read left, then what this one decodes.
     let mut decoded: HashMap<PieceKey, Rc<Vec<u8>>> = carry.pieces.drain(..).collect();
+    if let Some((rx, n)) = carry.ahead.take() {
+        // A piece that failed ahead is decoded again below, and fails there with its error
+        // (its stored bytes are fetched again through the cache).
+        for (k, result) in rx.iter().take(n) {
+            if let Ok(bytes) = result {
+                decoded.insert(k, Rc::new(bytes));
+            }
+        }
+    }
     // Each distinct piece once, with how many requests use it.
     let mut uses: HashMap<PieceKey, usize> = HashMap::new();
     let mut distinct: Vec<(PieceKey, &DatasetInfo, &Piece)> = Vec::new();

@@ -48,6 +48,26 @@ impl DecodeThreads {
         }
     }
 
+    /// Starts `f` of every item on the pool's threads and returns at once: the results arrive
+    /// on the receiver, in any order. `None` (nothing started) with one thread, and in the
+    /// browser: the caller then does the work when it needs it.
+    pub fn spawn_each<T, R, F>(&self, items: Vec<T>, f: F) -> Option<std::sync::mpsc::Receiver<R>>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(T) -> R + Sync + Send + 'static,
+    {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.pool.spawn_each(items, f)
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = (items, f);
+            None
+        }
+    }
+
     /// `f` of every item, in order, computed on the pool's threads (on the calling thread
     /// when there is one thread or one item).
     pub fn map<T, R, F>(&self, items: &[T], f: F) -> Vec<R>
@@ -120,6 +140,33 @@ mod native {
             }
         }
 
+        pub(super) fn spawn_each<T, R, F>(
+            &self,
+            items: Vec<T>,
+            f: F,
+        ) -> Option<std::sync::mpsc::Receiver<R>>
+        where
+            T: Send + 'static,
+            R: Send + 'static,
+            F: Fn(T) -> R + Sync + Send + 'static,
+        {
+            if self.count() < 2 {
+                return None;
+            }
+            let (tx, rx) = std::sync::mpsc::channel();
+            let f = Arc::new(f);
+            for item in items {
+                let (tx, f) = (tx.clone(), f.clone());
+                // A receiver dropped before the result (the window was abandoned): discarded.
+                let job = move || drop(tx.send(f(item)));
+                match self {
+                    Self::Sized(pool) => pool.spawn(job),
+                    _ => rayon::spawn(job),
+                }
+            }
+            Some(rx)
+        }
+
         pub(super) fn map<T, R, F>(&self, items: &[T], f: F) -> Vec<R>
         where
             T: Sync,
@@ -173,6 +220,18 @@ mod tests {
             assert_eq!(pool.map(&items, |v| v * v), want, "{pool:?}");
         }
         assert_eq!(DecodeThreads::new(Some(1)).count(), 1);
+        assert!(DecodeThreads::new(Some(1))
+            .spawn_each(vec![1u64], |v| v)
+            .is_none());
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let rx = DecodeThreads::new(Some(2))
+                .spawn_each(items.clone(), |v| v * v)
+                .expect("two threads spawn");
+            let mut got: Vec<u64> = rx.iter().take(items.len()).collect();
+            got.sort_unstable();
+            assert_eq!(got, want);
+        }
         #[cfg(not(target_arch = "wasm32"))]
         assert_eq!(DecodeThreads::new(Some(3)).count(), 3);
     }

@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use crate::events::{EventsError, LayoutOverrides, Recording, Summary};
-use crate::hdf5::Caps;
+use crate::hdf5::{Caps, DecodeThreads};
 use crate::source::{RangeCache, RangeSource, SourceError};
 
 /// The range cache every front end puts in front of its source.
@@ -33,6 +33,9 @@ pub struct OpenOptions {
     /// Extra HTTP headers sent with every request to an http(s):// URL (`--header
     /// 'Authorization: Bearer …'`, Python's `headers={}`), as (name, value).
     pub headers: Vec<(String, String)>,
+    /// Threads decoding chunks (`--threads N`, Python's `threads=`): `None` for every core.
+    /// The browser decodes on its own thread whatever this says.
+    pub threads: Option<usize>,
 }
 
 impl Default for OpenOptions {
@@ -43,6 +46,7 @@ impl Default for OpenOptions {
             whole_file_limit: 0,
             caps: Caps::default(),
             headers: Vec::new(),
+            threads: None,
         }
     }
 }
@@ -229,12 +233,15 @@ pub async fn open_source(
     options: &OpenOptions,
 ) -> Result<Opened, OpenError> {
     let cache = Rc::new(RangeCache::new(source, options.cache_bytes));
-    let recording = Recording::open_with(
+    let mut recording = Recording::open_with(
         cache.clone() as Rc<dyn RangeSource>,
         &options.layout,
         options.caps,
     )
     .await?;
+    recording
+        .file
+        .set_threads(DecodeThreads::new(options.threads));
     Ok(Opened { cache, recording })
 }
 

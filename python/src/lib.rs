@@ -265,7 +265,7 @@ impl Drop for NativeRecording {
 
 /// Starts opening `src` (metadata only); `wait()` gives a `NativeRecording`.
 #[pyfunction]
-#[pyo3(signature = (src, *, camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None, cache_mb=64, headers=None, max_memory_mb=None, max_chunk_mb=None, max_metadata_mb=None, max_rows=None, max_index_nodes=None))]
+#[pyo3(signature = (src, *, camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None, cache_mb=64, headers=None, max_memory_mb=None, max_chunk_mb=None, max_metadata_mb=None, max_rows=None, max_index_nodes=None, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn open(
     src: String,
@@ -283,7 +283,13 @@ fn open(
     max_metadata_mb: Option<u64>,
     max_rows: Option<u64>,
     max_index_nodes: Option<usize>,
+    threads: Option<usize>,
 ) -> PyResult<Pending> {
+    if threads == Some(0) {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "threads=0 — give a count >= 1, or None for every core",
+        ));
+    }
     let options = OpenOptions {
         layout: LayoutOverrides {
             x,
@@ -303,6 +309,7 @@ fn open(
             max_rows,
             max_index_nodes,
         ),
+        threads,
         ..OpenOptions::default()
     };
     let engine = engine::engine()?;

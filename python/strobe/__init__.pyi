@@ -81,13 +81,16 @@ def open(
     max_metadata_mb: Optional[int] = None,
     max_rows: Optional[int] = None,
     max_index_nodes: Optional[int] = None,
+    threads: Optional[int] = None,
 ) -> Recording:
     """Opens a path, ``http(s)://`` URL or ``s3://``/``gs://``/``az://`` object (metadata
     only; object-store credentials from the standard environment). ``camera`` picks an
     M3ED/MVSEC camera; ``x``/``y``/``t``/``p``/``ms_index``/``t_offset`` override layout
     detection as the CLI flags do; ``headers`` are sent with every HTTP request (e.g.
     ``{"Authorization": "Bearer …"}``); ``max_*`` raise the caps a damaged or huge file may
-    hit, as the CLI's ``--max-*`` flags do (MiB for the ``_mb`` ones). FileNotFoundError,
+    hit, as the CLI's ``--max-*`` flags do (MiB for the ``_mb`` ones). ``threads``: threads
+    decoding a window's chunks (``None``: one per core; ``1``: on the engine thread alone; in
+    DataLoader workers, ``threads=1`` keeps workers × threads within the cores). FileNotFoundError,
     ValueError (unsupported scheme, no such camera), HttpError, FormatError."""
 
 class EventWindows:
@@ -104,7 +107,7 @@ class EventWindows:
     Samples: ``{"x", "y", "t", "p", "source", "t0", "t1"}`` with the output options of
     :meth:`Recording.window` (defaults here: signed polarity, normalised), then ``transform``.
     ``on_error="skip"`` keeps going past files that fail to open; they are in ``skipped`` as
-    ``(source, message)``.
+    ``(source, message)``. ``threads``: as :func:`open`'s.
     """
 
     recordings: List[Recording]
@@ -132,6 +135,7 @@ class EventWindows:
         y: Optional[str] = None,
         t: Optional[str] = None,
         p: Optional[str] = None,
+        threads: Optional[int] = None,
     ) -> None: ...
     def __len__(self) -> int: ...
     def __getitem__(self, index: int) -> Any: ...

@@ -59,6 +59,7 @@ class EventWindows:
         y=None,
         t=None,
         p=None,
+        threads=None,
     ):
         check_polarity(polarity)
         if on_error not in ("raise", "skip"):
@@ -83,7 +84,7 @@ class EventWindows:
         self.transform = transform
         self.epoch = 0
         names = expand_sources(sources)
-        opened = open_many(names, open_options(camera, x, y, t, p))
+        opened = open_many(names, open_options(camera, x, y, t, p, threads=threads))
         self.recordings = []
         self.skipped = []
         for name, rec in zip(names, opened):

@@ -120,8 +120,10 @@ class Recording:
 
 def open_options(camera=None, x=None, y=None, t=None, p=None, ms_index=None, t_offset=None, **extra):
     """The keyword arguments of the native open; `extra` holds `headers` and the caps
-    (`max_memory_mb`, `max_chunk_mb`, `max_metadata_mb`, `max_rows`, `max_index_nodes`)."""
-    known = {"headers", "max_memory_mb", "max_chunk_mb", "max_metadata_mb", "max_rows", "max_index_nodes"}
+    (`max_memory_mb`, `max_chunk_mb`, `max_metadata_mb`, `max_rows`, `max_index_nodes`) and
+    `threads` (threads decoding chunks; None: every core)."""
+    known = {"headers", "max_memory_mb", "max_chunk_mb", "max_metadata_mb", "max_rows", "max_index_nodes",
+             "threads"}
     unknown = set(extra) - known
     if unknown:
         raise TypeError(f"open() got unexpected keyword arguments: {', '.join(sorted(unknown))}")

@@ -127,3 +127,18 @@ def test_ecf_windows_equal_the_digests_of_h5py_with_prophesees_plugin(fid):
         assert int((got["p"] > 0).sum()) == w["positive"]
         assert got["first_index"] == w["first_index"]
     assert len(ECF) >= 4
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("fid", ["dsec_full_bitshuffle", "dsec_append_byteshuffle", "mvsec_gzip_left", "prophesee_gzip"])
+def test_windows_equal_h5py_on_any_thread_count(fid, threads):
+    fixture = next(f for f in READABLE if f["id"] == fid)
+    rec = strobe.open(FIXTURES / fixture["file"], threads=threads, **open_kwargs(fixture))
+    for w in pick_windows(fixture):
+        check_window(rec, fixture, w)
+
+
+def test_zero_threads_is_refused():
+    fixture = next(f for f in READABLE if f["id"] == "dsec_full_bitshuffle")
+    with pytest.raises(ValueError, match="threads=0"):
+        strobe.open(FIXTURES / fixture["file"], threads=0)

@@ -17,6 +17,9 @@ use strobe::hdf5::Caps;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Threads decoding chunks (default: one per core; 1 decodes on the main thread).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

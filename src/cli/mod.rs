@@ -16,6 +16,12 @@ use args::{Cli, Command};
 pub fn main_with(cli: Cli) -> ExitCode {
     keep_freed_memory();
     quiet_on_closed_pipe();
+    if let Some(n) = cli.threads {
+        if let Err(e) = strobe::hdf5::threads::set_process_threads(usize::from(n)) {
+            eprintln!("strobe: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

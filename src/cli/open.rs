@@ -22,6 +22,8 @@ pub fn options(args: &SourceArgs) -> OpenOptions {
         whole_file_limit: args.whole_file_mb.saturating_mul(1 << 20),
         caps: args.caps(),
         headers: args.headers.clone(),
+        // `--threads N` sizes the process's pool itself (see `cli::main_with`).
+        threads: None,
     }
 }
 

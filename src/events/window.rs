@@ -5,8 +5,8 @@ use serde::Serialize;
 use super::recording::Recording;
 use super::time_index::{candidate_rows, first_rows_at_or_after};
 use super::EventsError;
-use crate::hdf5::chunk_index::locate;
-use crate::hdf5::read::{fetch_pieces, read_fields_into, DecodedCarry};
+use crate::hdf5::plan::ChunkPlan;
+use crate::hdf5::read::{decode_ahead, read_fields_into, DecodedCarry};
 use crate::hdf5::{DatasetInfo, Values};
 
 /// Rows read per batch: ~2 MB of decoded events, whatever the window's length (larger
@@ -134,8 +134,12 @@ pub struct WindowReader<'r> {
     before_start: bool,
     first_index: Option<u64>,
     done: bool,
-    /// Rows up to here have their chunks fetched (or being held) in the cache.
+    /// Rows up to here are planned: located, and their first chunks fetched, in `plan`.
     prefetched_to: u64,
+    /// The current slab's located pieces and fetched bytes, consumed by the batches.
+    plan: ChunkPlan,
+    /// Rows the time index expects in the window (its candidate rows).
+    expected_rows: u64,
     /// Chunks the last batch decoded that reach into the next one.
     carry: DecodedCarry,
     /// Row and `t` of the last event decoded, when the next batch continues from it: the
@@ -152,7 +156,27 @@ impl<'r> WindowReader<'r> {
                 to: window.to,
             });
         }
-        let (mut lo, hi) = candidate_rows(rec, window.from, window.to).await?;
+        let (lo, hi) = candidate_rows(rec, window.from, window.to).await?;
+        Self::open_rows(rec, window, lo..hi).await
+    }
+
+    /// As [`Self::open`], for a caller that already found the window's rows (the exports,
+    /// which need its exact count first: [`super::enumerate::window_rows`]), so they are not
+    /// looked up twice. The rows are checked against `t` as the index's are.
+    pub async fn open_rows(
+        rec: &'r Recording,
+        window: Window,
+        rows: std::ops::Range<u64>,
+    ) -> Result<Self, EventsError> {
+        if window.from > window.to {
+            return Err(EventsError::BadWindow {
+                from: window.from,
+                to: window.to,
+            });
+        }
+        let n = rec.events;
+        let (mut lo, hi) = (rows.start.min(n), rows.end.clamp(rows.start.min(n), n));
+        let expected_rows = hi.saturating_sub(lo);
         // Read one row early: it proves the index (t[lo-1] < from) or is caught below.
         lo = lo.saturating_sub(1);
         let align = rec
@@ -166,7 +190,7 @@ impl<'r> WindowReader<'r> {
             .saturating_add(1)
             .min(rec.events)
             .min(lo.saturating_add(SLAB_ROWS));
-        prefetch_rows(rec, lo, prefetched_to).await?;
+        let plan = plan_rows(rec, lo, prefetched_to).await?;
         Ok(Self {
             rec,
             window,
@@ -178,6 +202,8 @@ impl<'r> WindowReader<'r> {
             first_index: None,
             done: false,
             prefetched_to,
+            plan,
+            expected_rows,
             carry: DecodedCarry::default(),
             last_t: None,
         })
@@ -185,6 +211,12 @@ impl<'r> WindowReader<'r> {
 
     pub fn window(&self) -> Window {
         self.window
+    }
+
+    /// Rows the time index expects the window to span (an estimate for progress: the
+    /// window's events are counted as they are read).
+    pub fn expected_rows(&self) -> u64 {
+        self.expected_rows
     }
 
     /// Row of the first event at or after `from`, once known (after the first batch).
@@ -202,15 +234,7 @@ impl<'r> WindowReader<'r> {
                 self.finish(n);
                 break;
             }
-            let want = if start < self.hint_end {
-                (self.hint_end - start).min(BATCH_ROWS)
-            } else {
-                TAIL_BATCH_ROWS
-            };
-            let mut end = start.saturating_add(want).min(n);
-            if want == BATCH_ROWS && end < n && end - start > self.align {
-                end -= end % self.align;
-            }
+            let end = self.batch_end(start);
             if end > self.prefetched_to && start < self.hint_end {
                 // The next slab of a long window: one index walk and one fetch round for
                 // millions of rows, instead of two rounds per batch.
@@ -218,12 +242,20 @@ impl<'r> WindowReader<'r> {
                     .min(n)
                     .min(start.saturating_add(SLAB_ROWS))
                     .max(end);
-                prefetch_rows(self.rec, start, slab_end).await?;
+                self.plan = ChunkPlan::default();
+                self.plan = plan_rows(self.rec, start, slab_end).await?;
                 self.prefetched_to = slab_end;
             }
-            let mut batch = read_columns(self.rec, start, end, &mut self.carry).await?;
+            let mut batch =
+                read_columns(self.rec, start, end, &mut self.carry, &mut self.plan).await?;
             self.check_order(start, &batch.t)?;
             self.next_row = end;
+            if end < n && end < self.prefetched_to {
+                // The next batch's chunks decode on the pool while this one is consumed.
+                let next = end..self.batch_end(end);
+                let requests = column_requests(self.rec, next);
+                decode_ahead(&self.rec.file, &requests, &mut self.carry, &mut self.plan);
+            }
             let t = &batch.t;
             let mut from_i = 0;
             if self.before_start {
@@ -263,6 +295,22 @@ impl<'r> WindowReader<'r> {
             }
         }
         Ok(None)
+    }
+
+    /// Where the batch starting at row `start` ends: a whole batch (aligned to the chunks)
+    /// up to the index's estimate, small ones past it.
+    fn batch_end(&self, start: u64) -> u64 {
+        let n = self.rec.events;
+        let want = if start < self.hint_end {
+            (self.hint_end - start).min(BATCH_ROWS)
+        } else {
+            TAIL_BATCH_ROWS
+        };
+        let mut end = start.saturating_add(want).min(n);
+        if want == BATCH_ROWS && end < n && end - start > self.align {
+            end -= end % self.align;
+        }
+        end
     }
 
     /// Fails unless `t` (rows from `start`) is non-decreasing, from the last event of the
@@ -320,11 +368,11 @@ const PREFETCH_BYTES: u64 = 32 << 20;
 /// Rows whose chunks are fetched together (~10 MB compressed at DSEC's ~2.4 bytes/event).
 const SLAB_ROWS: u64 = 1 << 22;
 
-/// Fetches the stored bytes of the window's first rows, all columns, in one round (after one
-/// index walk), so that the batches that follow decode from the cache.
-async fn prefetch_rows(rec: &Recording, start: u64, end: u64) -> Result<(), EventsError> {
+/// Plans rows `[start, end)` of all columns: one index walk, then the stored bytes of their
+/// first [`PREFETCH_BYTES`] in one round, held for the batches that decode them.
+async fn plan_rows(rec: &Recording, start: u64, end: u64) -> Result<ChunkPlan, EventsError> {
     if start >= end {
-        return Ok(());
+        return Ok(ChunkPlan::default());
     }
     let requests: Vec<(&DatasetInfo, u64, std::ops::Range<u64>)> = rec
         .columns
@@ -332,34 +380,19 @@ async fn prefetch_rows(rec: &Recording, start: u64, end: u64) -> Result<(), Even
         .iter()
         .map(|(d, f)| (*d, f.column, start..end))
         .collect();
-    let located = locate(&rec.file, &requests).await?;
-    let mut pieces: Vec<&crate::hdf5::chunk_index::Piece> = located.iter().flatten().collect();
-    pieces.sort_by_key(|p| (p.first_row, p.disk_range()));
-    // Columns of one dataset (compound records, a row-chunked table) share their pieces.
-    pieces.dedup_by_key(|p| (p.first_row, p.disk_range()));
-    let mut budget = 0;
-    pieces.retain(|p| {
-        budget += p.disk_range().map_or(0, |r| r.len());
-        budget <= PREFETCH_BYTES
-    });
-    fetch_pieces(&rec.file, &pieces).await?;
-    Ok(())
+    Ok(ChunkPlan::build(&rec.file, &requests, PREFETCH_BYTES).await?)
 }
 
-/// Rows `[start, end)` of the four columns, decoded straight into a batch: one index walk
-/// and one fetch round for all.
+/// Rows `[start, end)` of the four columns, decoded straight into a batch: from the slab's
+/// plan when it covers them, else after one index walk and one fetch round for all.
 async fn read_columns(
     rec: &Recording,
     start: u64,
     end: u64,
     carry: &mut DecodedCarry,
+    plan: &mut ChunkPlan,
 ) -> Result<EventBatch, EventsError> {
-    let requests: Vec<(&DatasetInfo, crate::hdf5::Field, std::ops::Range<u64>)> = rec
-        .columns
-        .fields()
-        .iter()
-        .map(|(d, f)| (*d, *f, start..end))
-        .collect();
+    let requests = column_requests(rec, start..end);
     let rows = usize::try_from(end.saturating_sub(start)).unwrap_or(0);
     let [x, y, t, p] = rec.columns.kinds().map(|k| Values::with_capacity(k, rows));
     let mut batch = EventBatch {
@@ -370,8 +403,20 @@ async fn read_columns(
         p,
     };
     let mut sinks = [&mut batch.x, &mut batch.y, &mut batch.t, &mut batch.p];
-    read_fields_into(&rec.file, &requests, &mut sinks, carry).await?;
+    read_fields_into(&rec.file, &requests, &mut sinks, carry, Some(plan)).await?;
     Ok(batch)
+}
+
+/// Rows `rows` of the four columns, as reads take them.
+fn column_requests(
+    rec: &Recording,
+    rows: std::ops::Range<u64>,
+) -> Vec<(&DatasetInfo, crate::hdf5::Field, std::ops::Range<u64>)> {
+    rec.columns
+        .fields()
+        .iter()
+        .map(|(d, f)| (*d, *f, rows.clone()))
+        .collect()
 }
 
 fn chunk_rows(ds: &DatasetInfo) -> Option<u64> {

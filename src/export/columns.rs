@@ -32,8 +32,9 @@ pub async fn read_window(
     window: Window,
     options: &ExportOptions,
 ) -> Result<WindowColumns, ExportError> {
-    let (_, hint) = window_rows(rec, window.from, window.to).await?;
-    read_into(rec, summary, window, options, hint, u64::MAX).await
+    let (first, count) = window_rows(rec, window.from, window.to).await?;
+    let rows = first..first.saturating_add(count);
+    read_into(rec, summary, window, options, rows, u64::MAX).await
 }
 
 /// The first `count` events at or after `from` (fewer when the recording ends first): the
@@ -69,8 +70,8 @@ pub async fn read_count(
         from,
         to: to.max(from),
     };
-    let hint = count.min(rec.events.saturating_sub(first));
-    let mut out = read_into(rec, summary, window, options, hint, count).await?;
+    let rows = first..first.saturating_add(count).min(rec.events);
+    let mut out = read_into(rec, summary, window, options, rows, count).await?;
     out.window.to = match last_value(&out.events.t) {
         Some(t) => last_stored_t(t, &out, summary, options).saturating_add(1),
         None => from,
@@ -100,16 +101,17 @@ fn last_stored_t(
     }
 }
 
-/// Reads `window` batch by batch into columns pre-sized for `hint` events, stopping after
-/// `limit` events.
+/// Reads `window` batch by batch into columns pre-sized for its `rows` (found by the caller,
+/// so the reader does not look them up again), stopping after `limit` events.
 async fn read_into(
     rec: &Recording,
     summary: &Summary,
     window: Window,
     options: &ExportOptions,
-    hint: u64,
+    rows: std::ops::Range<u64>,
     limit: u64,
 ) -> Result<WindowColumns, ExportError> {
+    let hint = rows.end.saturating_sub(rows.start);
     let base = TimeBase::new(summary, window.from);
     let reserve = usize::try_from(hint.min(limit).min(MAX_RESERVE_ROWS)).unwrap_or(0);
     // t and p are always integers (only normalised x and y are floats).
@@ -128,7 +130,7 @@ async fn read_into(
         t: column(t),
         p: column(p),
     };
-    let mut reader = WindowReader::open(rec, window).await?;
+    let mut reader = WindowReader::open_rows(rec, window, rows).await?;
     while (events.len() as u64) < limit {
         let Some(mut batch) = reader.next_batch().await? else {
             break;

@@ -24,10 +24,12 @@ pub async fn write_window<W: Write + Seek>(
     options: &ExportOptions,
     base: &TimeBase,
 ) -> Result<(W, u64), ExportError> {
-    write_window_with_facts(out, rec, to, options, base, &[]).await
+    write_window_with_facts(out, rec, to, options, base, &[], None).await
 }
 
-/// [`write_window`] with `facts` stored beside the columns (see [`NpzFact`]).
+/// [`write_window`] with `facts` stored beside the columns (see [`NpzFact`]); `rows`: the
+/// window's rows when the caller has already counted them (with
+/// [`crate::events::enumerate::window_rows`]), so they are looked up once.
 pub async fn write_window_with_facts<W: Write + Seek>(
     out: W,
     rec: &Recording,
@@ -35,13 +37,21 @@ pub async fn write_window_with_facts<W: Write + Seek>(
     options: &ExportOptions,
     base: &TimeBase,
     facts: &[(&str, NpzFact)],
+    rows: Option<std::ops::Range<u64>>,
 ) -> Result<(W, u64), ExportError> {
     let window = Window {
         from: base.from,
         to,
     };
-    let (_, events) = window_rows(rec, window.from, window.to).await?;
-    let mut reader = WindowReader::open(rec, window).await?;
+    let rows = match rows {
+        Some(rows) => rows,
+        None => {
+            let (first, events) = window_rows(rec, window.from, window.to).await?;
+            first..first.saturating_add(events)
+        }
+    };
+    let events = rows.end.saturating_sub(rows.start);
+    let mut reader = WindowReader::open_rows(rec, window, rows).await?;
     let types = output_types(rec.columns.kinds(), options);
     let mut writer = NpzWriter::create_with_facts(out, events, types, facts)?;
     while let Some(batch) = reader.next_batch().await? {

@@ -20,6 +20,7 @@ use super::caps::Caps;
 use super::checksum::Damage;
 use super::dataset::DatasetInfo;
 use super::meta_storage::MetaStorage;
+use super::threads::DecodeThreads;
 use super::Hdf5Error;
 use crate::source::{ByteRange, RangeSource};
 
@@ -70,6 +71,8 @@ pub struct H5File {
     reader: Hdf5File,
     geometry: Geometry,
     caps: Caps,
+    /// Where chunks are decoded (see [`DecodeThreads`]).
+    threads: DecodeThreads,
 }
 
 impl H5File {
@@ -154,12 +157,23 @@ impl H5File {
             reader,
             geometry,
             caps,
+            threads: DecodeThreads::default(),
         })
     }
 
     /// The caps this file is read under.
     pub fn caps(&self) -> &Caps {
         &self.caps
+    }
+
+    /// The threads this file's chunks are decoded on.
+    pub fn threads(&self) -> &DecodeThreads {
+        &self.threads
+    }
+
+    /// Decodes this file's chunks on `threads` from now on.
+    pub fn set_threads(&mut self, threads: DecodeThreads) {
+        self.threads = threads;
     }
 
     /// The error for a size from the file that exceeds cap `cap`.

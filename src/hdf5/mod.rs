@@ -14,7 +14,9 @@ pub mod file;
 pub mod filters;
 pub mod layout;
 mod meta_storage;
+pub mod plan;
 pub mod read;
+pub mod threads;
 pub mod values;
 
 pub use caps::Caps;
@@ -23,4 +25,5 @@ pub use error::Hdf5Error;
 pub use field::Field;
 pub use file::H5File;
 pub use layout::{ChunkIndexKind, DataLayout};
+pub use threads::DecodeThreads;
 pub use values::{ValueKind, Values};

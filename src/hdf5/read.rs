@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::rc::Rc;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -14,6 +16,7 @@ use super::dataset::{DatasetInfo, ElementType};
 use super::field::{Field, Refusal};
 use super::file::H5File;
 use super::filters::decode_chunk;
+use super::plan::ChunkPlan;
 use super::values::Values;
 use super::Hdf5Error;
 
@@ -61,9 +64,50 @@ pub fn decode_piece(
     piece: &Piece,
     stored: Option<Bytes>,
 ) -> Result<Vec<u8>, Hdf5Error> {
+    decode_stored(&Origin::of(file), ds, piece, stored)
+}
+
+/// What a decode needs to know of its file: its name for messages and its caps. Unlike the
+/// [`H5File`] (whose source is single-threaded), it can be shared by decoding threads.
+struct Origin<'a> {
+    what: &'a str,
+    caps: &'a Caps,
+}
+
+impl<'a> Origin<'a> {
+    fn of(file: &'a H5File) -> Self {
+        Self {
+            what: file.what(),
+            caps: file.caps(),
+        }
+    }
+
+    /// As [`H5File::over_cap`].
+    fn over_cap(&self, cap: &str, reason: String) -> Hdf5Error {
+        Hdf5Error::Limit {
+            what: self.what.to_string(),
+            reason: format!("{reason} {}", Caps::advice(cap)),
+        }
+    }
+
+    fn damaged(&self, reason: String) -> Hdf5Error {
+        Hdf5Error::Damaged {
+            what: self.what.to_string(),
+            reason,
+        }
+    }
+}
+
+/// [`decode_piece`], on any thread.
+fn decode_stored(
+    file: &Origin,
+    ds: &DatasetInfo,
+    piece: &Piece,
+    stored: Option<Bytes>,
+) -> Result<Vec<u8>, Hdf5Error> {
     let row_bytes = ds.piece_row_bytes();
     let rows_inside = piece.rows.min(ds.rows().saturating_sub(piece.first_row));
-    let cap = file.caps().chunk_bytes;
+    let cap = file.caps.chunk_bytes;
     // Within the cap, every size below fits a usize and no product overflows.
     let full = piece.rows.saturating_mul(row_bytes);
     if full > cap || usize::try_from(full).is_err() {
@@ -82,8 +126,7 @@ pub fn decode_piece(
                 .and_then(|start| Some((usize::try_from(start).ok()?, want as usize)))
                 .and_then(|(start, len)| data.get(start..start.checked_add(len)?));
             span.ok_or_else(|| {
-                damaged(
-                    file,
+                file.damaged(
                     format!(
                         "{}: its compact (in-header) data holds {} bytes, fewer than its {} rows need — the file is damaged",
                         ds.path,
@@ -105,8 +148,7 @@ pub fn decode_piece(
             if skipped_all && raw.len() as u64 != full {
                 // libhdf5 would hand these bytes out as values: a chunk whose every filter is
                 // masked off must be exactly a chunk long.
-                return Err(damaged(
-                    file,
+                return Err(file.damaged(
                     format!(
                         "{}: chunk at rows {}..{}: its filter mask skips every filter, but it is stored in {} bytes, not the {full} of a chunk — the file is damaged",
                         ds.path,
@@ -124,27 +166,24 @@ pub fn decode_piece(
                 full as usize,
             )
             .map_err(|source| Hdf5Error::Filter {
-                what: file.what().to_string(),
+                what: file.what.to_string(),
                 dataset: ds.path.clone(),
                 source,
             })?
         }
     };
     if (data.len() as u64) < want {
-        return Err(damaged(
-            file,
-            format!(
-                "{}: rows {}..{} need {want} bytes, their {} holds {} — the file is damaged",
-                ds.path,
-                piece.first_row,
-                piece.first_row.saturating_add(rows_inside),
-                match piece.stored {
-                    Stored::Raw { .. } => "stored piece",
-                    _ => "decoded chunk",
-                },
-                data.len()
-            ),
-        ));
+        return Err(file.damaged(format!(
+            "{}: rows {}..{} need {want} bytes, their {} holds {} — the file is damaged",
+            ds.path,
+            piece.first_row,
+            piece.first_row.saturating_add(rows_inside),
+            match piece.stored {
+                Stored::Raw { .. } => "stored piece",
+                _ => "decoded chunk",
+            },
+            data.len()
+        )));
     }
     data.truncate(want as usize);
     Ok(data)
@@ -171,14 +210,11 @@ fn damaged(file: &H5File, reason: String) -> Hdf5Error {
 }
 
 /// A piece whose stored bytes the fetch did not return (a bug, not a file problem).
-fn not_read(file: &H5File, ds: &DatasetInfo, piece: &Piece) -> Hdf5Error {
-    damaged(
-        file,
-        format!(
-            "{}: the stored bytes of rows {}.. were not read — please report this",
-            ds.path, piece.first_row
-        ),
-    )
+fn not_read(file: &Origin, ds: &DatasetInfo, piece: &Piece) -> Hdf5Error {
+    file.damaged(format!(
+        "{}: the stored bytes of rows {}.. were not read — please report this",
+        ds.path, piece.first_row
+    ))
 }
 
 /// Rows a read asked for that no piece of the dataset's index covers.
@@ -218,7 +254,14 @@ pub async fn read_fields_i64(
         .map(|(_, f, _)| Values::with_capacity(f.kind(), 0))
         .collect();
     let mut sinks: Vec<&mut Values> = out.iter_mut().collect();
-    read_fields_into(file, requests, &mut sinks, &mut DecodedCarry::default()).await?;
+    read_fields_into(
+        file,
+        requests,
+        &mut sinks,
+        &mut DecodedCarry::default(),
+        None,
+    )
+    .await?;
     out.iter()
         .zip(requests)
         .map(|(v, (ds, _, rows))| wide_values(file, ds, rows.start, v))
@@ -258,9 +301,9 @@ fn refused(file: &H5File, ds: &DatasetInfo, row: u64, r: Refusal) -> Hdf5Error {
 
 /// Which stored piece of which dataset: pieces are shared by requests (compound members,
 /// table columns) and by consecutive reads (a chunk straddling two batches).
-type PieceKey = (String, u64, Option<ByteRange>);
+pub(crate) type PieceKey = (String, u64, Option<ByteRange>);
 
-fn piece_key(ds: &DatasetInfo, p: &Piece) -> PieceKey {
+pub(crate) fn piece_key(ds: &DatasetInfo, p: &Piece) -> PieceKey {
     (ds.path.clone(), p.first_row, p.disk_range())
 }
 
@@ -270,16 +313,87 @@ fn piece_key(ds: &DatasetInfo, p: &Piece) -> PieceKey {
 #[derive(Default)]
 pub struct DecodedCarry {
     pieces: Vec<(PieceKey, Rc<Vec<u8>>)>,
+    /// Pieces of the next read being decoded on the pool meanwhile ([`decode_ahead`]), and
+    /// how many.
+    ahead: Option<(Receiver<Decoded>, usize)>,
+}
+
+/// A piece decoded on the pool ahead of its read.
+type Decoded = (PieceKey, Result<Vec<u8>, Hdf5Error>);
+
+/// Starts decoding, on the file's threads, the pieces a read of `requests` will need whose
+/// stored bytes `plan` holds, so that they decode while the caller still works on the batch
+/// before (converting it, summing it, drawing it). The next [`read_fields_into`] with the same
+/// `carry` takes them. Nothing happens with one thread (nor in the browser), when the plan
+/// does not cover the rows, or beyond a quarter of the memory budget of decoded bytes.
+pub fn decode_ahead(
+    file: &H5File,
+    requests: &[(&DatasetInfo, Field, Range<u64>)],
+    carry: &mut DecodedCarry,
+    plan: &mut ChunkPlan,
+) {
+    if file.threads().count() < 2 || carry.ahead.is_some() {
+        return;
+    }
+    let spans: Vec<_> = requests
+        .iter()
+        .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
+        .collect();
+    let Some(located) = plan.pieces(&spans) else {
+        return;
+    };
+    let budget = file.caps().memory_budget / 4;
+    let mut held = 0u64;
+    let mut jobs: Vec<(PieceKey, Arc<DatasetInfo>, Piece, Bytes)> = Vec::new();
+    'requests: for ((ds, ..), pieces) in requests.iter().zip(located) {
+        let shared = Arc::new((*ds).clone());
+        for p in pieces {
+            let k = piece_key(ds, &p);
+            if carry.pieces.iter().any(|(c, _)| *c == k) || jobs.iter().any(|j| j.0 == k) {
+                continue;
+            }
+            held = held.saturating_add(decoded_bytes(ds, &p));
+            if held > budget {
+                break 'requests;
+            }
+            if let Some(bytes) = plan.take_stored(&k) {
+                jobs.push((k, shared.clone(), p, bytes));
+            }
+        }
+    }
+    let n = jobs.len();
+    let (what, caps) = (file.what().to_string(), *file.caps());
+    let rx = file.threads().spawn_each(jobs, move |(k, ds, p, bytes)| {
+        let origin = Origin {
+            what: &what,
+            caps: &caps,
+        };
+        let decoded = decode_stored(&origin, &ds, &p, Some(bytes));
+        (k, decoded)
+    });
+    carry.ahead = rx.map(|rx| (rx, n));
+}
+
+/// Bytes piece `p` of `ds` holds once decoded (its rows inside the dataset).
+fn decoded_bytes(ds: &DatasetInfo, p: &Piece) -> u64 {
+    p.rows
+        .min(ds.rows().saturating_sub(p.first_row))
+        .saturating_mul(ds.piece_row_bytes())
 }
 
 /// Reads rows of several fields in their stored types (`sinks[i]`, of `requests[i]`'s
 /// [`Field::kind`], takes request `i`'s values, appended), decoding pieces left in `carry` by
-/// the previous read only once.
+/// the previous read only once. With a `plan` covering the rows, its located pieces and
+/// fetched bytes are used instead of walking the index and fetching again.
+///
+/// The read's pieces are decoded together on the file's [`super::DecodeThreads`], so all of
+/// them are held decoded at once: that, with the values, is held to the memory budget.
 pub async fn read_fields_into(
     file: &H5File,
     requests: &[(&DatasetInfo, Field, Range<u64>)],
     sinks: &mut [&mut Values],
     carry: &mut DecodedCarry,
+    mut plan: Option<&mut ChunkPlan>,
 ) -> Result<(), Hdf5Error> {
     let values: u64 = requests
         .iter()
@@ -292,27 +406,74 @@ pub async fn read_fields_into(
         .iter()
         .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
         .collect();
-    let located = locate(file, &spans).await?;
-    // Decoded pieces at hand: what the last read left, then what this one decodes while
-    // another request still needs it.
+    let located = match plan.as_deref().and_then(|p| p.pieces(&spans)) {
+        Some(pieces) => pieces,
+        None => locate(file, &spans).await?,
+    };
+    // Decoded pieces at hand: what the last read left, then what this one decodes.
     let mut decoded: HashMap<PieceKey, Rc<Vec<u8>>> = carry.pieces.drain(..).collect();
+    if let Some((rx, n)) = carry.ahead.take() {
+        // A piece that failed ahead is decoded again below, and fails there with its error
+        // (its stored bytes are fetched again through the cache).
+        for (k, result) in rx.iter().take(n) {
+            if let Ok(bytes) = result {
+                decoded.insert(k, Rc::new(bytes));
+            }
+        }
+    }
     // Each distinct piece once, with how many requests use it.
     let mut uses: HashMap<PieceKey, usize> = HashMap::new();
-    let mut distinct: Vec<(PieceKey, &Piece)> = Vec::new();
+    let mut distinct: Vec<(PieceKey, &DatasetInfo, &Piece)> = Vec::new();
     for ((ds, ..), pieces) in requests.iter().zip(&located) {
         for p in pieces {
             let k = piece_key(ds, p);
             let n = uses.entry(k.clone()).or_insert(0);
             if *n == 0 && !decoded.contains_key(&k) {
-                distinct.push((k, p));
+                distinct.push((k, *ds, p));
             }
             *n += 1;
         }
     }
-    let to_fetch: Vec<&Piece> = distinct.iter().map(|(_, p)| *p).collect();
-    let fetched = fetch_pieces(file, &to_fetch).await?;
-    let mut stored: HashMap<PieceKey, Option<Bytes>> =
-        distinct.into_iter().map(|(k, _)| k).zip(fetched).collect();
+    let held = distinct
+        .iter()
+        .map(|(_, ds, p)| decoded_bytes(ds, p))
+        .chain(decoded.values().map(|b| b.len() as u64))
+        .fold(values, u64::saturating_add);
+    if held > file.caps().memory_budget {
+        return Err(over_budget(
+            file,
+            "the decoded chunks and values of one read",
+            held,
+        ));
+    }
+    // Stored bytes: from the plan where it fetched them, the rest in one round now.
+    let mut stored: Vec<Option<Bytes>> = distinct
+        .iter()
+        .map(|(k, ..)| plan.as_deref_mut().and_then(|p| p.take_stored(k)))
+        .collect();
+    let missing: Vec<usize> = (0..distinct.len())
+        .filter(|&i| stored[i].is_none() && distinct[i].2.disk_range().is_some())
+        .collect();
+    let to_fetch: Vec<&Piece> = missing.iter().map(|&i| distinct[i].2).collect();
+    for (i, bytes) in missing
+        .into_iter()
+        .zip(fetch_pieces(file, &to_fetch).await?)
+    {
+        stored[i] = bytes;
+    }
+    let jobs: Vec<(&DatasetInfo, &Piece, Option<Bytes>)> = distinct
+        .iter()
+        .zip(stored)
+        .map(|((_, ds, p), b)| (*ds, *p, b))
+        .collect();
+    let origin = Origin::of(file);
+    let results = file
+        .threads()
+        .map(&jobs, |(ds, p, b)| decode_stored(&origin, ds, p, b.clone()));
+    drop(jobs);
+    for ((k, ..), result) in distinct.into_iter().zip(results) {
+        decoded.insert(k, Rc::new(result?));
+    }
     for (((ds, field, rows), pieces), sink) in requests.iter().zip(&located).zip(sinks.iter_mut()) {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
         let (row_bytes, offset) = field.placement(ds);
@@ -323,22 +484,18 @@ pub async fn read_fields_into(
                 *n = n.saturating_sub(1);
                 *n
             });
-            let bytes = match decoded.get(&k) {
-                Some(b) => b.clone(),
-                None => {
-                    let raw = stored.remove(&k).flatten();
-                    Rc::new(decode_piece(file, ds, piece, raw)?)
-                }
+            let bytes = match if left > 0 {
+                decoded.get(&k).cloned()
+            } else {
+                decoded.remove(&k)
+            } {
+                Some(b) => b,
+                None => return Err(not_read(&origin, ds, piece)),
             };
             let held = (bytes.len() / row_bytes.max(1)) as u64;
-            if left > 0 {
-                decoded.insert(k, bytes.clone());
-            } else {
-                decoded.remove(&k);
-                if piece.first_row.saturating_add(held) > rows.end {
-                    // Reaches past these rows: the next read along the column starts here.
-                    carry.pieces.push((k, bytes.clone()));
-                }
+            if left == 0 && piece.first_row.saturating_add(held) > rows.end {
+                // Reaches past these rows: the next read along the column starts here.
+                carry.pieces.push((k, bytes.clone()));
             }
             let lo = rows.start.max(piece.first_row) - piece.first_row;
             let hi = rows

@@ -228,9 +228,10 @@ impl Viewer {
                 return Err(fail("no recording is open".into()));
             };
             let rec = &session.rec;
-            let (_, events) = crate::events::enumerate::window_rows(rec, window.from, window.to)
-                .await
-                .map_err(|e| fail(e.to_string()))?;
+            let (first, events) =
+                crate::events::enumerate::window_rows(rec, window.from, window.to)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
             if events > MAX_NPZ_EVENTS {
                 return Err(fail(format!(
                     "this window holds {events} events; the page saves at most {MAX_NPZ_EVENTS} \
@@ -251,6 +252,7 @@ impl Viewer {
                 &options,
                 &base,
                 &facts,
+                Some(first..first.saturating_add(events)),
             )
             .await
             .map_err(|e| fail(e.to_string()))?;
@@ -598,13 +600,13 @@ async fn read_window(
 ) -> Result<JsValue, String> {
     let current = || shared.borrow().generation == generation;
     let rec = &session.rec;
-    // Events the time index expects in the window (rows between its bounds), for progress;
-    // the reader's own look-up then finds the same bytes in the cache.
+    let mut reader = WindowReader::open(rec, window)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Events the time index expects in the window (rows between its bounds), for progress:
+    // the reader located them once, for its own plan too.
     let expected = if rec.ms_index.is_some() {
-        crate::events::time_index::candidate_rows(rec, window.from, window.to)
-            .await
-            .map(|(lo, hi)| hi.saturating_sub(lo) as f64)
-            .unwrap_or(f64::NAN)
+        reader.expected_rows() as f64
     } else {
         f64::NAN
     };
@@ -615,9 +617,6 @@ async fn read_window(
             &JsValue::from_f64(expected),
         );
     }
-    let mut reader = WindowReader::open(rec, window)
-        .await
-        .map_err(|e| e.to_string())?;
     let mut digest = WindowDigest::new(rec, window);
     // Where the time goes (ms): reading (fetch + decode), counting into the frame, digesting.
     let (mut read_ms, mut frame_ms, mut digest_ms) = (0.0, 0.0, 0.0);

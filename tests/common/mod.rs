@@ -97,6 +97,14 @@ pub async fn check_all<F>(open_source: F) -> Outcome
 where
     F: Fn(&str) -> Box<dyn RangeSource>,
 {
+    check_all_on(open_source, None).await
+}
+
+/// [`check_all`] with chunks decoded on `threads` (`None`: the default, every core).
+pub async fn check_all_on<F>(open_source: F, threads: Option<usize>) -> Outcome
+where
+    F: Fn(&str) -> Box<dyn RangeSource>,
+{
     let manifest = manifest();
     let mut out = Outcome::default();
     for fx in fixtures(&manifest) {
@@ -125,7 +133,7 @@ where
             }
             continue;
         }
-        let rec = match opened {
+        let mut rec = match opened {
             Ok(rec) => rec,
             Err(e) => {
                 out.failures.push(format!("{id}: open failed: {e}"));
@@ -133,6 +141,10 @@ where
             }
         };
         out.fixtures_checked += 1;
+        if threads.is_some() {
+            rec.file
+                .set_threads(strobe::hdf5::DecodeThreads::new(threads));
+        }
         match rec.summary().await {
             Ok(s) => {
                 let info = &fx["info"];

@@ -1,5 +1,6 @@
 //! Decoding on one thread and on several gives h5py's events, window by window: the parallel
 //! decode only changes where chunks are decoded, never what a window holds.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,10 +1,11 @@
 //! Which pieces of a dataset hold a range of rows — found by reading only the index nodes
 //! that overlap the range.
 //!
-//! For v1 B-trees (every DSEC file) the walk is ours: all requests descend together, one
-//! level per round, and only children whose key range overlaps the rows are followed. The
-//! newer indexes (fixed/extensible array, v2 B-tree) are walked by `hdf5-reader` with chunk
-//! bounds, resolved side by side through [`H5File::resolve`].
+//! For v1 B-trees (every DSEC file), extensible arrays and v2 B-trees (`libver='latest'`
+//! files, see [`super::extensible_array`] and [`super::chunk_btree_v2`]) the walk is ours: all
+//! requests descend together, one level per round, and only the nodes or blocks that can hold
+//! the rows are fetched. Fixed arrays and implicit indexes are read by `hdf5-reader` with
+//! chunk bounds, resolved side by side through [`H5File::resolve`].
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -15,12 +16,13 @@ use hdf5_reader::io::Cursor;
 use hdf5_reader::Hdf5File;
 
 use super::caps::{self, Caps};
-use super::checksum::{verify_extensible_array, verify_fixed_array, Damage};
+use super::checksum::{verify_fixed_array, Damage};
 use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::layout::{ChunkIndexKind, DataLayout};
 use super::meta_storage::MetaStorage;
 use super::Hdf5Error;
+use super::{chunk_btree_v2, extensible_array};
 use crate::source::ByteRange;
 
 /// Rows of a contiguous dataset read as one piece (bounds memory for huge windows).
@@ -68,6 +70,8 @@ pub async fn locate(
     let mut out: Vec<Option<Vec<Piece>>> = vec![None; requests.len()];
     let mut btree_v1 = Vec::new();
     let mut by_reader = Vec::new();
+    let mut extensible = Vec::new();
+    let mut btree_v2 = Vec::new();
     for (i, (ds, column, rows)) in requests.iter().enumerate() {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
         if rows.is_empty() {
@@ -114,6 +118,26 @@ pub async fn locate(
                     ChunkIndexKind::BTreeV1 => {
                         btree_v1.push((i, *ds, rows, *index_address, chunk[0], col0))
                     }
+                    ChunkIndexKind::BTreeV2 => btree_v2.push((
+                        i,
+                        chunk_btree_v2::Request {
+                            ds,
+                            rows,
+                            header_at: *index_address,
+                            chunk: chunk.clone(),
+                            col0,
+                        },
+                    )),
+                    ChunkIndexKind::ExtensibleArray => extensible.push((
+                        i,
+                        extensible_array::Request {
+                            ds,
+                            rows,
+                            header_at: *index_address,
+                            chunk: chunk.clone(),
+                            col0,
+                        },
+                    )),
                     ChunkIndexKind::SingleChunk {
                         filtered_size,
                         filter_mask,
@@ -151,6 +175,20 @@ pub async fn locate(
     let walked = walk_btree_v1(file, &btree_v1).await?;
     for ((i, ..), pieces) in btree_v1.iter().zip(walked) {
         out[*i] = Some(pieces);
+    }
+
+    // The newer indexes, each walked level by level (all requests of a kind together).
+    let requests: Vec<_> = extensible.iter().map(|(_, r)| r.clone()).collect();
+    let walked = extensible_array::walk(file, &requests).await?;
+    for ((i, req), entries) in extensible.iter().zip(walked) {
+        let kind = ChunkIndexKind::ExtensibleArray;
+        out[*i] = Some(entry_pieces(file, req.ds, &req.chunk, &kind, entries)?);
+    }
+    let requests: Vec<_> = btree_v2.iter().map(|(_, r)| r.clone()).collect();
+    let walked = chunk_btree_v2::walk(file, &requests).await?;
+    for ((i, req), entries) in btree_v2.iter().zip(walked) {
+        let kind = ChunkIndexKind::BTreeV2;
+        out[*i] = Some(entry_pieces(file, req.ds, &req.chunk, &kind, entries)?);
     }
 
     let geometry = file.geometry();
@@ -348,30 +386,6 @@ fn reader_index_entries(
             )
             .map_err(named)
         }
-        ChunkIndexKind::ExtensibleArray => {
-            verify_extensible_array(meta, address, o, l).map_err(Damage::into_reader_error)?;
-            hdf5_reader::extensible_array::collect_extensible_array_chunk_entries_storage(
-                meta,
-                address,
-                o,
-                l,
-                &ds.shape,
-                ds.max_shape.as_deref(),
-                &chunk32,
-                bounds,
-            )
-            .map_err(named)
-        }
-        ChunkIndexKind::BTreeV2 => hdf5_reader::chunk_index::collect_v2_chunk_entries_storage(
-            meta,
-            address,
-            o,
-            l,
-            ds.shape.len() as u32,
-            &chunk32,
-            bounds,
-        )
-        .map_err(named),
         ChunkIndexKind::Implicit => hdf5_reader::chunk_index::collect_implicit_chunk_entries(
             address,
             &ds.shape,
@@ -382,6 +396,22 @@ fn reader_index_entries(
         ),
         _ => Ok(Vec::new()),
     }
+}
+
+/// Pieces of the entries an index walk found, in row order.
+fn entry_pieces(
+    file: &H5File,
+    ds: &DatasetInfo,
+    chunk: &[u64],
+    index: &ChunkIndexKind,
+    entries: Vec<ChunkEntry>,
+) -> Result<Vec<Piece>, Hdf5Error> {
+    let mut pieces: Vec<Piece> = entries
+        .into_iter()
+        .map(|e| entry_piece(file, ds, chunk, index, e))
+        .collect::<Result<_, _>>()?;
+    pieces.sort_by_key(|p| p.first_row);
+    Ok(pieces)
 }
 
 fn entry_piece(

@@ -151,6 +151,9 @@ struct Record {
     scaled: Vec<u64>,
 }
 
+/// A child of an internal node: its address and how many records it holds.
+type Child = (u64, u64);
+
 #[derive(Clone)]
 struct Visit {
     request: usize,
@@ -409,7 +412,7 @@ fn parse_node(
     tree: &Tree,
     node: &NodeAt,
     b: &[u8],
-) -> Result<(Vec<Record>, Vec<(u64, u64)>), Hdf5Error> {
+) -> Result<(Vec<Record>, Vec<Child>), Hdf5Error> {
     let o = file.geometry().offset_size;
     let leaf = node.depth == 0;
     let structure = if leaf { "leaf node" } else { "internal node" };

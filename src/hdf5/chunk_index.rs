@@ -118,6 +118,18 @@ pub async fn locate(
                     ChunkIndexKind::BTreeV1 => {
                         btree_v1.push((i, *ds, rows, *index_address, chunk[0], col0))
                     }
+                    ChunkIndexKind::BTreeV2 | ChunkIndexKind::ExtensibleArray
+                        if rows.end.div_ceil(chunk[0]) - rows.start / chunk[0]
+                            > file.caps().memory_budget / 64 =>
+                    {
+                        return Err(file.over_cap(
+                            Caps::MEMORY_BUDGET,
+                            format!(
+                                "{}: rows {}..{} span more chunks than one read may track",
+                                ds.path, rows.start, rows.end
+                            ),
+                        ));
+                    }
                     ChunkIndexKind::BTreeV2 => btree_v2.push((
                         i,
                         chunk_btree_v2::Request {
@@ -182,13 +194,17 @@ pub async fn locate(
     let walked = extensible_array::walk(file, &requests).await?;
     for ((i, req), entries) in extensible.iter().zip(walked) {
         let kind = ChunkIndexKind::ExtensibleArray;
-        out[*i] = Some(entry_pieces(file, req.ds, &req.chunk, &kind, entries)?);
+        out[*i] = Some(entry_pieces(
+            file, req.ds, &req.chunk, &kind, entries, &req.rows,
+        )?);
     }
     let requests: Vec<_> = btree_v2.iter().map(|(_, r)| r.clone()).collect();
     let walked = chunk_btree_v2::walk(file, &requests).await?;
     for ((i, req), entries) in btree_v2.iter().zip(walked) {
         let kind = ChunkIndexKind::BTreeV2;
-        out[*i] = Some(entry_pieces(file, req.ds, &req.chunk, &kind, entries)?);
+        out[*i] = Some(entry_pieces(
+            file, req.ds, &req.chunk, &kind, entries, &req.rows,
+        )?);
     }
 
     let geometry = file.geometry();
@@ -398,20 +414,55 @@ fn reader_index_entries(
     }
 }
 
-/// Pieces of the entries an index walk found, in row order.
+/// Pieces of the entries an index walk found over `rows`, in row order, with fill for the
+/// chunks never written.
 fn entry_pieces(
     file: &H5File,
     ds: &DatasetInfo,
     chunk: &[u64],
     index: &ChunkIndexKind,
     entries: Vec<ChunkEntry>,
+    rows: &Range<u64>,
 ) -> Result<Vec<Piece>, Hdf5Error> {
     let mut pieces: Vec<Piece> = entries
         .into_iter()
         .map(|e| entry_piece(file, ds, chunk, index, e))
         .collect::<Result<_, _>>()?;
     pieces.sort_by_key(|p| p.first_row);
-    Ok(pieces)
+    if let Some(pair) = pieces.windows(2).find(|w| w[0].first_row == w[1].first_row) {
+        let at = pair[0].first_row;
+        return Err(contradiction(
+            file,
+            ds,
+            &(at..at.saturating_add(pair[0].rows)),
+            "its chunk index lists that chunk twice".into(),
+        ));
+    }
+    // Chunks the index has no entry for were never written: libhdf5 reads them as fill.
+    let per = chunk.first().copied().unwrap_or(1).max(1);
+    let mut filled = Vec::with_capacity(pieces.len());
+    let mut next = rows.start - rows.start % per;
+    for p in pieces {
+        while next < p.first_row.min(rows.end) {
+            filled.push(Piece {
+                first_row: next,
+                rows: per,
+                stored: Stored::Fill,
+            });
+            next = next.saturating_add(per);
+        }
+        next = next.max(p.first_row.saturating_add(per));
+        filled.push(p);
+    }
+    while next < rows.end {
+        filled.push(Piece {
+            first_row: next,
+            rows: per,
+            stored: Stored::Fill,
+        });
+        next = next.saturating_add(per);
+    }
+    Ok(filled)
 }
 
 fn entry_piece(

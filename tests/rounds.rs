@@ -200,12 +200,12 @@ fn known_extra(id: &str) -> (u64, &'static str) {
         ),
         "contiguous" => (1, "ms_to_idx's header lies in the middle of the file"),
         "idx_extensible_array" => (
-            2,
-            "extensible-array headers not warmed at open; ms_to_idx read after",
+            1,
+            "the columns' headers turn up in the second metadata round; the arrays' tops are warmed after it",
         ),
         "idx_extensible_array_nofilter" => (
-            3,
-            "extensible-array headers not warmed at open; ms_to_idx read after",
+            2,
+            "the columns' headers turn up in the third metadata round; the arrays' tops are warmed after it",
         ),
         _ => (0, ""),
     }

@@ -138,8 +138,24 @@ impl Tree {
     }
 }
 
-fn header_len(o: u8, l: u8) -> u64 {
+/// Bytes of a tree header (BTHD).
+pub(super) fn header_len(o: u8, l: u8) -> u64 {
     22 + u64::from(o) + u64::from(l)
+}
+
+/// Where the root node of the tree whose header is `bytes` lies, if the header is sound
+/// (for warming the cache; the walk reports a damaged one).
+pub(super) fn root_range(bytes: &[u8], o: u8) -> Option<ByteRange> {
+    if !holds(bytes) || bytes.get(..4) != Some(b"BTHD") {
+        return None;
+    }
+    let mut c = Cursor::new(bytes);
+    c.set_position(6);
+    let node_size = u64::from(c.read_u32_le().ok()?);
+    c.set_position(16);
+    let root = c.read_offset(o).ok()?;
+    let records = c.read_u16_le().ok()?;
+    (records > 0 && !Cursor::is_undefined_offset(root, o)).then(|| ByteRange::at(root, node_size))
 }
 
 /// A chunk record: address, stored size, filter mask, chunk coordinates.

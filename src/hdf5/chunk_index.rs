@@ -861,44 +861,107 @@ fn bad_node(file: &H5File, ds: &DatasetInfo, e: hdf5_reader::error::Error) -> Hd
 /// Most index nodes or chunks fetched by [`prefetch_top`] in its second round.
 const PREFETCH_TOP_MAX_RANGES: usize = 512;
 
-/// Warms the cache with the top of each v1 chunk B-tree in two rounds: the roots, then the
-/// level below a root that has grandchildren, together with every chunk of the `whole`
-/// datasets (small tables such as `ms_to_idx`, read entirely). Later walks then start two
-/// levels down; a cold window costs the leaves and the chunks.
+/// The kind of index whose top [`prefetch_top`] warms.
+#[derive(Clone, Copy, PartialEq)]
+enum Top {
+    BTreeV1,
+    ExtensibleArray,
+    BTreeV2,
+}
+
+/// Warms the cache with the top of each chunk index in two rounds: v1 B-tree roots, extensible
+/// array and v2 B-tree headers, then the level below a v1 root that has grandchildren, the
+/// arrays' index blocks and the v2 B-trees' roots, together with every chunk of the `whole`
+/// datasets (small tables such as `ms_to_idx`, read entirely; a single chunk or contiguous
+/// table already in the first round). Later walks then start two levels down; a cold window
+/// costs the lower levels and the chunks.
 pub async fn prefetch_top(
     file: &H5File,
     trees: &[&DatasetInfo],
     whole: &[&DatasetInfo],
 ) -> Result<(), Hdf5Error> {
     let g = file.geometry();
-    let roots: Vec<(&DatasetInfo, u64, bool)> = trees
+    let (o, l) = (g.offset_size, g.length_size);
+    let roots: Vec<(&DatasetInfo, u64, bool, Top)> = trees
         .iter()
         .map(|d| (*d, false))
         .chain(whole.iter().map(|d| (*d, true)))
         .filter_map(|(d, whole)| match &d.layout {
             DataLayout::Chunked {
                 index_address,
-                index: ChunkIndexKind::BTreeV1,
+                index,
                 ..
-            } if !Cursor::is_undefined_offset(*index_address, g.offset_size) => {
-                Some((d, *index_address, whole))
+            } if !Cursor::is_undefined_offset(*index_address, o) => {
+                let top = match index {
+                    ChunkIndexKind::BTreeV1 => Top::BTreeV1,
+                    ChunkIndexKind::ExtensibleArray => Top::ExtensibleArray,
+                    ChunkIndexKind::BTreeV2 => Top::BTreeV2,
+                    _ => return None,
+                };
+                Some((d, *index_address, whole, top))
             }
             _ => None,
         })
         .collect();
-    if roots.is_empty() {
+    // Small tables stored without an index: their bytes alone.
+    let tables: Vec<ByteRange> = whole
+        .iter()
+        .filter_map(|d| match &d.layout {
+            DataLayout::Chunked {
+                index_address,
+                index: ChunkIndexKind::SingleChunk { filtered_size, .. },
+                chunk,
+                ..
+            } => {
+                let len = if d.filters.is_empty() {
+                    chunk_bytes(file, d, chunk).ok()?
+                } else {
+                    *filtered_size
+                };
+                Some(ByteRange::at(*index_address, len))
+            }
+            DataLayout::Contiguous { address, .. } => Some(ByteRange::at(
+                *address,
+                d.rows().saturating_mul(d.row_bytes()),
+            )),
+            _ => None,
+        })
+        .filter(|r| {
+            !Cursor::is_undefined_offset(r.start, o)
+                && r.len() <= CONTIGUOUS_PIECE_BYTES
+                && !r.is_empty()
+                && r.end <= file.len()
+        })
+        .collect();
+    if roots.is_empty() && tables.is_empty() {
         return Ok(());
     }
     let ranges: Vec<ByteRange> = roots
         .iter()
-        .map(|(d, at, _)| {
-            let len = node_len(g, d.shape.len(), u64::from(g.chunk_btree_k));
+        .map(|(d, at, _, top)| {
+            let len = match top {
+                Top::BTreeV1 => node_len(g, d.shape.len(), u64::from(g.chunk_btree_k)),
+                Top::ExtensibleArray => extensible_array::header_len(o, l),
+                Top::BTreeV2 => chunk_btree_v2::header_len(o, l),
+            };
             ByteRange::at(*at, len.min(file.len().saturating_sub(*at)))
         })
+        .chain(tables.iter().copied())
         .collect();
     let bytes = file.read(&ranges).await?;
     let mut next = Vec::new();
-    for ((d, _, whole), b) in roots.iter().zip(bytes) {
+    for ((d, _, whole, top), b) in roots.iter().zip(bytes) {
+        match top {
+            Top::ExtensibleArray => {
+                next.extend(extensible_array::index_block_range(&b, o, l));
+                continue;
+            }
+            Top::BTreeV2 => {
+                next.extend(chunk_btree_v2::root_range(&b, o));
+                continue;
+            }
+            Top::BTreeV1 => {}
+        }
         let Ok(node) = BTreeV1Node::parse(
             &mut Cursor::new(&b),
             g.offset_size,
@@ -922,7 +985,8 @@ pub async fn prefetch_top(
             );
         }
     }
-    next.retain(|r| !r.is_empty() && r.end <= file.len());
+    let cap = file.caps().metadata_bytes;
+    next.retain(|r| !r.is_empty() && r.end <= file.len() && r.len() <= cap);
     next.truncate(PREFETCH_TOP_MAX_RANGES);
     if !next.is_empty() {
         file.read(&next).await?;

@@ -283,6 +283,19 @@ pub(super) fn entry_number(
     n
 }
 
+/// Bytes of an array header (EAHD).
+pub(super) fn header_len(o: u8, l: u8) -> u64 {
+    16 + 6 * u64::from(l) + u64::from(o)
+}
+
+/// Where the index block of the array whose header is `bytes` lies, if the header is sound
+/// (for warming the cache; the walk reports a damaged one).
+pub(super) fn index_block_range(bytes: &[u8], o: u8, l: u8) -> Option<ByteRange> {
+    let shape = holds(bytes).then(|| Shape::parse(bytes, o, l).ok())??;
+    (!Cursor::is_undefined_offset(shape.index_at, o))
+        .then(|| ByteRange::at(shape.index_at, shape.index_len(o)))
+}
+
 /// A chunk wanted: its array entry and its offsets (in elements) in the dataset.
 #[derive(Clone)]
 struct Target {
@@ -656,7 +669,7 @@ fn ranges(
     let g = file.geometry();
     let o = g.offset_size;
     let len = match (&v.step, shape) {
-        (Step::Header, _) => 16 + 6 * u64::from(g.length_size) + u64::from(o),
+        (Step::Header, _) => header_len(o, g.length_size),
         (Step::Index, Some(s)) => s.index_len(o),
         (Step::Secondary { super_block, .. }, Some(s)) => {
             s.secondary_len(*super_block, o).unwrap_or(u64::MAX)

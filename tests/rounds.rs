@@ -199,10 +199,14 @@ fn known_extra(id: &str) -> (u64, &'static str) {
             "/CD/indexes' header lies ~270 KB before the end, outside the 64 KB tail",
         ),
         "contiguous" => (1, "ms_to_idx's header lies in the middle of the file"),
-        "idx_extensible_array" => (4, "extensible-array blocks walked one miss at a time"),
-        "idx_extensible_array_nofilter" => (9, "extensible-array blocks walked one miss at a time"),
-        "idx_btree_v2" => (2, "v2 B-tree nodes walked one miss at a time"),
-        "idx_btree_v2_nofilter" => (8, "v2 B-tree nodes walked one miss at a time"),
+        "idx_extensible_array" => (
+            1,
+            "the columns' headers turn up in the second metadata round; the arrays' tops are warmed after it",
+        ),
+        "idx_extensible_array_nofilter" => (
+            2,
+            "the columns' headers turn up in the third metadata round; the arrays' tops are warmed after it",
+        ),
         _ => (0, ""),
     }
 }

@@ -1,10 +1,11 @@
 //! Which pieces of a dataset hold a range of rows — found by reading only the index nodes
 //! that overlap the range.
 //!
-//! For v1 B-trees (every DSEC file) the walk is ours: all requests descend together, one
-//! level per round, and only children whose key range overlaps the rows are followed. The
-//! newer indexes (fixed/extensible array, v2 B-tree) are walked by `hdf5-reader` with chunk
-//! bounds, resolved side by side through [`H5File::resolve`].
+//! For v1 B-trees (every DSEC file), extensible arrays and v2 B-trees (`libver='latest'`
+//! files, see [`super::extensible_array`] and [`super::chunk_btree_v2`]) the walk is ours: all
+//! requests descend together, one level per round, and only the nodes or blocks that can hold
+//! the rows are fetched. Fixed arrays and implicit indexes are read by `hdf5-reader` with
+//! chunk bounds, resolved side by side through [`H5File::resolve`].
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -15,12 +16,13 @@ use hdf5_reader::io::Cursor;
 use hdf5_reader::Hdf5File;
 
 use super::caps::{self, Caps};
-use super::checksum::{verify_extensible_array, verify_fixed_array, Damage};
+use super::checksum::{verify_fixed_array, Damage};
 use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::layout::{ChunkIndexKind, DataLayout};
 use super::meta_storage::MetaStorage;
 use super::Hdf5Error;
+use super::{chunk_btree_v2, extensible_array};
 use crate::source::ByteRange;
 
 /// Rows of a contiguous dataset read as one piece (bounds memory for huge windows).
@@ -68,6 +70,8 @@ pub async fn locate(
     let mut out: Vec<Option<Vec<Piece>>> = vec![None; requests.len()];
     let mut btree_v1 = Vec::new();
     let mut by_reader = Vec::new();
+    let mut extensible = Vec::new();
+    let mut btree_v2 = Vec::new();
     for (i, (ds, column, rows)) in requests.iter().enumerate() {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
         if rows.is_empty() {
@@ -114,6 +118,38 @@ pub async fn locate(
                     ChunkIndexKind::BTreeV1 => {
                         btree_v1.push((i, *ds, rows, *index_address, chunk[0], col0))
                     }
+                    ChunkIndexKind::BTreeV2 | ChunkIndexKind::ExtensibleArray
+                        if rows.end.div_ceil(chunk[0]) - rows.start / chunk[0]
+                            > file.caps().memory_budget / 64 =>
+                    {
+                        return Err(file.over_cap(
+                            Caps::MEMORY_BUDGET,
+                            format!(
+                                "{}: rows {}..{} span more chunks than one read may track",
+                                ds.path, rows.start, rows.end
+                            ),
+                        ));
+                    }
+                    ChunkIndexKind::BTreeV2 => btree_v2.push((
+                        i,
+                        chunk_btree_v2::Request {
+                            ds,
+                            rows,
+                            header_at: *index_address,
+                            chunk: chunk.clone(),
+                            col0,
+                        },
+                    )),
+                    ChunkIndexKind::ExtensibleArray => extensible.push((
+                        i,
+                        extensible_array::Request {
+                            ds,
+                            rows,
+                            header_at: *index_address,
+                            chunk: chunk.clone(),
+                            col0,
+                        },
+                    )),
                     ChunkIndexKind::SingleChunk {
                         filtered_size,
                         filter_mask,
@@ -151,6 +187,24 @@ pub async fn locate(
     let walked = walk_btree_v1(file, &btree_v1).await?;
     for ((i, ..), pieces) in btree_v1.iter().zip(walked) {
         out[*i] = Some(pieces);
+    }
+
+    // The newer indexes, each walked level by level (all requests of a kind together).
+    let requests: Vec<_> = extensible.iter().map(|(_, r)| r.clone()).collect();
+    let walked = extensible_array::walk(file, &requests).await?;
+    for ((i, req), entries) in extensible.iter().zip(walked) {
+        let kind = ChunkIndexKind::ExtensibleArray;
+        out[*i] = Some(entry_pieces(
+            file, req.ds, &req.chunk, &kind, entries, &req.rows,
+        )?);
+    }
+    let requests: Vec<_> = btree_v2.iter().map(|(_, r)| r.clone()).collect();
+    let walked = chunk_btree_v2::walk(file, &requests).await?;
+    for ((i, req), entries) in btree_v2.iter().zip(walked) {
+        let kind = ChunkIndexKind::BTreeV2;
+        out[*i] = Some(entry_pieces(
+            file, req.ds, &req.chunk, &kind, entries, &req.rows,
+        )?);
     }
 
     let geometry = file.geometry();
@@ -348,30 +402,6 @@ fn reader_index_entries(
             )
             .map_err(named)
         }
-        ChunkIndexKind::ExtensibleArray => {
-            verify_extensible_array(meta, address, o, l).map_err(Damage::into_reader_error)?;
-            hdf5_reader::extensible_array::collect_extensible_array_chunk_entries_storage(
-                meta,
-                address,
-                o,
-                l,
-                &ds.shape,
-                ds.max_shape.as_deref(),
-                &chunk32,
-                bounds,
-            )
-            .map_err(named)
-        }
-        ChunkIndexKind::BTreeV2 => hdf5_reader::chunk_index::collect_v2_chunk_entries_storage(
-            meta,
-            address,
-            o,
-            l,
-            ds.shape.len() as u32,
-            &chunk32,
-            bounds,
-        )
-        .map_err(named),
         ChunkIndexKind::Implicit => hdf5_reader::chunk_index::collect_implicit_chunk_entries(
             address,
             &ds.shape,
@@ -382,6 +412,57 @@ fn reader_index_entries(
         ),
         _ => Ok(Vec::new()),
     }
+}
+
+/// Pieces of the entries an index walk found over `rows`, in row order, with fill for the
+/// chunks never written.
+fn entry_pieces(
+    file: &H5File,
+    ds: &DatasetInfo,
+    chunk: &[u64],
+    index: &ChunkIndexKind,
+    entries: Vec<ChunkEntry>,
+    rows: &Range<u64>,
+) -> Result<Vec<Piece>, Hdf5Error> {
+    let mut pieces: Vec<Piece> = entries
+        .into_iter()
+        .map(|e| entry_piece(file, ds, chunk, index, e))
+        .collect::<Result<_, _>>()?;
+    pieces.sort_by_key(|p| p.first_row);
+    if let Some(pair) = pieces.windows(2).find(|w| w[0].first_row == w[1].first_row) {
+        let at = pair[0].first_row;
+        return Err(contradiction(
+            file,
+            ds,
+            &(at..at.saturating_add(pair[0].rows)),
+            "its chunk index lists that chunk twice".into(),
+        ));
+    }
+    // Chunks the index has no entry for were never written: libhdf5 reads them as fill.
+    let per = chunk.first().copied().unwrap_or(1).max(1);
+    let mut filled = Vec::with_capacity(pieces.len());
+    let mut next = rows.start - rows.start % per;
+    for p in pieces {
+        while next < p.first_row.min(rows.end) {
+            filled.push(Piece {
+                first_row: next,
+                rows: per,
+                stored: Stored::Fill,
+            });
+            next = next.saturating_add(per);
+        }
+        next = next.max(p.first_row.saturating_add(per));
+        filled.push(p);
+    }
+    while next < rows.end {
+        filled.push(Piece {
+            first_row: next,
+            rows: per,
+            stored: Stored::Fill,
+        });
+        next = next.saturating_add(per);
+    }
+    Ok(filled)
 }
 
 fn entry_piece(
@@ -780,44 +861,107 @@ fn bad_node(file: &H5File, ds: &DatasetInfo, e: hdf5_reader::error::Error) -> Hd
 /// Most index nodes or chunks fetched by [`prefetch_top`] in its second round.
 const PREFETCH_TOP_MAX_RANGES: usize = 512;
 
-/// Warms the cache with the top of each v1 chunk B-tree in two rounds: the roots, then the
-/// level below a root that has grandchildren, together with every chunk of the `whole`
-/// datasets (small tables such as `ms_to_idx`, read entirely). Later walks then start two
-/// levels down; a cold window costs the leaves and the chunks.
+/// The kind of index whose top [`prefetch_top`] warms.
+#[derive(Clone, Copy, PartialEq)]
+enum Top {
+    BTreeV1,
+    ExtensibleArray,
+    BTreeV2,
+}
+
+/// Warms the cache with the top of each chunk index in two rounds: v1 B-tree roots, extensible
+/// array and v2 B-tree headers, then the level below a v1 root that has grandchildren, the
+/// arrays' index blocks and the v2 B-trees' roots, together with every chunk of the `whole`
+/// datasets (small tables such as `ms_to_idx`, read entirely; a single chunk or contiguous
+/// table already in the first round). Later walks then start two levels down; a cold window
+/// costs the lower levels and the chunks.
 pub async fn prefetch_top(
     file: &H5File,
     trees: &[&DatasetInfo],
     whole: &[&DatasetInfo],
 ) -> Result<(), Hdf5Error> {
     let g = file.geometry();
-    let roots: Vec<(&DatasetInfo, u64, bool)> = trees
+    let (o, l) = (g.offset_size, g.length_size);
+    let roots: Vec<(&DatasetInfo, u64, bool, Top)> = trees
         .iter()
         .map(|d| (*d, false))
         .chain(whole.iter().map(|d| (*d, true)))
         .filter_map(|(d, whole)| match &d.layout {
             DataLayout::Chunked {
                 index_address,
-                index: ChunkIndexKind::BTreeV1,
+                index,
                 ..
-            } if !Cursor::is_undefined_offset(*index_address, g.offset_size) => {
-                Some((d, *index_address, whole))
+            } if !Cursor::is_undefined_offset(*index_address, o) => {
+                let top = match index {
+                    ChunkIndexKind::BTreeV1 => Top::BTreeV1,
+                    ChunkIndexKind::ExtensibleArray => Top::ExtensibleArray,
+                    ChunkIndexKind::BTreeV2 => Top::BTreeV2,
+                    _ => return None,
+                };
+                Some((d, *index_address, whole, top))
             }
             _ => None,
         })
         .collect();
-    if roots.is_empty() {
+    // Small tables stored without an index: their bytes alone.
+    let tables: Vec<ByteRange> = whole
+        .iter()
+        .filter_map(|d| match &d.layout {
+            DataLayout::Chunked {
+                index_address,
+                index: ChunkIndexKind::SingleChunk { filtered_size, .. },
+                chunk,
+                ..
+            } => {
+                let len = if d.filters.is_empty() {
+                    chunk_bytes(file, d, chunk).ok()?
+                } else {
+                    *filtered_size
+                };
+                Some(ByteRange::at(*index_address, len))
+            }
+            DataLayout::Contiguous { address, .. } => Some(ByteRange::at(
+                *address,
+                d.rows().saturating_mul(d.row_bytes()),
+            )),
+            _ => None,
+        })
+        .filter(|r| {
+            !Cursor::is_undefined_offset(r.start, o)
+                && r.len() <= CONTIGUOUS_PIECE_BYTES
+                && !r.is_empty()
+                && r.end <= file.len()
+        })
+        .collect();
+    if roots.is_empty() && tables.is_empty() {
         return Ok(());
     }
     let ranges: Vec<ByteRange> = roots
         .iter()
-        .map(|(d, at, _)| {
-            let len = node_len(g, d.shape.len(), u64::from(g.chunk_btree_k));
+        .map(|(d, at, _, top)| {
+            let len = match top {
+                Top::BTreeV1 => node_len(g, d.shape.len(), u64::from(g.chunk_btree_k)),
+                Top::ExtensibleArray => extensible_array::header_len(o, l),
+                Top::BTreeV2 => chunk_btree_v2::header_len(o, l),
+            };
             ByteRange::at(*at, len.min(file.len().saturating_sub(*at)))
         })
+        .chain(tables.iter().copied())
         .collect();
     let bytes = file.read(&ranges).await?;
     let mut next = Vec::new();
-    for ((d, _, whole), b) in roots.iter().zip(bytes) {
+    for ((d, _, whole, top), b) in roots.iter().zip(bytes) {
+        match top {
+            Top::ExtensibleArray => {
+                next.extend(extensible_array::index_block_range(&b, o, l));
+                continue;
+            }
+            Top::BTreeV2 => {
+                next.extend(chunk_btree_v2::root_range(&b, o));
+                continue;
+            }
+            Top::BTreeV1 => {}
+        }
         let Ok(node) = BTreeV1Node::parse(
             &mut Cursor::new(&b),
             g.offset_size,
@@ -841,7 +985,8 @@ pub async fn prefetch_top(
             );
         }
     }
-    next.retain(|r| !r.is_empty() && r.end <= file.len());
+    let cap = file.caps().metadata_bytes;
+    next.retain(|r| !r.is_empty() && r.end <= file.len() && r.len() <= cap);
     next.truncate(PREFETCH_TOP_MAX_RANGES);
     if !next.is_empty() {
         file.read(&next).await?;

@@ -5,10 +5,12 @@
 
 pub mod caps;
 pub mod checksum;
+mod chunk_btree_v2;
 pub mod chunk_index;
 pub mod dataset;
 mod dense_links;
 mod error;
+mod extensible_array;
 pub mod field;
 pub mod file;
 pub mod filters;

@@ -5,8 +5,8 @@
 //! The file writers stream batch by batch instead; this gathers the batches, so its memory is
 //! the window's arrays (pre-sized from the time index, so they are not grown by doubling).
 
-use super::convert::{output_types, OutputType};
-use super::{convert, ExportBatch, ExportError, ExportOptions, PixelColumn, TimeBase};
+use super::convert::{convert_into, output_types};
+use super::{ExportBatch, ExportError, ExportOptions, TimeBase};
 use crate::events::enumerate::window_rows;
 use crate::events::time_index::{first_rows_at_or_after, sample_times};
 use crate::events::{Recording, Summary, Window, WindowReader};
@@ -114,22 +114,7 @@ async fn read_into(
     let hint = rows.end.saturating_sub(rows.start);
     let base = TimeBase::new(summary, window.from);
     let reserve = usize::try_from(hint.min(limit).min(MAX_RESERVE_ROWS)).unwrap_or(0);
-    // t and p are always integers (only normalised x and y are floats).
-    let column = |kind: OutputType| match kind {
-        OutputType::Int(k) => Values::with_capacity(k, reserve),
-        OutputType::F32 => Values::default(),
-    };
-    let pixels = |kind: OutputType| match kind {
-        OutputType::F32 => PixelColumn::F32(Vec::with_capacity(reserve)),
-        OutputType::Int(k) => PixelColumn::Stored(Values::with_capacity(k, reserve)),
-    };
-    let [x, y, t, p] = output_types(rec.columns.kinds(), options);
-    let mut events = ExportBatch {
-        x: pixels(x),
-        y: pixels(y),
-        t: column(t),
-        p: column(p),
-    };
+    let mut events = ExportBatch::empty(output_types(rec.columns.kinds(), options), reserve);
     let mut reader = WindowReader::open_rows(rec, window, rows).await?;
     while (events.len() as u64) < limit {
         let Some(mut batch) = reader.next_batch().await? else {
@@ -141,36 +126,11 @@ async fn read_into(
                 column.keep(0..room);
             }
         }
-        append(&mut events, convert(&batch, options, &base)?);
+        convert_into(&batch, options, &base, &mut events)?;
     }
     Ok(WindowColumns {
         window,
         first_index: reader.first_index().unwrap_or(rec.events),
         events,
     })
-}
-
-/// Appends a converted batch. Every batch of one window has the same output types (one
-/// options value, one recording), so the kinds always match.
-fn append(into: &mut ExportBatch, batch: ExportBatch) {
-    fn pixels(into: &mut PixelColumn, from: PixelColumn) {
-        match (into, from) {
-            (PixelColumn::Stored(a), PixelColumn::Stored(b)) => values(a, b),
-            (PixelColumn::F32(a), PixelColumn::F32(b)) => a.extend(b),
-            (a, b) => {
-                if a.is_empty() {
-                    *a = b;
-                }
-            }
-        }
-    }
-    fn values(into: &mut Values, from: Values) {
-        if !into.append(&from) && into.is_empty() {
-            *into = from;
-        }
-    }
-    pixels(&mut into.x, batch.x);
-    pixels(&mut into.y, batch.y);
-    values(&mut into.t, batch.t);
-    values(&mut into.p, batch.p);
 }

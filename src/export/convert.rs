@@ -149,17 +149,23 @@ pub fn convert(
     options: &ExportOptions,
     base: &TimeBase,
 ) -> Result<ExportBatch, ExportError> {
-    let pixels = |values: &Values, size: u32| {
-        if options.normalize {
-            let size = size.max(1) as f32;
-            PixelColumn::F32(each_values!(values, v => v
-                .iter()
-                .map(|&e| Into::<i128>::into(e) as f32 / size)
-                .collect()))
-        } else {
-            PixelColumn::Stored(values.clone())
-        }
-    };
+    let kinds = [&batch.x, &batch.y, &batch.t, &batch.p].map(Values::kind);
+    let mut out = ExportBatch::empty(output_types(kinds, options), batch.len());
+    convert_into(batch, options, base, &mut out)?;
+    Ok(out)
+}
+
+/// Rewrites `batch` by `options` straight onto the end of `out` (whose columns have the
+/// types [`output_types`] gives): a window gathered in memory is written once, not converted
+/// into a batch and then copied. Fails on values the output type cannot hold.
+pub fn convert_into(
+    batch: &EventBatch,
+    options: &ExportOptions,
+    base: &TimeBase,
+    out: &mut ExportBatch,
+) -> Result<(), ExportError> {
+    pixels_into(&batch.x, base.width, &mut out.x);
+    pixels_into(&batch.y, base.height, &mut out.y);
     let shift = if options.normalize {
         Some(base.from.checked_neg())
     } else if options.absolute_time {
@@ -167,43 +173,75 @@ pub fn convert(
     } else {
         None
     };
-    let t = match shift {
-        None => batch.t.clone(),
-        Some(shift) => {
+    match (shift, &mut out.t) {
+        (Some(shift), Values::I64(t)) => {
             let out_of_range = |value: i128| ExportError::OutOfRange {
                 column: "t",
                 value,
                 dtype: "int64 after the time shift",
             };
-            let wide = batch.t.to_i64().map_err(|(_, v)| out_of_range(v))?;
-            Values::I64(
-                wide.iter()
-                    .map(|&v| {
-                        shift
-                            .and_then(|s| v.checked_add(s))
-                            .ok_or(out_of_range(i128::from(v)))
-                    })
-                    .collect::<Result<Vec<i64>, _>>()?,
-            )
+            t.reserve(batch.t.len());
+            each_values!(&batch.t, v => {
+                for &e in v.iter() {
+                    let wide = e.to_i64().ok_or_else(|| out_of_range(e.into()))?;
+                    let moved = shift.and_then(|s| wide.checked_add(s));
+                    t.push(moved.ok_or_else(|| out_of_range(i128::from(wide)))?);
+                }
+            });
         }
-    };
-    let p = match options.polarity {
-        Polarity::Stored => batch.p.clone(),
-        Polarity::Binary => Values::I8(each_values!(&batch.p, v => v
-            .iter()
-            .map(|&e| i8::from(e.positive()))
-            .collect())),
-        Polarity::Signed => Values::I8(each_values!(&batch.p, v => v
-            .iter()
-            .map(|&e| if e.positive() { 1 } else { -1 })
-            .collect())),
-    };
-    Ok(ExportBatch {
-        x: pixels(&batch.x, base.width),
-        y: pixels(&batch.y, base.height),
-        t,
-        p,
-    })
+        (_, t) => push_values(t, &batch.t),
+    }
+    match (options.polarity, &mut out.p) {
+        (Polarity::Binary, Values::I8(p)) => {
+            each_values!(&batch.p, v => p.extend(v.iter().map(|&e| i8::from(e.positive()))))
+        }
+        (Polarity::Signed, Values::I8(p)) => each_values!(&batch.p, v => {
+            p.extend(v.iter().map(|&e| if e.positive() { 1 } else { -1 }))
+        }),
+        (_, p) => push_values(p, &batch.p),
+    }
+    Ok(())
+}
+
+/// Appends a pixel column: as stored, or normalised by `size` into float32.
+fn pixels_into(values: &Values, size: u32, out: &mut PixelColumn) {
+    match out {
+        PixelColumn::F32(o) => {
+            let size = size.max(1) as f32;
+            // `as f32` rounds an integer to the nearest float, as numpy's astype does.
+            each_values!(values, v => o.extend(v.iter().map(|&e| e as f32 / size)))
+        }
+        PixelColumn::Stored(o) => push_values(o, values),
+    }
+}
+
+/// Appends `from` to `into` (of the same kind; an empty `into` of another kind takes it).
+fn push_values(into: &mut Values, from: &Values) {
+    if !into.append(from) && into.is_empty() {
+        *into = from.clone();
+    }
+}
+
+impl ExportBatch {
+    /// No events yet, columns of the given output types with room for `capacity` events.
+    pub fn empty(types: [OutputType; 4], capacity: usize) -> Self {
+        let pixels = |t: OutputType| match t {
+            OutputType::F32 => PixelColumn::F32(Vec::with_capacity(capacity)),
+            OutputType::Int(k) => PixelColumn::Stored(Values::with_capacity(k, capacity)),
+        };
+        let column = |t: OutputType| match t {
+            OutputType::Int(k) => Values::with_capacity(k, capacity),
+            // t and p are never floats; an F32 here would be a caller's mistake.
+            OutputType::F32 => Values::default(),
+        };
+        let [x, y, t, p] = types;
+        ExportBatch {
+            x: pixels(x),
+            y: pixels(y),
+            t: column(t),
+            p: column(p),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -185,8 +185,8 @@ pub async fn locate(
     }
 
     let walked = walk_btree_v1(file, &btree_v1).await?;
-    for ((i, ..), pieces) in btree_v1.iter().zip(walked) {
-        out[*i] = Some(pieces);
+    for ((i, _, rows, _, per, _), pieces) in btree_v1.iter().zip(walked) {
+        out[*i] = Some(with_unwritten(pieces, rows, *per));
     }
 
     // The newer indexes, each walked level by level (all requests of a kind together).
@@ -233,14 +233,15 @@ pub async fn locate(
         })
         .collect();
     let entries = file.resolve(ops).await;
-    for ((i, ds, _, _, chunk, index, col0), entries) in by_reader.iter().zip(entries) {
+    for ((i, ds, rows, _, chunk, index, col0), entries) in by_reader.iter().zip(entries) {
         let mut pieces: Vec<Piece> = entries?
             .into_iter()
             .filter(|e| e.offsets.get(1).copied().unwrap_or(0) == *col0)
             .map(|e| entry_piece(file, ds, chunk, index, e))
             .collect::<Result<_, _>>()?;
         pieces.sort_by_key(|p| p.first_row);
-        out[*i] = Some(pieces);
+        let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
+        out[*i] = Some(with_unwritten(pieces, &rows, chunk[0]));
     }
     Ok(out.into_iter().map(Option::unwrap_or_default).collect())
 }
@@ -438,8 +439,18 @@ fn entry_pieces(
             "its chunk index lists that chunk twice".into(),
         ));
     }
-    // Chunks the index has no entry for were never written: libhdf5 reads them as fill.
-    let per = chunk.first().copied().unwrap_or(1).max(1);
+    Ok(with_unwritten(
+        pieces,
+        rows,
+        chunk.first().copied().unwrap_or(1),
+    ))
+}
+
+/// `pieces` (sorted, of chunks of `per` rows) with a fill piece for every chunk of `rows` the
+/// index has no entry for: such a chunk was never written, and libhdf5 reads it as the
+/// dataset's fill value.
+fn with_unwritten(pieces: Vec<Piece>, rows: &Range<u64>, per: u64) -> Vec<Piece> {
+    let per = per.max(1);
     let mut filled = Vec::with_capacity(pieces.len());
     let mut next = rows.start - rows.start % per;
     for p in pieces {
@@ -462,7 +473,7 @@ fn entry_pieces(
         });
         next = next.saturating_add(per);
     }
-    Ok(filled)
+    filled
 }
 
 fn entry_piece(

@@ -87,6 +87,10 @@ pub struct DatasetInfo {
     pub element_size: usize,
     pub layout: DataLayout,
     pub filters: Vec<FilterStep>,
+    /// The bytes of one element that storage never written reads as: the dataset's defined
+    /// fill value, `None` for zeros (no value, or an undefined one — libhdf5 reads those as
+    /// zeros too).
+    pub fill: Option<Vec<u8>>,
 }
 
 impl DatasetInfo {
@@ -100,6 +104,9 @@ impl DatasetInfo {
         let mut element_size = 0;
         let mut layout = None;
         let mut filters = Vec::new();
+        // The old (type 4) and new (type 5) fill value messages carry the same value when
+        // both are written; the first defined one is taken.
+        let mut fill: Option<Vec<u8>> = None;
         for message in &header.messages {
             match message {
                 HdfMessage::Dataspace(space) => {
@@ -112,6 +119,9 @@ impl DatasetInfo {
                     members = compound_members(&t.datatype);
                 }
                 HdfMessage::DataLayout(l) => layout = Some(l.layout.clone()),
+                HdfMessage::FillValue(f) if f.defined && fill.is_none() => {
+                    fill = f.value.clone().filter(|v| v.iter().any(|&b| b != 0));
+                }
                 HdfMessage::FilterPipeline(p) => {
                     filters = p
                         .filters
@@ -149,6 +159,7 @@ impl DatasetInfo {
             element_size,
             layout,
             filters,
+            fill,
         })
     }
 

@@ -98,6 +98,22 @@ impl<'a> Origin<'a> {
     }
 }
 
+/// `len` bytes of storage never written: zeros, or the dataset's fill value repeated.
+fn fill_bytes(file: &Origin, ds: &DatasetInfo, len: usize) -> Result<Vec<u8>, Hdf5Error> {
+    let Some(value) = &ds.fill else {
+        return Ok(vec![0u8; len]);
+    };
+    if value.len() != ds.element_size || value.is_empty() {
+        return Err(file.damaged(format!(
+            "{}: its fill value has {} bytes, its elements {} — the file is damaged",
+            ds.path,
+            value.len(),
+            ds.element_size
+        )));
+    }
+    Ok(value.iter().copied().cycle().take(len).collect())
+}
+
 /// [`decode_piece`], on any thread.
 fn decode_stored(
     file: &Origin,
@@ -118,7 +134,7 @@ fn decode_stored(
     }
     let want = rows_inside * row_bytes;
     let mut data = match &piece.stored {
-        Stored::Fill => vec![0u8; want as usize],
+        Stored::Fill => fill_bytes(file, ds, want as usize)?,
         Stored::Inline { data } => {
             let span = piece
                 .first_row

@@ -9,6 +9,10 @@ import pytest
 import strobe
 from conftest import FIXTURES, vm_rss_kb
 
+# A worker that hangs (a fork that inherited a thread pool without its threads) fails the test
+# after this long instead of stalling the run.
+TIMEOUT_S = 120
+
 SOURCES = [str(FIXTURES / f) for f in ("dsec_full_bitshuffle.h5", "m3ed.h5", "prophesee_gzip.h5")]
 
 
@@ -47,13 +51,13 @@ def test_workers_return_the_single_process_samples(method):
     ds[0]  # the parent's engine thread exists before the fork: children must not inherit it
     single = [digest(ds[i]) for i in range(len(ds))]
     with mp.get_context(method).Pool(2) as pool:
-        got = pool.map(read, [(ds, i) for i in range(len(ds))], chunksize=3)  # pickled
+        got = pool.map_async(read, [(ds, i) for i in range(len(ds))], chunksize=3).get(TIMEOUT_S)  # pickled
     assert got == single
     if method == "fork":
         _INHERITED = ds  # not pickled: the children hold the parent's opened recordings
         try:
             with mp.get_context("fork").Pool(2) as pool:
-                assert pool.map(read_inherited, range(len(ds)), chunksize=3) == single
+                assert pool.map_async(read_inherited, range(len(ds)), chunksize=3).get(TIMEOUT_S) == single
         finally:
             _INHERITED = None
 
@@ -62,7 +66,7 @@ def test_workers_return_the_single_process_samples(method):
 def test_stream_workers_cover_everything_once(method):
     stream = strobe.WindowStream(SOURCES, "100ms", prefetch=2)
     with mp.get_context(method).Pool(2) as pool:
-        shards = pool.map(read_shard, [(stream, w, 2) for w in range(2)])
+        shards = pool.map_async(read_shard, [(stream, w, 2) for w in range(2)]).get(TIMEOUT_S)
     got = sorted(d for shard in shards for d in shard)
     expected = sorted(digest(s) for s in stream)
     assert got == expected and len(got) == len(stream)

@@ -87,15 +87,11 @@ impl DecodeThreads {
     }
 }
 
-/// Makes "every core" mean `n` threads for the whole process (the CLI's `--threads N`): the
-/// default pool is built with `n` threads. Call before any decode; fails once it is built.
+/// Makes "every core" mean `n` threads for the whole process (the CLI's `--threads N`). Call
+/// before any decode; fails once the default is set.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn set_process_threads(n: usize) -> Result<(), String> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .thread_name(|i| format!("strobe-decode-{i}"))
-        .build_global()
-        .map_err(|e| format!("cannot start {n} decoding threads: {e} — try a smaller --threads"))
+    native::set_default(n)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -106,16 +102,32 @@ mod native {
     use rayon::prelude::*;
     use rayon::ThreadPool;
 
-    /// Where a file's decodes run.
-    #[derive(Clone, Default)]
+    /// Where a file's decodes run. The pool itself is looked up when work starts, in the
+    /// process doing it: a process forked after a pool was built (a PyTorch DataLoader worker)
+    /// has none of that pool's threads, and work handed to it would wait forever. So no
+    /// pool is held across a fork, and rayon's global pool (built once per address space) is
+    /// never used.
+    #[derive(Clone, Copy, Default)]
     pub(super) enum Pool {
-        /// rayon's global pool: one thread per core.
+        /// One thread per core (or the CLI's `--threads`).
         #[default]
         AllCores,
         /// The calling thread.
         One,
         /// A pool of this many threads, shared by every file asking for as many.
-        Sized(Arc<ThreadPool>),
+        Sized(usize),
+    }
+
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
+
+    pub(super) fn set_default(n: usize) -> Result<(), String> {
+        DEFAULT
+            .set(n.max(1))
+            .map_err(|_| "the number of decoding threads is already set".to_string())
+    }
+
+    fn default_count() -> usize {
+        *DEFAULT.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
     impl Pool {
@@ -123,20 +135,24 @@ mod native {
             match threads {
                 None | Some(0) => Self::AllCores,
                 Some(1) => Self::One,
-                Some(n) if n == rayon::current_num_threads() => Self::AllCores,
-                Some(n) => match shared(n) {
-                    Some(pool) => Self::Sized(pool),
-                    // The OS refused the threads: decode on the caller rather than fail.
-                    None => Self::One,
-                },
+                Some(n) => Self::Sized(n),
             }
         }
 
         pub(super) fn count(&self) -> usize {
             match self {
-                Self::AllCores => rayon::current_num_threads(),
+                Self::AllCores => default_count(),
                 Self::One => 1,
-                Self::Sized(pool) => pool.current_num_threads(),
+                Self::Sized(n) => *n,
+            }
+        }
+
+        /// This process's pool for this count, `None` for one thread (or when the OS
+        /// refuses threads: the caller then decodes on its own thread rather than fail).
+        fn pool(&self) -> Option<Arc<ThreadPool>> {
+            match self.count() {
+                0 | 1 => None,
+                n => shared(n),
             }
         }
 
@@ -150,19 +166,13 @@ mod native {
             R: Send + 'static,
             F: Fn(T) -> R + Sync + Send + 'static,
         {
-            if self.count() < 2 {
-                return None;
-            }
+            let pool = self.pool()?;
             let (tx, rx) = std::sync::mpsc::channel();
             let f = Arc::new(f);
             for item in items {
                 let (tx, f) = (tx.clone(), f.clone());
                 // A receiver dropped before the result (the window was abandoned): discarded.
-                let job = move || drop(tx.send(f(item)));
-                match self {
-                    Self::Sized(pool) => pool.spawn(job),
-                    _ => rayon::spawn(job),
-                }
+                pool.spawn(move || drop(tx.send(f(item))));
             }
             Some(rx)
         }
@@ -173,27 +183,29 @@ mod native {
             R: Send,
             F: Fn(&T) -> R + Sync + Send,
         {
-            if items.len() < 2 || self.count() < 2 {
-                return items.iter().map(f).collect();
-            }
-            // One item per task: chunks are large (tens of KB decoded), so rayon's splitting
-            // overhead is small against a decode, and uneven chunk sizes balance themselves.
-            let run = || items.par_iter().with_max_len(1).map(&f).collect();
-            match self {
-                Self::Sized(pool) => pool.install(run),
-                _ => run(),
+            match self.pool() {
+                // One item per task: chunks are large (tens of KB decoded), so rayon's
+                // splitting overhead is small against a decode, and uneven chunk sizes
+                // balance themselves.
+                Some(pool) if items.len() >= 2 => {
+                    pool.install(|| items.par_iter().with_max_len(1).map(&f).collect())
+                }
+                _ => items.iter().map(f).collect(),
             }
         }
     }
 
-    /// The process's pool of `n` threads, built on first use.
+    /// This process's pool of `n` threads, built on first use. Pools are keyed by process
+    /// id too: a forked child finds none of its parent's and builds its own.
     fn shared(n: usize) -> Option<Arc<ThreadPool>> {
-        static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
+        type Pools = HashMap<(u32, usize), Arc<ThreadPool>>;
+        static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+        let key = (std::process::id(), n);
         let mut pools = POOLS
             .get_or_init(Default::default)
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some(pool) = pools.get(&n) {
+        if let Some(pool) = pools.get(&key) {
             return Some(pool.clone());
         }
         let pool = rayon::ThreadPoolBuilder::new()
@@ -202,7 +214,9 @@ mod native {
             .build()
             .ok()
             .map(Arc::new)?;
-        pools.insert(n, pool.clone());
+        // A parent's pools stay in the map of a forked child, unused: dropping one would
+        // signal threads that do not exist there.
+        pools.insert(key, pool.clone());
         Some(pool)
     }
 }

@@ -15,6 +15,7 @@ use hdf5_reader::io::Cursor;
 
 use super::caps::Caps;
 use super::checksum::{holds, Damage};
+use super::chunk_index::count_visit;
 use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::Hdf5Error;
@@ -244,16 +245,7 @@ pub(super) async fn walk(
             wanted.into_iter().map(|(v, _)| v).zip(fetched).collect()
         };
         for (visit, bytes) in now {
-            visited += 1;
-            if visited > caps.index_nodes {
-                return Err(file.over_cap(
-                    Caps::INDEX_NODES,
-                    format!(
-                        "a chunk index walk visited more than {} nodes",
-                        caps.index_nodes
-                    ),
-                ));
-            }
+            count_visit(file, &mut visited, "nodes")?;
             let req = &requests[visit.request];
             match &visit.node {
                 None => {

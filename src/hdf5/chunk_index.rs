@@ -598,16 +598,7 @@ async fn walk_btree_v1(
             };
         frontier = later;
         for (visit, bytes) in now {
-            visited += 1;
-            if visited > caps.index_nodes {
-                return Err(file.over_cap(
-                    Caps::INDEX_NODES,
-                    format!(
-                        "a chunk index walk visited more than {} nodes",
-                        caps.index_nodes
-                    ),
-                ));
-            }
+            count_visit(file, &mut visited, "nodes")?;
             let (_, ds, rows, _, chunk_rows, col0) = &requests[visit.request];
             let node = parse_node(file, ds, visit.at, bytes).await?;
             if visit.level.is_some_and(|l| l != node.level)
@@ -853,6 +844,21 @@ async fn parse_node(
         }
         Err(e) => Err(bad_node(file, ds, e)),
     }
+}
+
+/// Counts one more node (or block) an index walk visits; past the cap, the error naming
+/// `--max-index-nodes`. Every walker counts with this, so a looping or huge index stops the same
+/// way whichever kind it is.
+pub(crate) fn count_visit(file: &H5File, visited: &mut usize, what: &str) -> Result<(), Hdf5Error> {
+    *visited += 1;
+    let cap = file.caps().index_nodes;
+    if *visited > cap {
+        return Err(file.over_cap(
+            Caps::INDEX_NODES,
+            format!("a chunk index walk visited more than {cap} {what}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Bytes of a chunk B-tree node with room for `2k` children.

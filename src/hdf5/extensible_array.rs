@@ -18,6 +18,7 @@ use hdf5_reader::messages::dataspace::UNLIMITED;
 
 use super::caps::Caps;
 use super::checksum::{holds, Damage};
+use super::chunk_index::count_visit;
 use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::Hdf5Error;
@@ -334,7 +335,6 @@ pub(super) async fn walk(
 ) -> Result<Vec<Vec<ChunkEntry>>, Hdf5Error> {
     let g = file.geometry();
     let o = g.offset_size;
-    let caps = *file.caps();
     let mut out: Vec<Vec<ChunkEntry>> = vec![Vec::new(); requests.len()];
     let mut shapes: Vec<Option<Shape>> = vec![None; requests.len()];
     let mut frontier = Vec::new();
@@ -382,16 +382,7 @@ pub(super) async fn walk(
                 .collect();
         }
         for (visit, bytes) in now {
-            visited += 1;
-            if visited > caps.index_nodes {
-                return Err(file.over_cap(
-                    Caps::INDEX_NODES,
-                    format!(
-                        "a chunk index walk visited more than {} blocks",
-                        caps.index_nodes
-                    ),
-                ));
-            }
+            count_visit(file, &mut visited, "blocks")?;
             let req = &requests[visit.request];
             let mut next = Vec::new();
             match &visit.step {

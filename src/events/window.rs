@@ -186,11 +186,10 @@ impl<'r> WindowReader<'r> {
             .filter_map(|d| chunk_rows(d))
             .fold(1u64, lcm)
             .clamp(1, BATCH_ROWS / 4);
-        let prefetched_to = hi
-            .saturating_add(1)
-            .min(rec.events)
-            .min(lo.saturating_add(SLAB_ROWS));
-        let plan = plan_rows(rec, lo, prefetched_to).await?;
+        // Nothing fetched yet: the first batch plans the first slab. A caller learns where
+        // the window lies (and how many events to expect) before any event data is read —
+        // the page shows that count while the data comes.
+        let (prefetched_to, plan) = (lo, ChunkPlan::default());
         Ok(Self {
             rec,
             window,

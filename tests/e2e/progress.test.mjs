@@ -91,9 +91,12 @@ describe('slow loads', () => {
         if (!document.getElementById('load-line').hidden) window.__times.shown ??= performance.now();
       }).observe(document.body, { attributes: true, subtree: true, attributeFilter: ['hidden'] });
     });
-    // A slow network from here on: every data request waits 600 ms at the server.
-    proxy.delay = 600;
     const dt = 10000000;
+    // h5py's counts first: the page's load must still be running when Cancel is clicked, and a
+    // window read in one planned round is done one delay after its count shows.
+    const counts = h5pyCounts(fx, w.from, w.from + dt);
+    // A slow network from here on: every data request waits 1.5 s at the server.
+    proxy.delay = 1500;
     await page.selectOption('#dt-select', String(dt));
     await page.locator('#load-line').waitFor({ state: 'visible', timeout: 5000 });
     assert.equal(await page.evaluate(() => document.body.dataset.status), 'loading');
@@ -108,7 +111,6 @@ describe('slow loads', () => {
     const expected = Number(/of ~([\d\u202f]+) events/.exec(line)[1].replace(/\u202f/g, ''));
     // The time index counts whole milliseconds: between h5py's exact count and the count of
     // the milliseconds the window touches.
-    const counts = h5pyCounts(fx, w.from, w.from + dt);
     assert.ok(expected >= counts.exact && expected <= counts.ms,
       `expected ${expected}; h5py: ${counts.exact} exact, ${counts.ms} by whole ms`);
 
@@ -123,8 +125,8 @@ describe('slow loads', () => {
     assert.match(await page.locator('#progress').textContent(), /cancelled/);
     assert.ok(before > 0);
     // Nothing from the cancelled load comes back later, and it asks the server for nothing new
-    // (three of the server's 600 ms delays later).
-    await sleep(1800);
+    // (three of the server's delays later).
+    await sleep(3 * proxy.delay);
     assert.equal(await page.evaluate(() => document.body.dataset.status), 'cancelled');
     const late = proxy.log.filter((r) => r.at > cancelledAt + 50);
     assert.deepEqual(late, [], `${late.length} requests reached the server after Cancel`);

@@ -212,6 +212,18 @@ impl<'r> WindowReader<'r> {
         self.window
     }
 
+    /// Fetches the stored bytes of the window's first slab without decoding them: the page's
+    /// read-ahead, so that reading the window later costs no round.
+    pub async fn prefetch(rec: &'r Recording, window: Window) -> Result<(), EventsError> {
+        let reader = Self::open(rec, window).await?;
+        let end = reader
+            .hint_end
+            .min(rec.events)
+            .min(reader.next_row.saturating_add(SLAB_ROWS));
+        plan_rows(rec, reader.next_row, end).await?;
+        Ok(())
+    }
+
     /// Rows the time index expects the window to span (an estimate for progress: the
     /// window's events are counted as they are read).
     pub fn expected_rows(&self) -> u64 {

@@ -338,7 +338,7 @@ impl Viewer {
         };
         future_to_promise(async move {
             if let Some(session) = session {
-                let _ = WindowReader::open(&session.rec, window).await;
+                let _ = WindowReader::prefetch(&session.rec, window).await;
             }
             Ok(JsValue::NULL)
         })
@@ -547,7 +547,7 @@ async fn prefetch_first(rec: &Recording, first: Option<FirstWindow>) {
     };
     let slack = if first.from.is_some() { 0 } else { 1000 };
     let to = from.saturating_add(first.dt).saturating_add(slack);
-    let _ = WindowReader::open(rec, Window { from, to }).await;
+    let _ = WindowReader::prefetch(rec, Window { from, to }).await;
 }
 
 /// The page's open options: its cache budget, the camera and columns it asked for, and

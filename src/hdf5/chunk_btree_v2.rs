@@ -8,29 +8,17 @@
 //! together, into only the children whose coordinate range can hold a wanted chunk. Each
 //! node's checksum, type, record order and record counts are checked before it is used.
 
-use std::ops::Range;
-
 use hdf5_reader::chunk_index::ChunkEntry;
 use hdf5_reader::io::Cursor;
 
 use super::caps::Caps;
 use super::checksum::{holds, Damage};
 use super::chunk_index::count_visit;
-use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::Hdf5Error;
 use crate::source::ByteRange;
 
-/// One dataset's lookup: rows of `ds` whose chunk index is the tree at `header_at`.
-#[derive(Clone)]
-pub(super) struct Request<'a> {
-    pub ds: &'a DatasetInfo,
-    pub rows: Range<u64>,
-    pub header_at: u64,
-    pub chunk: Vec<u64>,
-    /// First column of the chunks wanted (tables chunked across their columns).
-    pub col0: u64,
-}
+pub(super) use super::chunk_index::IndexLookup as Request;
 
 /// Bytes of a node's signature, version and type.
 const NODE_PREFIX: u64 = 6;

@@ -246,6 +246,18 @@ pub async fn locate(
     Ok(out.into_iter().map(Option::unwrap_or_default).collect())
 }
 
+/// One dataset's lookup in a chunk index the walkers descend themselves: rows of `ds` whose
+/// index (extensible array, v2 B-tree) starts at `header_at`.
+#[derive(Clone)]
+pub(super) struct IndexLookup<'a> {
+    pub ds: &'a DatasetInfo,
+    pub rows: Range<u64>,
+    pub header_at: u64,
+    pub chunk: Vec<u64>,
+    /// First column of the chunks wanted (tables chunked across their columns).
+    pub col0: u64,
+}
+
 /// First column of the chunks that hold `column`: 0 for 1-D datasets and row-chunked
 /// tables; tables of higher rank must keep every dimension past the second whole.
 fn chunk_column_start(
@@ -430,20 +442,28 @@ fn entry_pieces(
         .map(|e| entry_piece(file, ds, chunk, index, e))
         .collect::<Result<_, _>>()?;
     pieces.sort_by_key(|p| p.first_row);
-    if let Some(pair) = pieces.windows(2).find(|w| w[0].first_row == w[1].first_row) {
-        let at = pair[0].first_row;
-        return Err(contradiction(
-            file,
-            ds,
-            &(at..at.saturating_add(pair[0].rows)),
-            "its chunk index lists that chunk twice".into(),
-        ));
-    }
+    no_chunk_twice(file, ds, &pieces)?;
     Ok(with_unwritten(
         pieces,
         rows,
         chunk.first().copied().unwrap_or(1),
     ))
+}
+
+/// Refuses `pieces` (sorted by row) when the index lists one chunk twice.
+fn no_chunk_twice(file: &H5File, ds: &DatasetInfo, pieces: &[Piece]) -> Result<(), Hdf5Error> {
+    match pieces.windows(2).find(|w| w[0].first_row == w[1].first_row) {
+        Some(pair) => {
+            let at = pair[0].first_row;
+            Err(contradiction(
+                file,
+                ds,
+                &(at..at.saturating_add(pair[0].rows)),
+                "its chunk index lists that chunk twice".into(),
+            ))
+        }
+        None => Ok(()),
+    }
 }
 
 /// `pieces` (sorted, of chunks of `per` rows) with a fill piece for every chunk of `rows` the
@@ -685,15 +705,7 @@ async fn walk_btree_v1(
     }
     for (pieces, (_, ds, ..)) in out.iter_mut().zip(requests) {
         pieces.sort_by_key(|p| p.first_row);
-        if let Some(pair) = pieces.windows(2).find(|w| w[0].first_row == w[1].first_row) {
-            let at = pair[0].first_row;
-            return Err(contradiction(
-                file,
-                ds,
-                &(at..at.saturating_add(pair[0].rows)),
-                "its chunk index lists that chunk twice".into(),
-            ));
-        }
+        no_chunk_twice(file, ds, pieces)?;
     }
     Ok(out)
 }

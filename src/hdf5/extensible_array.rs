@@ -10,7 +10,6 @@
 //! damaged block is refused, never read past.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use hdf5_reader::chunk_index::ChunkEntry;
 use hdf5_reader::io::Cursor;
@@ -19,21 +18,11 @@ use hdf5_reader::messages::dataspace::UNLIMITED;
 use super::caps::Caps;
 use super::checksum::{holds, Damage};
 use super::chunk_index::count_visit;
-use super::dataset::DatasetInfo;
 use super::file::H5File;
 use super::Hdf5Error;
 use crate::source::ByteRange;
 
-/// One dataset's lookup: rows of `ds` whose chunk index is the array at `header_at`.
-#[derive(Clone)]
-pub(super) struct Request<'a> {
-    pub ds: &'a DatasetInfo,
-    pub rows: Range<u64>,
-    pub header_at: u64,
-    pub chunk: Vec<u64>,
-    /// First column of the chunks wanted (tables chunked across their columns).
-    pub col0: u64,
-}
+pub(super) use super::chunk_index::IndexLookup as Request;
 
 /// The array's creation parameters, from its header: they fix where every entry lives.
 #[derive(Debug, Clone, PartialEq)]

@@ -68,6 +68,30 @@ def read_strobe(src, starts, length):
     return out
 
 
+def read_strobe_ahead(src, starts, length, ahead=4):
+    """As `read_strobe`, with the next `ahead` windows requested while one is handed out
+    (`Recording.submit_window`, what `WindowStream(prefetch=4)` does): over HTTP their round
+    trips overlap. At most `ahead` + 1 windows' arrays are alive at once."""
+    import collections
+
+    import strobe
+
+    rec = strobe.open(src)
+    out = []
+    queue = collections.deque()
+    nxt = 0
+    for _ in starts:
+        while nxt < len(starts) and len(queue) <= ahead:
+            queue.append((starts[nxt], rec.submit_window(starts[nxt], starts[nxt] + length,
+                                                         polarity="signed", normalize=True)))
+            nxt += 1
+        t0, pending = queue.popleft()
+        w = pending.wait()
+        out.append((len(w["t"]), int(w["t"].sum()) + t0 * len(w["t"])))
+        del w
+    return out
+
+
 def h5_open(src):
     import h5py
     import hdf5plugin  # noqa: F401
@@ -130,8 +154,8 @@ def read_evlib(src, starts, length):
     return out
 
 
-READERS = {"strobe": read_strobe, "h5py_ms_to_idx": read_h5_ms, "h5py_search": read_h5_search,
-           "evlib": read_evlib}
+READERS = {"strobe": read_strobe, "strobe_ahead": read_strobe_ahead, "h5py_ms_to_idx": read_h5_ms,
+           "h5py_search": read_h5_search, "evlib": read_evlib}
 
 
 def run_reader(name, src, starts, length, queue):
@@ -222,6 +246,8 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--json", default=str(ROOT / "bench" / "python_results.json"))
     ap.add_argument("--skip-evlib", action="store_true")
+    ap.add_argument("--workers-only", action="store_true",
+                    help="only the worker and DataLoader rows (to repeat them on a quieter machine)")
     ap.add_argument("--file", help="an existing DSEC-layout file to use instead of writing one "
                     "(e.g. the 100 M-event big_dsec_full_bitshuffle.h5 of bench/run.sh)")
     args = ap.parse_args()
@@ -256,8 +282,11 @@ def main():
         ("h5py_search", str(path), 50_000, 200, 900),
         ("strobe", url, 1_000_000, 5, 900), ("h5py_ms_to_idx", url, 1_000_000, 2, 900),
         ("strobe", url, 50_000, 20, 900), ("h5py_ms_to_idx", url, 50_000, 5, 900),
+        ("strobe_ahead", url, 1_000_000, 5, 900), ("strobe_ahead", url, 50_000, 20, 900),
     ]
-    if not args.skip_evlib:
+    if args.workers_only:
+        plan = []
+    elif not args.skip_evlib:
         # evlib decodes the whole file on every call (minutes and ~11 GB for 100 M events): one
         # window of each length shows that its cost does not depend on the window.
         plan += [("evlib", str(path), 1_000_000, 1, 900), ("evlib", str(path), 50_000, 1, 900)]
@@ -282,7 +311,11 @@ def main():
                 continue
             starts = window_starts(rec.t_first, rec.t_last, res["length_us"], res["windows"], seed=res["length_us"])
             ref = oracle.get((res["length_us"], tuple(starts)))
-            if ref is None:
+            if res["reader"] == "evlib":
+                # evlib.load_events(t_start, t_end) keeps events with t == t_end too (measured:
+                # exactly the events at t1 are the difference): compared with h5py's [t0, t1].
+                ref = read_h5_ms(str(path), starts, res["length_us"] + 1)
+            elif ref is None:
                 # Windows no h5py row read: compare with a local h5py read of the same starts.
                 ref = read_h5_ms(str(path), starts, res["length_us"])
             for got, want in zip(res["digests"], ref):

@@ -314,7 +314,7 @@ def main():
             if res["reader"] == "evlib":
                 # evlib.load_events(t_start, t_end) keeps events with t == t_end too (measured:
                 # exactly the events at t1 are the difference): compared with h5py's [t0, t1].
-                ref = read_h5_ms(str(path), starts, res["length_us"] + 1)
+                ref = read_h5_search(str(path), starts, res["length_us"] + 1)
             elif ref is None:
                 # Windows no h5py row read: compare with a local h5py read of the same starts.
                 ref = read_h5_ms(str(path), starts, res["length_us"])

@@ -68,6 +68,30 @@ def read_strobe(src, starts, length):
     return out
 
 
+def read_strobe_ahead(src, starts, length, ahead=4):
+    """As `read_strobe`, with the next `ahead` windows requested while one is handed out
+    (`Recording.submit_window`, what `WindowStream(prefetch=4)` does): over HTTP their round
+    trips overlap. At most `ahead` + 1 windows' arrays are alive at once."""
+    import collections
+
+    import strobe
+
+    rec = strobe.open(src)
+    out = []
+    queue = collections.deque()
+    nxt = 0
+    for _ in starts:
+        while nxt < len(starts) and len(queue) <= ahead:
+            queue.append((starts[nxt], rec.submit_window(starts[nxt], starts[nxt] + length,
+                                                         polarity="signed", normalize=True)))
+            nxt += 1
+        t0, pending = queue.popleft()
+        w = pending.wait()
+        out.append((len(w["t"]), int(w["t"].sum()) + t0 * len(w["t"])))
+        del w
+    return out
+
+
 def h5_open(src):
     import h5py
     import hdf5plugin  # noqa: F401
@@ -130,8 +154,8 @@ def read_evlib(src, starts, length):
     return out
 
 
-READERS = {"strobe": read_strobe, "h5py_ms_to_idx": read_h5_ms, "h5py_search": read_h5_search,
-           "evlib": read_evlib}
+READERS = {"strobe": read_strobe, "strobe_ahead": read_strobe_ahead, "h5py_ms_to_idx": read_h5_ms,
+           "h5py_search": read_h5_search, "evlib": read_evlib}
 
 
 def run_reader(name, src, starts, length, queue):
@@ -168,31 +192,33 @@ def worker_read(args):
     return len(ds[index]["t"])
 
 
-def measure_workers(src, length, count, workers):
+def measure_workers(src, length, count, workers, threads=None):
     import strobe
 
-    ds = strobe.EventWindows([src], length, random=True, windows_per_epoch=count, seed=21)
+    ds = strobe.EventWindows([src], length, random=True, windows_per_epoch=count, seed=21, threads=threads)
     t = time.perf_counter()
     if workers == 0:
         n = sum(len(ds[i]["t"]) for i in range(len(ds)))
     else:
         with mp.get_context("fork").Pool(workers) as pool:
             n = sum(pool.map(worker_read, [(ds, i) for i in range(len(ds))], chunksize=1))
-    return {"workers": workers, "windows": count, "seconds": time.perf_counter() - t, "events": n}
+    return {"workers": workers, "threads": threads, "windows": count,
+            "seconds": time.perf_counter() - t, "events": n}
 
 
-def measure_torch_loader(src, length, count, workers, context):
+def measure_torch_loader(src, length, count, workers, context, threads=None):
     """The real thing: torch's DataLoader over `EventWindows` (batch_size=None: one window per
-    item, as the seed's loader yields them), `workers` processes started by `context`."""
+    item, as the seed's loader yields them), `workers` processes started by `context`, each
+    engine decoding on `threads` threads (None: every core)."""
     import strobe
     import torch.utils.data as tud
 
-    ds = strobe.EventWindows([src], length, random=True, windows_per_epoch=count, seed=21)
+    ds = strobe.EventWindows([src], length, random=True, windows_per_epoch=count, seed=21, threads=threads)
     loader = tud.DataLoader(ds, batch_size=None, num_workers=workers,
                             multiprocessing_context=context if workers else None)
     t = time.perf_counter()
     n = sum(len(sample["t"]) for sample in loader)
-    return {"workers": workers, "context": context, "windows": count,
+    return {"workers": workers, "context": context, "threads": threads, "windows": count,
             "seconds": time.perf_counter() - t, "events": n}
 
 
@@ -220,6 +246,8 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--json", default=str(ROOT / "bench" / "python_results.json"))
     ap.add_argument("--skip-evlib", action="store_true")
+    ap.add_argument("--workers-only", action="store_true",
+                    help="only the worker and DataLoader rows (to repeat them on a quieter machine)")
     ap.add_argument("--file", help="an existing DSEC-layout file to use instead of writing one "
                     "(e.g. the 100 M-event big_dsec_full_bitshuffle.h5 of bench/run.sh)")
     args = ap.parse_args()
@@ -254,9 +282,14 @@ def main():
         ("h5py_search", str(path), 50_000, 200, 900),
         ("strobe", url, 1_000_000, 5, 900), ("h5py_ms_to_idx", url, 1_000_000, 2, 900),
         ("strobe", url, 50_000, 20, 900), ("h5py_ms_to_idx", url, 50_000, 5, 900),
+        ("strobe_ahead", url, 1_000_000, 5, 900), ("strobe_ahead", url, 50_000, 20, 900),
     ]
-    if not args.skip_evlib:
-        plan.append(("evlib", str(path), 1_000_000, 1, 600))
+    if args.workers_only:
+        plan = []
+    elif not args.skip_evlib:
+        # evlib decodes the whole file on every call (minutes and ~11 GB for 100 M events): one
+        # window of each length shows that its cost does not depend on the window.
+        plan += [("evlib", str(path), 1_000_000, 1, 900), ("evlib", str(path), 50_000, 1, 900)]
     try:
         oracle = {}
         for name, src, length, count, timeout in plan:
@@ -278,7 +311,11 @@ def main():
                 continue
             starts = window_starts(rec.t_first, rec.t_last, res["length_us"], res["windows"], seed=res["length_us"])
             ref = oracle.get((res["length_us"], tuple(starts)))
-            if ref is None:
+            if res["reader"] == "evlib":
+                # evlib.load_events(t_start, t_end) keeps events with t == t_end too (measured:
+                # exactly the events at t1 are the difference): compared with h5py's [t0, t1].
+                ref = read_h5_search(str(path), starts, res["length_us"] + 1)
+            elif ref is None:
                 # Windows no h5py row read: compare with a local h5py read of the same starts.
                 ref = read_h5_ms(str(path), starts, res["length_us"])
             for got, want in zip(res["digests"], ref):
@@ -286,16 +323,25 @@ def main():
                     fails.append(f"{res['reader']} ({res['source']}): {got} != h5py {want}")
                     break
             res.pop("digests")
-        for workers in (0, 2, 4):
-            r = measure_workers(str(path), "1s", 16, workers)
-            results["workers"].append(r)
-            print(json.dumps(r), file=sys.stderr)
+        # Decode on every core (threads=None) vs one decode thread per process (threads=1): the
+        # second is the fair test of worker scaling (processes vs one single-threaded process).
+        # The same 16 windows in every row, so every row's event total must agree.
+        for threads, counts in ((None, (0, 2, 4)), (1, (0, 1, 2))):
+            for workers in counts:
+                r = measure_workers(str(path), "1s", 16, workers, threads)
+                results["workers"].append(r)
+                print(json.dumps(r), file=sys.stderr)
         results["torch"] = []
         if torch_available():
-            for workers, context in ((0, None), (2, "fork"), (2, "spawn"), (4, "fork")):
-                r = measure_torch_loader(str(path), "1s", 16, workers, context)
-                results["torch"].append(r)
-                print(json.dumps(r), file=sys.stderr)
+            for threads, runs in ((None, ((0, None), (2, "fork"), (2, "spawn"), (4, "fork"))),
+                                  (1, ((0, None), (1, "fork"), (2, "fork")))):
+                for workers, context in runs:
+                    r = measure_torch_loader(str(path), "1s", 16, workers, context, threads)
+                    results["torch"].append(r)
+                    print(json.dumps(r), file=sys.stderr)
+        totals = {r["events"] for r in results["workers"] + results["torch"]}
+        if len(totals) > 1:
+            fails.append(f"worker rows read different event totals for the same windows: {sorted(totals)}")
         results["fails"] = fails
     finally:
         server.terminate()
@@ -322,15 +368,18 @@ def markdown(res):
                      f"{r['events_total'] / r['windows']:,.0f} |")
         else:
             L.append(f"| {r['reader']} | {r['source']} | {win} | {r['windows']} | — | — | {r['error']} |")
-    L += ["", "| DataLoader-style workers (multiprocessing fork, 1 s random windows) | windows | windows/s |",
-          "|---|---:|---:|"]
+    def threads(w):
+        return "all cores" if w.get("threads") is None else str(w["threads"])
+
+    L += ["", "| DataLoader-style workers (multiprocessing fork, 1 s random windows) | decode threads per process | windows | windows/s |",
+          "|---|---|---:|---:|"]
     for w in res["workers"]:
-        L.append(f"| {w['workers']} | {w['windows']} | {w['windows'] / w['seconds']:.2f} |")
+        L.append(f"| {w['workers']} | {threads(w)} | {w['windows']} | {w['windows'] / w['seconds']:.2f} |")
     if res.get("torch"):
-        L += ["", "| torch `DataLoader(EventWindows, batch_size=None)`, 1 s random windows | start | windows | windows/s |",
-              "|---|---|---:|---:|"]
+        L += ["", "| torch `DataLoader(EventWindows, batch_size=None)`, 1 s random windows | start | decode threads per process | windows | windows/s |",
+              "|---|---|---|---:|---:|"]
         for w in res["torch"]:
-            L.append(f"| {w['workers']} workers | {w['context'] or '—'} | {w['windows']} | "
+            L.append(f"| {w['workers']} workers | {w['context'] or '—'} | {threads(w)} | {w['windows']} | "
                      f"{w['windows'] / w['seconds']:.2f} |")
     return "\n".join(L)
 

@@ -7,8 +7,9 @@
 #   setup     scripts/setup.sh: wasm32 target, wasm-bindgen CLI, wasm-pack, chromium, .venv, playwright-core
 #   fixtures  HDF5 fixtures + h5py oracle (tests/fixtures/make_fixtures.py) and ranges.bin
 #   native    cargo test --no-fail-fast (all unit and integration tests)
-#   python    pip install ./python into .venv (dev profile), then pytest python/tests (h5py oracle,
-#             its own `strobe serve` on a free port)
+#   python    pip install ./python into .venv (dev profile), a 100 M-event DSEC file in
+#             target/big-fixtures/ (tests/fixtures/make_big_dsec.py, cached), then pytest python/tests
+#             (h5py oracle, its own `strobe serve` on a free port)
 #   server    target/debug/strobe serve --faults: fixtures at http://127.0.0.1:$PORT/data/ with Range +
 #             CORS, and broken views of them under /faults/<spec>/data/ (tests/wasm_faults.rs)
 #   wasm      wasm-pack test --headless --chrome -- --test 'wasm_*' (the wasm32 tests in headless Chromium)
@@ -178,7 +179,17 @@ python_tests() {
         echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (pip install ./python failed)"
         return 1
     fi
-    STROBE_BIN="$TARGET_DIR/debug/strobe" STROBE_FIXTURES="$FIXTURES" \
+    # The issue's memory test reads a 100 M-event DSEC file (~345 MB, ~1 min to write, reused
+    # while its generator's parameters stay the same).
+    local big big_t0=$SECONDS
+    if ! big="$(.venv/bin/python tests/fixtures/make_big_dsec.py "$TARGET_DIR/big-fixtures" 2>"$LOGS/python-big.log")"; then
+        echo "test.sh: tests/fixtures/make_big_dsec.py failed; its log:" >&2
+        tail -n 30 "$LOGS/python-big.log" >&2
+        echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (make_big_dsec.py failed)"
+        return 1
+    fi
+    echo "100 M-event file: ${big#"$ROOT"/} ($((SECONDS - big_t0)) s)"
+    STROBE_BIN="$TARGET_DIR/debug/strobe" STROBE_FIXTURES="$FIXTURES" STROBE_BIG_DSEC="$big" \
         .venv/bin/python -m pytest python/tests -q -p no:cacheprovider --rootdir python \
         2>&1 | tee "$log" || rc=$?
     local line p f s e

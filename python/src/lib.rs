@@ -6,6 +6,7 @@
 mod columns;
 mod engine;
 mod errors;
+mod heap;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -163,6 +164,7 @@ impl NativeRecording {
         self.check_process()?;
         let id = self.id;
         let req = self.engine.submit(work(move |state| async move {
+            heap::release_freed(); // the windows Python dropped
             let entry = state.get(id)?;
             let window = Window { from: t0, to: t1 };
             read_window(&entry.opened.recording, &entry.summary, window, &options)
@@ -187,6 +189,7 @@ impl NativeRecording {
         self.check_process()?;
         let id = self.id;
         let req = self.engine.submit(work(move |state| async move {
+            heap::release_freed();
             let entry = state.get(id)?;
             read_count(&entry.opened.recording, &entry.summary, t0, count, &options)
                 .await

@@ -101,6 +101,10 @@ fn last_stored_t(
     }
 }
 
+/// Stored bytes an in-memory export fetches in its first round (a 1 s DSEC window is ~35 MB);
+/// a window beyond this fetches the rest batch by batch.
+const WHOLE_WINDOW_FETCH_BYTES: u64 = 256 << 20;
+
 /// Reads `window` batch by batch into columns pre-sized for its `rows` (found by the caller,
 /// so the reader does not look them up again), stopping after `limit` events.
 async fn read_into(
@@ -115,7 +119,10 @@ async fn read_into(
     let base = TimeBase::new(summary, window.from);
     let reserve = usize::try_from(hint.min(limit).min(MAX_RESERVE_ROWS)).unwrap_or(0);
     let mut events = ExportBatch::empty(output_types(rec.columns.kinds(), options), reserve);
-    let mut reader = WindowReader::open_rows(rec, window, rows).await?;
+    // The whole window ends up in memory: plan it in one walk and one fetch round.
+    let mut reader = WindowReader::open_rows(rec, window, rows)
+        .await?
+        .whole_window(WHOLE_WINDOW_FETCH_BYTES);
     while (events.len() as u64) < limit {
         let Some(mut batch) = reader.next_batch().await? else {
             break;

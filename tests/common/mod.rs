@@ -184,7 +184,7 @@ where
             };
             let digest = match WindowReader::open(&rec, window).await {
                 Ok(r) => match slab_rows {
-                    Some(rows) => r.with_slab_rows(rows).digest().await,
+                    Some(rows) => r.slab_rows(rows).digest().await,
                     None => r.digest().await,
                 },
                 Err(e) => Err(e),

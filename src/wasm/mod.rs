@@ -28,6 +28,8 @@ pub use crate::render::Frame;
 
 use crate::open::Cache;
 
+mod decode_workers;
+
 /// Largest sensor the viewer allocates a frame for (pixels); more means a bad size.
 const MAX_PIXELS: u64 = 1 << 26;
 /// Bins of the timeline's rate curve.

@@ -1,0 +1,354 @@
+//! The page's decode workers: a read's chunks shared between the engine's Web Worker and a
+//! few helper workers, each running chunks through their filter pipelines.
+//!
+//! Natively a read's pieces decode on a thread pool ([`super::DecodeThreads`]); wasm has no
+//! threads without `SharedArrayBuffer` (and that needs cross-origin isolation, which the page
+//! must not require). So the engine posts copies of stored chunks to helper workers (the same
+//! wasm module, `www/decode-worker.js`) and gets the filtered bytes back, transferred. Only
+//! what `decode_chunk` takes crosses: the pipeline, the filter mask, the element size, the
+//! decoded length (held to the chunk cap here, before sending) and the stored bytes. The
+//! checks around a decode stay in the engine ([`super::read::decode_stored_with`]), and a
+//! chunk a helper could not decode is decoded again by the engine, so a damaged chunk reads
+//! the very same one-line error as with no helpers (and natively).
+
+use serde::{Deserialize, Serialize};
+
+use super::caps::Caps;
+use super::chunk_index::{Piece, Stored};
+use super::dataset::DatasetInfo;
+use super::filters::{decode_chunk, FilterStep};
+
+/// One chunk for a decode worker: everything [`decode_chunk`] takes except the stored bytes
+/// (those travel beside it, as a transferred buffer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkJob {
+    filters: Vec<Step>,
+    mask: u32,
+    element_size: usize,
+    /// Bytes the chunk decodes to: at most the chunk cap.
+    bytes: usize,
+}
+
+/// A [`FilterStep`] as it crosses to a worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Step {
+    id: u16,
+    name: Option<String>,
+    cd: Vec<u32>,
+    optional: bool,
+}
+
+impl ChunkJob {
+    /// The job of `piece` of `ds` with `stored` bytes, or `None` for what the engine decodes
+    /// itself: pieces that are not filtered chunks (raw, inline, fill: a copy at most), chunks
+    /// whose every filter is masked off, and chunks over the cap (the engine refuses those).
+    pub fn of(caps: &Caps, ds: &DatasetInfo, piece: &Piece, stored: Option<&[u8]>) -> Option<Self> {
+        let Stored::Chunk { filter_mask, .. } = piece.stored else {
+            return None;
+        };
+        stored?;
+        let skipped_all = (0..ds.filters.len()).all(|i| i < 32 && filter_mask & (1 << i) != 0);
+        let full = piece.rows.checked_mul(ds.piece_row_bytes())?;
+        if skipped_all || full > caps.chunk_bytes {
+            return None;
+        }
+        Some(Self {
+            filters: ds
+                .filters
+                .iter()
+                .map(|f| Step {
+                    id: f.id,
+                    name: f.name.clone(),
+                    cd: f.cd_values.clone(),
+                    optional: f.optional,
+                })
+                .collect(),
+            mask: filter_mask,
+            element_size: ds.element_size,
+            bytes: usize::try_from(full).ok()?,
+        })
+    }
+
+    /// Runs the chunk through its pipeline (in a decode worker). `None` when that fails: the
+    /// engine decodes it again and reports why in its own words.
+    pub fn decode(&self, stored: &[u8]) -> Option<Vec<u8>> {
+        let pipeline: Vec<FilterStep> = self
+            .filters
+            .iter()
+            .map(|s| FilterStep {
+                id: s.id,
+                name: s.name.clone(),
+                cd_values: s.cd.clone(),
+                optional: s.optional,
+            })
+            .collect();
+        decode_chunk(&pipeline, self.mask, stored, self.element_size, self.bytes).ok()
+    }
+}
+
+/// Splits items of the given sizes into `n` shares of about equal total size (largest first,
+/// each to the lightest share so far): item indexes per share, in each share's order.
+pub fn split(sizes: &[usize], n: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
+    let mut shares: Vec<(usize, Vec<usize>)> = (0..n.max(1)).map(|_| (0, Vec::new())).collect();
+    for i in order {
+        if let Some(lightest) = shares.iter_mut().min_by_key(|(total, _)| *total) {
+            lightest.0 = lightest
+                .0
+                .saturating_add(sizes.get(i).copied().unwrap_or(0));
+            lightest.1.push(i);
+        }
+    }
+    shares
+        .into_iter()
+        .map(|(_, mut items)| {
+            items.sort_unstable();
+            items
+        })
+        .collect()
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(super) use page::decode_all;
+#[cfg(target_arch = "wasm32")]
+pub use page::set_decode_workers;
+
+#[cfg(target_arch = "wasm32")]
+mod page {
+    use std::cell::RefCell;
+
+    use bytes::Bytes;
+    use js_sys::{Array, Function, Promise, Uint8Array};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    use super::super::chunk_index::Piece;
+    use super::super::dataset::DatasetInfo;
+    use super::super::read::{decode_stored, decode_stored_with, Origin};
+    use super::super::Hdf5Error;
+    use super::{split, ChunkJob};
+
+    thread_local! {
+        /// The engine worker's pool: `decode(worker, jobs_json, buffers) -> Promise<Array>`
+        /// and how many workers answer it. None (or 0): the engine decodes alone.
+        static POOL: RefCell<Option<(Function, usize)>> = const { RefCell::new(None) };
+    }
+
+    /// Hands the engine its decode workers: `decode(worker, jobs, stored)` posts a share to
+    /// worker `worker` (0-based, below `workers`) and resolves to its decoded chunks in order
+    /// (an entry that is not a `Uint8Array`: decode that one here). `workers` 0: none.
+    pub fn set_decode_workers(decode: Option<Function>, workers: usize) {
+        POOL.with(|p| *p.borrow_mut() = decode.filter(|_| workers > 0).map(|f| (f, workers)));
+    }
+
+    type Job<'a> = (&'a DatasetInfo, &'a Piece, Option<Bytes>);
+
+    /// Decodes a read's pieces: a share on each decode worker and one in the engine itself
+    /// (it would only wait otherwise), as [`decode_stored`] would one by one, in order.
+    pub(in super::super) async fn decode_all(
+        origin: &Origin<'_>,
+        jobs: &[Job<'_>],
+    ) -> Vec<Result<Vec<u8>, Hdf5Error>> {
+        let local = |(ds, p, b): &Job| decode_stored(origin, ds, p, b.clone());
+        let Some((decode, workers)) = POOL.with(|p| p.borrow().clone()) else {
+            return jobs.iter().map(local).collect();
+        };
+        let sendable: Vec<(usize, ChunkJob, &Bytes)> = jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (ds, p, b))| {
+                let b = b.as_ref()?;
+                Some((i, ChunkJob::of(origin.caps, ds, p, Some(b))?, b))
+            })
+            .collect();
+        if sendable.len() < 2 {
+            return jobs.iter().map(local).collect();
+        }
+        let sizes: Vec<usize> = sendable.iter().map(|(_, _, b)| b.len()).collect();
+        let mut shares = split(&sizes, workers + 1).into_iter();
+        // Share 0 stays here; the others go out before the engine starts on its own.
+        let own: Vec<usize> = shares
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|k| sendable.get(k).map(|s| s.0))
+            .collect();
+        let mut sent: Vec<(Vec<usize>, Option<JsFuture>)> = Vec::new();
+        for (w, share) in shares.enumerate() {
+            if share.is_empty() {
+                continue;
+            }
+            let items: Vec<&(usize, ChunkJob, &Bytes)> =
+                share.iter().filter_map(|&k| sendable.get(k)).collect();
+            let described: Vec<&ChunkJob> = items.iter().map(|s| &s.1).collect();
+            let buffers: Array = items
+                .iter()
+                .map(|s| JsValue::from(Uint8Array::from(&s.2[..])))
+                .collect();
+            let reply = serde_json::to_string(&described).ok().and_then(|text| {
+                decode
+                    .call3(
+                        &JsValue::NULL,
+                        &JsValue::from(w as u32),
+                        &JsValue::from_str(&text),
+                        &buffers,
+                    )
+                    .ok()?
+                    .dyn_into::<Promise>()
+                    .ok()
+                    .map(JsFuture::from)
+            });
+            sent.push((items.iter().map(|s| s.0).collect(), reply));
+        }
+        let mut results: Vec<Option<Result<Vec<u8>, Hdf5Error>>> =
+            (0..jobs.len()).map(|_| None).collect();
+        let others = (0..jobs.len()).filter(|i| !sendable.iter().any(|s| s.0 == *i));
+        for i in own.into_iter().chain(others) {
+            if let (Some(slot), Some(job)) = (results.get_mut(i), jobs.get(i)) {
+                *slot = Some(local(job));
+            }
+        }
+        for (indexes, reply) in sent {
+            let decoded = match reply {
+                Some(future) => future.await.ok().and_then(|v| v.dyn_into::<Array>().ok()),
+                None => None,
+            };
+            for (k, i) in indexes.into_iter().enumerate() {
+                let filtered = decoded
+                    .as_ref()
+                    .and_then(|a| a.get(k as u32).dyn_into::<Uint8Array>().ok())
+                    .map(|u| u.to_vec());
+                if let (Some(slot), Some((ds, p, b))) = (results.get_mut(i), jobs.get(i)) {
+                    *slot = Some(match filtered {
+                        Some(bytes) => decode_stored_with(origin, ds, p, b.clone(), Some(bytes)),
+                        // The worker failed on it (or is gone): here, with the engine's error.
+                        None => decode_stored(origin, ds, p, b.clone()),
+                    });
+                }
+            }
+        }
+        results
+            .into_iter()
+            .zip(jobs)
+            .map(|(r, job)| r.unwrap_or_else(|| local(job)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::chunk_index::Stored;
+    use crate::hdf5::layout::DataLayout;
+    use crate::source::ByteRange;
+
+    #[test]
+    fn split_balances_sizes_and_keeps_every_item_once() {
+        let sizes = [90, 10, 50, 40, 30, 30, 20, 5];
+        let shares = split(&sizes, 3);
+        assert_eq!(shares.len(), 3);
+        let mut all: Vec<usize> = shares.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..sizes.len()).collect::<Vec<_>>());
+        let totals: Vec<usize> = shares
+            .iter()
+            .map(|s| s.iter().map(|&i| sizes[i]).sum())
+            .collect();
+        // 275 bytes in three shares: none above the largest item plus a third.
+        assert!(totals.iter().all(|&t| t <= 90 + 275 / 3), "{totals:?}");
+        assert_eq!(split(&[], 2), vec![Vec::<usize>::new(), Vec::new()]);
+        assert_eq!(split(&[7], 0), vec![vec![0]]);
+    }
+
+    /// A deflated chunk of 1000 `i64` rows, and its dataset.
+    fn deflated() -> (DatasetInfo, Vec<u8>, Vec<u8>) {
+        let values: Vec<u8> = (0..1000i64).flat_map(|v| (v * v).to_le_bytes()).collect();
+        let stored = miniz_oxide::deflate::compress_to_vec_zlib(&values, 6);
+        let ds = DatasetInfo {
+            path: "/events/t".into(),
+            shape: vec![2500],
+            max_shape: None,
+            dtype: None,
+            members: Vec::new(),
+            element_size: 8,
+            layout: DataLayout::Chunked {
+                index_address: 0,
+                chunk: vec![1000],
+                index: crate::hdf5::ChunkIndexKind::BTreeV1,
+                element_size: Some(8),
+            },
+            filters: vec![FilterStep {
+                id: 1,
+                name: Some("deflate".into()),
+                cd_values: vec![6],
+                optional: false,
+            }],
+            fill: None,
+        };
+        (ds, stored, values)
+    }
+
+    fn chunk(mask: u32) -> Piece {
+        Piece {
+            first_row: 1000,
+            rows: 1000,
+            stored: Stored::Chunk {
+                bytes: ByteRange { start: 0, end: 10 },
+                filter_mask: mask,
+            },
+        }
+    }
+
+    #[test]
+    fn a_job_crosses_as_json_and_decodes_as_the_engine_would() {
+        let (ds, stored, values) = deflated();
+        let caps = Caps::default();
+        let job = ChunkJob::of(&caps, &ds, &chunk(0), Some(&stored)).expect("a filtered chunk");
+        let text = serde_json::to_string(&[&job]).expect("serialises");
+        let back: Vec<ChunkJob> = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back, vec![job.clone()]);
+        let engine = decode_chunk(&ds.filters, 0, &stored[..], 8, 8000).expect("decodes");
+        assert_eq!(back[0].decode(&stored).as_deref(), Some(&engine[..]));
+        assert_eq!(engine, values);
+        // A damaged chunk: no bytes, so the engine decodes it again and words the error.
+        let mut damaged = stored.clone();
+        damaged.truncate(stored.len() / 2);
+        assert_eq!(back[0].decode(&damaged), None);
+    }
+
+    #[test]
+    fn only_filtered_chunks_within_the_cap_are_sent() {
+        let (ds, stored, _) = deflated();
+        let caps = Caps::default();
+        assert!(
+            ChunkJob::of(&caps, &ds, &chunk(0), None).is_none(),
+            "no bytes"
+        );
+        assert!(
+            ChunkJob::of(&caps, &ds, &chunk(1), Some(&stored)).is_none(),
+            "all masked"
+        );
+        let raw = Piece {
+            stored: Stored::Raw {
+                bytes: ByteRange {
+                    start: 0,
+                    end: 8000,
+                },
+            },
+            ..chunk(0)
+        };
+        assert!(
+            ChunkJob::of(&caps, &ds, &raw, Some(&stored)).is_none(),
+            "raw"
+        );
+        let small = Caps {
+            chunk_bytes: 7999,
+            ..caps
+        };
+        assert!(
+            ChunkJob::of(&small, &ds, &chunk(0), Some(&stored)).is_none(),
+            "over the cap"
+        );
+    }
+}

@@ -1,0 +1,101 @@
+// The engine worker's decode workers (www/decode-worker.js): the engine posts each of them a
+// share of a read's chunks and decodes one share itself (src/hdf5/decode_pool.rs). No
+// SharedArrayBuffer: stored bytes go out and decoded bytes come back as transferred buffers,
+// so the page needs no cross-origin isolation.
+//
+// A worker that fails (its wasm did not load, it crashed) answers nothing from then on: its
+// shares resolve empty and the engine decodes those chunks itself, with its own errors.
+
+/** Most decode workers the page starts when asked (`workers=N`). */
+export const MAX_DECODE_WORKERS = 8;
+/** Most it starts by default: beyond, the engine's serial part (fetching, counting into the
+ * frame) bounds a window, and each worker is another wasm instance's memory. */
+const DEFAULT_CAP = 3;
+
+/**
+ * How many decode workers to start: `workers=N` from the page's address (0: the engine
+ * decodes alone, as before workers), else one per core beyond the engine's own (the engine
+ * decodes a share too while it waits), at most DEFAULT_CAP.
+ */
+export function decodeWorkersFrom(search, cores) {
+  const asked = new URLSearchParams(search ?? '').get('workers');
+  if (asked !== null && /^\d+$/.test(asked.trim())) {
+    return Math.min(Number(asked.trim()), MAX_DECODE_WORKERS);
+  }
+  const n = Number.isFinite(cores) ? cores : 1;
+  return Math.max(0, Math.min(DEFAULT_CAP, n - 1));
+}
+
+export class DecodePool {
+  constructor(n) {
+    this.nextId = 1;
+    /** id → {resolve, worker} */
+    this.pending = new Map();
+    this.memory = new Array(n).fill(0);
+    /** Chunks the workers decoded, and those they handed back undecoded (damaged, say). */
+    this.decoded = 0;
+    this.declined = 0;
+    this.workers = [];
+    for (let i = 0; i < n; i += 1) this.workers.push(this.spawn(i));
+  }
+
+  spawn(i) {
+    const w = new Worker(new URL('./decode-worker.js', import.meta.url), { type: 'module' });
+    w.onmessage = (e) => this.receive(i, e.data);
+    w.onerror = (e) => {
+      e.preventDefault?.();
+      this.lose(i);
+    };
+    return w;
+  }
+
+  /** Posts a share to worker `i`; resolves to its decoded chunks (empty when it failed). */
+  decode(i, jobs, stored) {
+    const w = this.workers[i];
+    if (!w) return Promise.resolve([]);
+    const id = this.nextId;
+    this.nextId += 1;
+    return new Promise((resolve) => {
+      this.pending.set(id, { resolve, worker: i });
+      w.postMessage({ id, jobs, stored }, stored.map((b) => b.buffer));
+    });
+  }
+
+  receive(i, msg) {
+    if (Number.isFinite(msg.memory)) this.memory[i] = msg.memory;
+    const call = this.pending.get(msg.id);
+    if (!call) return;
+    this.pending.delete(msg.id);
+    if (msg.error !== undefined) {
+      // Its wasm did not load: it will not decode anything.
+      this.lose(i);
+      call.resolve([]);
+      return;
+    }
+    const decoded = msg.decoded ?? [];
+    const done = decoded.filter(Boolean).length;
+    this.decoded += done;
+    this.declined += decoded.length - done;
+    call.resolve(decoded);
+  }
+
+  /** Worker `i` is gone: its waiting shares resolve empty (the engine decodes them). */
+  lose(i) {
+    this.workers[i]?.terminate();
+    this.workers[i] = null;
+    for (const [id, call] of this.pending) {
+      if (call.worker === i) {
+        this.pending.delete(id);
+        call.resolve([]);
+      }
+    }
+  }
+
+  /** For the page's report: workers started and alive, shares in flight, chunks decoded and
+   * declined so far, wasm memory of each. */
+  stats() {
+    return { workers: this.workers.length, alive: this.workers.filter(Boolean).length,
+      pending: this.pending.size, decoded: this.decoded, declined: this.declined,
+      memory: [...this.memory] };
+  }
+}

@@ -1,0 +1,25 @@
+// A decode worker: runs shares of a read's chunks through their filter pipelines for the
+// engine worker (src/hdf5/decode_pool.rs, www/decode-pool.js). It opens no file and keeps
+// nothing between messages.
+// Messages in: {id, jobs, stored: [Uint8Array]} (stored buffers transferred); out: {id,
+// decoded: [Uint8Array | null], memory} (decoded buffers transferred; null: the engine decodes
+// that chunk itself, and reports its error), or {id, error} when the wasm did not load.
+
+import init, { decode_chunks } from './pkg/strobe.js';
+
+const ready = init();
+
+self.onmessage = async (e) => {
+  const { id, jobs, stored } = e.data;
+  let decoded;
+  let memory = 0;
+  try {
+    const wasm = await ready;
+    decoded = Array.from(decode_chunks(jobs, stored));
+    memory = wasm.memory.buffer.byteLength;
+  } catch (err) {
+    self.postMessage({ id, error: String(err?.message ?? err) });
+    return;
+  }
+  self.postMessage({ id, decoded, memory }, decoded.filter(Boolean).map((b) => b.buffer));
+};

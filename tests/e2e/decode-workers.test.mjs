@@ -93,7 +93,7 @@ describe('decode workers', () => {
       // Garbage over the middle of a chunk of /events/x in the middle of the recording;
       // prints the window [from, to) of that chunk's events.
       const out = execFileSync(PY, ['-c', `
-import sys, h5py
+import sys, h5py, hdf5plugin
 path = sys.argv[1]
 with h5py.File(path, 'r') as f:
     d = f['events/x']

@@ -35,6 +35,9 @@ export class DecodePool {
     /** Chunks the workers decoded, and those they handed back undecoded (damaged, say). */
     this.decoded = 0;
     this.declined = 0;
+    /** ms the workers spent decoding, summed, and shares answered. */
+    this.busyMs = 0;
+    this.shares = 0;
     this.workers = [];
     for (let i = 0; i < n; i += 1) this.workers.push(this.spawn(i));
   }
@@ -63,6 +66,7 @@ export class DecodePool {
 
   receive(i, msg) {
     if (Number.isFinite(msg.memory)) this.memory[i] = msg.memory;
+    if (Number.isFinite(msg.ms)) this.busyMs += msg.ms;
     const call = this.pending.get(msg.id);
     if (!call) return;
     this.pending.delete(msg.id);
@@ -76,6 +80,7 @@ export class DecodePool {
     const done = decoded.filter(Boolean).length;
     this.decoded += done;
     this.declined += decoded.length - done;
+    this.shares += 1;
     call.resolve(decoded);
   }
 
@@ -92,10 +97,11 @@ export class DecodePool {
   }
 
   /** For the page's report: workers started and alive, shares in flight, chunks decoded and
-   * declined so far, wasm memory of each. */
+   * declined so far, shares answered and ms spent decoding them, wasm memory of each. */
   stats() {
     return { workers: this.workers.length, alive: this.workers.filter(Boolean).length,
       pending: this.pending.size, decoded: this.decoded, declined: this.declined,
+      shares: this.shares, busy_ms: this.busyMs,
       memory: [...this.memory] };
   }
 }

@@ -2,8 +2,9 @@
 // engine worker (src/hdf5/decode_pool.rs, www/decode-pool.js). It opens no file and keeps
 // nothing between messages.
 // Messages in: {id, jobs, stored: [Uint8Array]} (stored buffers transferred); out: {id,
-// decoded: [Uint8Array | null], memory} (decoded buffers transferred; null: the engine decodes
-// that chunk itself, and reports its error), or {id, error} when the wasm did not load.
+// decoded: [Uint8Array | null], memory, ms} (decoded buffers transferred; null: the engine
+// decodes that chunk itself, and reports its error; ms: time spent decoding), or {id, error}
+// when the wasm did not load.
 
 import init, { decode_chunks } from './pkg/strobe.js';
 
@@ -13,13 +14,16 @@ self.onmessage = async (e) => {
   const { id, jobs, stored } = e.data;
   let decoded;
   let memory = 0;
+  let ms = 0;
   try {
     const wasm = await ready;
+    const t0 = performance.now();
     decoded = Array.from(decode_chunks(jobs, stored));
+    ms = performance.now() - t0;
     memory = wasm.memory.buffer.byteLength;
   } catch (err) {
     self.postMessage({ id, error: String(err?.message ?? err) });
     return;
   }
-  self.postMessage({ id, decoded, memory }, decoded.filter(Boolean).map((b) => b.buffer));
+  self.postMessage({ id, decoded, memory, ms }, decoded.filter(Boolean).map((b) => b.buffer));
 };

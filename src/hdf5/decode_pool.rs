@@ -110,29 +110,42 @@ pub fn split(sizes: &[usize], n: usize) -> Vec<Vec<usize>> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub(super) use page::decode_all;
-#[cfg(target_arch = "wasm32")]
 pub use page::set_decode_workers;
+#[cfg(target_arch = "wasm32")]
+pub(super) use page::{decode_ahead, decode_all};
 
 #[cfg(target_arch = "wasm32")]
 mod page {
     use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::ops::Range;
 
     use bytes::Bytes;
+    use futures::future::{FutureExt, LocalBoxFuture, Shared};
     use js_sys::{Array, Function, Promise, Uint8Array};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
     use super::super::chunk_index::Piece;
     use super::super::dataset::DatasetInfo;
-    use super::super::read::{decode_stored, decode_stored_with, Origin};
+    use super::super::field::Field;
+    use super::super::file::H5File;
+    use super::super::plan::ChunkPlan;
+    use super::super::read::{decode_stored, decode_stored_with, piece_key, Origin, PieceKey};
     use super::super::Hdf5Error;
     use super::{split, ChunkJob};
+
+    /// A share's answer: its decoded chunks in order (`None`: the worker failed or is gone).
+    type Reply = Shared<LocalBoxFuture<'static, Option<Array>>>;
 
     thread_local! {
         /// The engine worker's pool: `decode(worker, jobs_json, buffers) -> Promise<Array>`
         /// and how many workers answer it. None (or 0): the engine decodes alone.
         static POOL: RefCell<Option<(Function, usize)>> = const { RefCell::new(None) };
+        /// Chunks of the next read posted ahead of it ([`decode_ahead`]), by file and piece:
+        /// their share's answer and their place in it.
+        static AHEAD: RefCell<HashMap<(String, PieceKey), (Reply, u32)>> =
+            RefCell::new(HashMap::new());
     }
 
     /// Hands the engine its decode workers: `decode(worker, jobs, stored)` posts a share to
@@ -140,53 +153,34 @@ mod page {
     /// (an entry that is not a `Uint8Array`: decode that one here). `workers` 0: none.
     pub fn set_decode_workers(decode: Option<Function>, workers: usize) {
         POOL.with(|p| *p.borrow_mut() = decode.filter(|_| workers > 0).map(|f| (f, workers)));
+        AHEAD.with(|a| a.borrow_mut().clear());
     }
 
-    type Job<'a> = (&'a DatasetInfo, &'a Piece, Option<Bytes>);
+    fn pool() -> Option<(Function, usize)> {
+        POOL.with(|p| p.borrow().clone())
+    }
 
-    /// Decodes a read's pieces: a share on each decode worker and one in the engine itself
-    /// (it would only wait otherwise), as [`decode_stored`] would one by one, in order.
-    pub(in super::super) async fn decode_all(
-        origin: &Origin<'_>,
-        jobs: &[Job<'_>],
-    ) -> Vec<Result<Vec<u8>, Hdf5Error>> {
-        let local = |(ds, p, b): &Job| decode_stored(origin, ds, p, b.clone());
-        let Some((decode, workers)) = POOL.with(|p| p.borrow().clone()) else {
-            return jobs.iter().map(local).collect();
-        };
-        let sendable: Vec<(usize, ChunkJob, &Bytes)> = jobs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (ds, p, b))| {
-                let b = b.as_ref()?;
-                Some((i, ChunkJob::of(origin.caps, ds, p, Some(b))?, b))
-            })
-            .collect();
-        if sendable.len() < 2 {
-            return jobs.iter().map(local).collect();
-        }
-        let sizes: Vec<usize> = sendable.iter().map(|(_, _, b)| b.len()).collect();
-        let mut shares = split(&sizes, workers + 1).into_iter();
-        // Share 0 stays here; the others go out before the engine starts on its own.
-        let own: Vec<usize> = shares
-            .next()
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|k| sendable.get(k).map(|s| s.0))
-            .collect();
-        let mut sent: Vec<(Vec<usize>, Option<JsFuture>)> = Vec::new();
-        for (w, share) in shares.enumerate() {
+    /// Splits `items` (chunk job, stored bytes) into a share per worker and posts them: each
+    /// share's item indexes and answer.
+    fn post(
+        decode: &Function,
+        workers: usize,
+        items: &[(&ChunkJob, &Bytes)],
+    ) -> Vec<(Vec<usize>, Reply)> {
+        let sizes: Vec<usize> = items.iter().map(|(_, b)| b.len()).collect();
+        let mut out = Vec::new();
+        for (w, share) in split(&sizes, workers).into_iter().enumerate() {
             if share.is_empty() {
                 continue;
             }
-            let items: Vec<&(usize, ChunkJob, &Bytes)> =
-                share.iter().filter_map(|&k| sendable.get(k)).collect();
-            let described: Vec<&ChunkJob> = items.iter().map(|s| &s.1).collect();
-            let buffers: Array = items
+            let picked: Vec<&(&ChunkJob, &Bytes)> =
+                share.iter().filter_map(|&k| items.get(k)).collect();
+            let described: Vec<&ChunkJob> = picked.iter().map(|(j, _)| *j).collect();
+            let buffers: Array = picked
                 .iter()
-                .map(|s| JsValue::from(Uint8Array::from(&s.2[..])))
+                .map(|(_, b)| JsValue::from(Uint8Array::from(&b[..])))
                 .collect();
-            let reply = serde_json::to_string(&described).ok().and_then(|text| {
+            let future = serde_json::to_string(&described).ok().and_then(|text| {
                 decode
                     .call3(
                         &JsValue::NULL,
@@ -199,33 +193,144 @@ mod page {
                     .ok()
                     .map(JsFuture::from)
             });
-            sent.push((items.iter().map(|s| s.0).collect(), reply));
+            let reply = async move { future?.await.ok()?.dyn_into::<Array>().ok() }
+                .boxed_local()
+                .shared();
+            out.push((share, reply));
+        }
+        out
+    }
+
+    /// Chunk `k` of a share's answer, as bytes in wasm memory.
+    async fn take(reply: Reply, k: u32) -> Option<Vec<u8>> {
+        let answer = reply.await?;
+        let chunk = answer.get(k).dyn_into::<Uint8Array>().ok()?;
+        // The answer stays with the other chunks' readers: this one's buffer is not needed again.
+        answer.set(k, JsValue::NULL);
+        Some(chunk.to_vec())
+    }
+
+    /// Posts to the decode workers the filtered chunks of the next read (`requests`) whose
+    /// stored bytes `plan` holds, so that they decode while the engine counts the current
+    /// batch into the frame. Returns false without decode workers (the caller's own
+    /// decode-ahead then applies). Chunks starting before a request's rows were the last
+    /// read's too (it left them decoded for this one) and are not sent; decoded bytes ahead
+    /// are held to an eighth of the memory budget; what the last read did not take is dropped.
+    pub(in super::super) fn decode_ahead(
+        file: &H5File,
+        requests: &[(&DatasetInfo, Field, Range<u64>)],
+        plan: &ChunkPlan,
+    ) -> bool {
+        let Some((decode, workers)) = pool() else {
+            return false;
+        };
+        AHEAD.with(|a| a.borrow_mut().clear());
+        let spans: Vec<_> = requests
+            .iter()
+            .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
+            .collect();
+        let Some(located) = plan.pieces(&spans) else {
+            return true;
+        };
+        let budget = file.caps().memory_budget / 8;
+        let mut held = 0u64;
+        let mut picked: Vec<(PieceKey, ChunkJob, Bytes)> = Vec::new();
+        'requests: for ((ds, _, rows), pieces) in requests.iter().zip(located) {
+            for p in pieces.iter().filter(|p| p.first_row >= rows.start) {
+                let k = piece_key(ds, p);
+                if picked.iter().any(|(c, ..)| *c == k) {
+                    continue;
+                }
+                let Some(bytes) = plan.stored(&k) else {
+                    continue;
+                };
+                let Some(job) = ChunkJob::of(file.caps(), ds, p, Some(&bytes)) else {
+                    continue;
+                };
+                held = held.saturating_add(job.bytes as u64);
+                if held > budget {
+                    break 'requests;
+                }
+                picked.push((k, job, bytes));
+            }
+        }
+        let items: Vec<(&ChunkJob, &Bytes)> = picked.iter().map(|(_, j, b)| (j, b)).collect();
+        let posted = post(&decode, workers, &items);
+        let what = file.what().to_string();
+        AHEAD.with(|a| {
+            let mut ahead = a.borrow_mut();
+            for (share, reply) in posted {
+                for (k, i) in share.into_iter().enumerate() {
+                    if let Some((key, ..)) = picked.get(i) {
+                        ahead.insert((what.clone(), key.clone()), (reply.clone(), k as u32));
+                    }
+                }
+            }
+        });
+        true
+    }
+
+    type Job<'a> = (&'a DatasetInfo, &'a Piece, Option<Bytes>);
+
+    /// Decodes a read's pieces, in order, as [`decode_stored`] would one by one: chunks posted
+    /// ahead are taken from their workers' answers, the other filtered chunks go out now in a
+    /// share per worker, and the rest (raw, inline, unwritten pieces: a copy at most) are
+    /// done here meanwhile. The engine takes no share of the chunks: while they decode it
+    /// counts the batch before into the frame (`read_window` in src/wasm), which costs
+    /// about as much.
+    pub(in super::super) async fn decode_all(
+        origin: &Origin<'_>,
+        jobs: &[Job<'_>],
+    ) -> Vec<Result<Vec<u8>, Hdf5Error>> {
+        let local = |(ds, p, b): &Job| decode_stored(origin, ds, p, b.clone());
+        let Some((decode, workers)) = pool() else {
+            return jobs.iter().map(local).collect();
+        };
+        // Where each job's filtered bytes come from: a worker's answer, or nowhere (here).
+        let mut from: Vec<Option<(Reply, u32)>> = AHEAD.with(|a| {
+            let mut ahead = a.borrow_mut();
+            jobs.iter()
+                .map(|(ds, p, _)| ahead.remove(&(origin.what.to_string(), piece_key(ds, p))))
+                .collect()
+        });
+        let fresh: Vec<(usize, ChunkJob, &Bytes)> = jobs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| from.get(*i).is_some_and(|f| f.is_none()))
+            .filter_map(|(i, (ds, p, b))| {
+                let b = b.as_ref()?;
+                Some((i, ChunkJob::of(origin.caps, ds, p, Some(b))?, b))
+            })
+            .collect();
+        let items: Vec<(&ChunkJob, &Bytes)> = fresh.iter().map(|(_, j, b)| (j, *b)).collect();
+        for (share, reply) in post(&decode, workers, &items) {
+            for (k, i) in share.into_iter().enumerate() {
+                if let Some(slot) = fresh.get(i).and_then(|(j, ..)| from.get_mut(*j)) {
+                    *slot = Some((reply.clone(), k as u32));
+                }
+            }
         }
         let mut results: Vec<Option<Result<Vec<u8>, Hdf5Error>>> =
             (0..jobs.len()).map(|_| None).collect();
-        let others = (0..jobs.len()).filter(|i| !sendable.iter().any(|s| s.0 == *i));
-        for i in own.into_iter().chain(others) {
-            if let (Some(slot), Some(job)) = (results.get_mut(i), jobs.get(i)) {
-                *slot = Some(local(job));
+        // The engine's part first, while the workers decode.
+        for (i, job) in jobs.iter().enumerate() {
+            if from.get(i).is_some_and(|f| f.is_none()) {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(local(job));
+                }
             }
         }
-        for (indexes, reply) in sent {
-            let decoded = match reply {
-                Some(future) => future.await.ok().and_then(|v| v.dyn_into::<Array>().ok()),
-                None => None,
+        for (i, source) in from.into_iter().enumerate() {
+            let (Some((reply, k)), Some((ds, p, b))) = (source, jobs.get(i)) else {
+                continue;
             };
-            for (k, i) in indexes.into_iter().enumerate() {
-                let filtered = decoded
-                    .as_ref()
-                    .and_then(|a| a.get(k as u32).dyn_into::<Uint8Array>().ok())
-                    .map(|u| u.to_vec());
-                if let (Some(slot), Some((ds, p, b))) = (results.get_mut(i), jobs.get(i)) {
-                    *slot = Some(match filtered {
-                        Some(bytes) => decode_stored_with(origin, ds, p, b.clone(), Some(bytes)),
-                        // The worker failed on it (or is gone): here, with the engine's error.
-                        None => decode_stored(origin, ds, p, b.clone()),
-                    });
-                }
+            let result = match take(reply, k).await {
+                Some(bytes) => decode_stored_with(origin, ds, p, b.clone(), Some(bytes)),
+                // The worker failed on it (or is gone): here, with the engine's error.
+                None => decode_stored(origin, ds, p, b.clone()),
+            };
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(result);
             }
         }
         results

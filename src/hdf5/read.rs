@@ -70,7 +70,7 @@ pub fn decode_piece(
 /// What a decode needs to know of its file: its name for messages and its caps. Unlike the
 /// [`H5File`] (whose source is single-threaded), it can be shared by decoding threads.
 pub(super) struct Origin<'a> {
-    what: &'a str,
+    pub(super) what: &'a str,
     pub(super) caps: &'a Caps,
 }
 
@@ -363,6 +363,11 @@ pub fn decode_ahead(
     carry: &mut DecodedCarry,
     plan: &mut ChunkPlan,
 ) {
+    // In the page: on its decode workers, when it has them.
+    #[cfg(target_arch = "wasm32")]
+    if super::decode_pool::decode_ahead(file, requests, plan) {
+        return;
+    }
     if file.threads().count() < 2 || carry.ahead.is_some() {
         return;
     }

@@ -37,6 +37,8 @@ export class DecodePool {
     this.declined = 0;
     /** ms the workers spent decoding, summed, and shares answered. */
     this.busyMs = 0;
+    /** ms from posting a share to its answer, summed (busy plus messaging and queueing). */
+    this.waitMs = 0;
     this.shares = 0;
     this.workers = [];
     for (let i = 0; i < n; i += 1) this.workers.push(this.spawn(i));
@@ -59,7 +61,7 @@ export class DecodePool {
     const id = this.nextId;
     this.nextId += 1;
     return new Promise((resolve) => {
-      this.pending.set(id, { resolve, worker: i });
+      this.pending.set(id, { resolve, worker: i, posted: performance.now() });
       w.postMessage({ id, jobs, stored }, stored.map((b) => b.buffer));
     });
   }
@@ -67,6 +69,7 @@ export class DecodePool {
   receive(i, msg) {
     if (Number.isFinite(msg.memory)) this.memory[i] = msg.memory;
     if (Number.isFinite(msg.ms)) this.busyMs += msg.ms;
+    if (this.pending.has(msg.id)) this.waitMs += performance.now() - this.pending.get(msg.id).posted;
     const call = this.pending.get(msg.id);
     if (!call) return;
     this.pending.delete(msg.id);
@@ -101,7 +104,7 @@ export class DecodePool {
   stats() {
     return { workers: this.workers.length, alive: this.workers.filter(Boolean).length,
       pending: this.pending.size, decoded: this.decoded, declined: this.declined,
-      shares: this.shares, busy_ms: this.busyMs,
+      shares: this.shares, busy_ms: this.busyMs, wait_ms: this.waitMs,
       memory: [...this.memory] };
   }
 }

@@ -4,7 +4,9 @@
 // SNAPSHOT_MS while a window loads, and always with the finished window. `decoders`: the
 // decode workers' state (www/decode-pool.js; how many: `workers=N` in this script's address).
 
-import init, { Viewer, parse_listing, set_decode_workers } from './pkg/strobe.js';
+import init, {
+  Viewer, decode_ahead_counts, parse_listing, set_decode_workers,
+} from './pkg/strobe.js';
 import { DecodePool, decodeWorkersFrom } from './decode-pool.js';
 
 const SNAPSHOT_MS = 100;
@@ -84,7 +86,8 @@ self.onmessage = async (e) => {
     return;
   }
   if (op === 'decoders') {
-    post(viewer, { id, value: pool?.stats() ?? NO_POOL });
+    const [ahead, aheadTaken] = Array.from(decode_ahead_counts());
+    post(viewer, { id, value: { ...(pool?.stats() ?? NO_POOL), ahead, ahead_taken: aheadTaken } });
     return;
   }
   if (op === 'points') {

@@ -110,7 +110,7 @@ pub fn split(sizes: &[usize], n: usize) -> Vec<Vec<usize>> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use page::set_decode_workers;
+pub use page::{ahead_counts, set_decode_workers};
 #[cfg(target_arch = "wasm32")]
 pub(super) use page::{decode_ahead, decode_all};
 
@@ -142,10 +142,17 @@ mod page {
         /// The engine worker's pool: `decode(worker, jobs_json, buffers) -> Promise<Array>`
         /// and how many workers answer it. None (or 0): the engine decodes alone.
         static POOL: RefCell<Option<(Function, usize)>> = const { RefCell::new(None) };
-        /// Chunks of the next read posted ahead of it ([`decode_ahead`]), by file and piece:
-        /// their share's answer and their place in it.
-        static AHEAD: RefCell<HashMap<(String, PieceKey), (Reply, u32)>> =
+        /// Chunks of the next reads posted ahead of them ([`decode_ahead`]), by file and
+        /// piece: their share's answer, their place in it and their decoded size.
+        static AHEAD: RefCell<HashMap<(String, PieceKey), (Reply, u32, u64)>> =
             RefCell::new(HashMap::new());
+        /// Chunks posted ahead, and those a read then took from there (for the page's report).
+        static AHEAD_COUNTS: RefCell<(u64, u64)> = const { RefCell::new((0, 0)) };
+    }
+
+    /// Chunks posted ahead of their read so far, and those their read took.
+    pub fn ahead_counts() -> (u64, u64) {
+        AHEAD_COUNTS.with(|c| *c.borrow())
     }
 
     /// Hands the engine its decode workers: `decode(worker, jobs, stored)` posts a share to
@@ -210,12 +217,20 @@ mod page {
         Some(chunk.to_vec())
     }
 
-    /// Posts to the decode workers the filtered chunks of the next read (`requests`) whose
-    /// stored bytes `plan` holds, so that they decode while the engine counts the current
-    /// batch into the frame. Returns false without decode workers (the caller's own
-    /// decode-ahead then applies). Chunks starting before a request's rows were the last
-    /// read's too (it left them decoded for this one) and are not sent; decoded bytes ahead
-    /// are held to an eighth of the memory budget; what the last read did not take is dropped.
+    /// Reads posted ahead: the next read's chunks and those of the reads after it, as far as
+    /// the plan reaches: the workers' answers take a while to come back (a thread switch each
+    /// way), and with several reads in flight the engine never waits on one.
+    const AHEAD_READS: u64 = 3;
+    /// Most decoded bytes posted ahead and not yet taken (held in the JS heap).
+    const AHEAD_BYTES: u64 = 16 << 20;
+
+    /// Posts to the decode workers the filtered chunks of the next read (`requests`), and of
+    /// the [`AHEAD_READS`] - 1 reads of as many rows after it, whose stored bytes `plan` holds,
+    /// so that they decode while the engine counts the current batch into the frame. Returns
+    /// false without decode workers (the caller's own decode-ahead then applies). Chunks
+    /// starting before a request's rows were the last read's too (it left them decoded for
+    /// this one); chunks already posted are not posted again; what is left behind the reader
+    /// or of another file is dropped.
     pub(in super::super) fn decode_ahead(
         file: &H5File,
         requests: &[(&DatasetInfo, Field, Range<u64>)],
@@ -224,45 +239,62 @@ mod page {
         let Some((decode, workers)) = pool() else {
             return false;
         };
-        AHEAD.with(|a| a.borrow_mut().clear());
-        let spans: Vec<_> = requests
-            .iter()
-            .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
-            .collect();
-        let Some(located) = plan.pieces(&spans) else {
-            return true;
-        };
-        let budget = file.caps().memory_budget / 8;
-        let mut held = 0u64;
+        let what = file.what().to_string();
+        let mut held = AHEAD.with(|a| {
+            let mut ahead = a.borrow_mut();
+            ahead.retain(|(w, key), _| {
+                *w == what
+                    && requests
+                        .iter()
+                        .all(|(ds, _, rows)| key.0 != ds.path || key.1 >= rows.start)
+            });
+            ahead.values().map(|e| e.2).fold(0u64, u64::saturating_add)
+        });
         let mut picked: Vec<(PieceKey, ChunkJob, Bytes)> = Vec::new();
-        'requests: for ((ds, _, rows), pieces) in requests.iter().zip(located) {
-            for p in pieces.iter().filter(|p| p.first_row >= rows.start) {
-                let k = piece_key(ds, p);
-                if picked.iter().any(|(c, ..)| *c == k) {
-                    continue;
+        'reads: for depth in 0..AHEAD_READS {
+            let spans: Vec<_> = requests
+                .iter()
+                .map(|(ds, f, rows)| {
+                    let len = rows.end.saturating_sub(rows.start);
+                    let start = rows.start.saturating_add(len.saturating_mul(depth));
+                    (*ds, f.column, start..start.saturating_add(len))
+                })
+                .collect();
+            let Some(located) = plan.pieces(&spans) else {
+                break;
+            };
+            for ((ds, _, rows), pieces) in spans.iter().zip(located) {
+                for p in pieces.iter().filter(|p| p.first_row >= rows.start) {
+                    let k = piece_key(ds, p);
+                    let posted =
+                        AHEAD.with(|a| a.borrow().contains_key(&(what.clone(), k.clone())));
+                    if posted || picked.iter().any(|(c, ..)| *c == k) {
+                        continue;
+                    }
+                    let Some(bytes) = plan.stored(&k) else {
+                        continue;
+                    };
+                    let Some(job) = ChunkJob::of(file.caps(), ds, p, Some(&bytes)) else {
+                        continue;
+                    };
+                    held = held.saturating_add(job.bytes as u64);
+                    if held > AHEAD_BYTES {
+                        break 'reads;
+                    }
+                    picked.push((k, job, bytes));
                 }
-                let Some(bytes) = plan.stored(&k) else {
-                    continue;
-                };
-                let Some(job) = ChunkJob::of(file.caps(), ds, p, Some(&bytes)) else {
-                    continue;
-                };
-                held = held.saturating_add(job.bytes as u64);
-                if held > budget {
-                    break 'requests;
-                }
-                picked.push((k, job, bytes));
             }
         }
         let items: Vec<(&ChunkJob, &Bytes)> = picked.iter().map(|(_, j, b)| (j, b)).collect();
         let posted = post(&decode, workers, &items);
-        let what = file.what().to_string();
+        AHEAD_COUNTS.with(|c| c.borrow_mut().0 += items.len() as u64);
         AHEAD.with(|a| {
             let mut ahead = a.borrow_mut();
             for (share, reply) in posted {
                 for (k, i) in share.into_iter().enumerate() {
-                    if let Some((key, ..)) = picked.get(i) {
-                        ahead.insert((what.clone(), key.clone()), (reply.clone(), k as u32));
+                    if let Some((key, job, _)) = picked.get(i) {
+                        let entry = (reply.clone(), k as u32, job.bytes as u64);
+                        ahead.insert((what.clone(), key.clone()), entry);
                     }
                 }
             }
@@ -290,9 +322,15 @@ mod page {
         let mut from: Vec<Option<(Reply, u32)>> = AHEAD.with(|a| {
             let mut ahead = a.borrow_mut();
             jobs.iter()
-                .map(|(ds, p, _)| ahead.remove(&(origin.what.to_string(), piece_key(ds, p))))
+                .map(|(ds, p, _)| {
+                    ahead
+                        .remove(&(origin.what.to_string(), piece_key(ds, p)))
+                        .map(|(reply, k, _)| (reply, k))
+                })
                 .collect()
         });
+        let taken = from.iter().filter(|f| f.is_some()).count() as u64;
+        AHEAD_COUNTS.with(|c| c.borrow_mut().1 += taken);
         let fresh: Vec<(usize, ChunkJob, &Bytes)> = jobs
             .iter()
             .enumerate()

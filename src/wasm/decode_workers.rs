@@ -37,3 +37,11 @@ pub fn decode_chunks(jobs: &str, stored: Array) -> Array {
 pub fn set_decode_workers(decode: Option<Function>, workers: u32) {
     decode_pool::set_decode_workers(decode, workers as usize);
 }
+
+/// In the engine worker: chunks posted to the decode workers ahead of their read so far, and
+/// those their read took from there, as `[posted, taken]` (the page's report).
+#[wasm_bindgen]
+pub fn decode_ahead_counts() -> Vec<f64> {
+    let (posted, taken) = decode_pool::ahead_counts();
+    vec![posted as f64, taken as f64]
+}

@@ -138,14 +138,17 @@ mod page {
     /// A share's answer: its decoded chunks in order (`None`: the worker failed or is gone).
     type Reply = Shared<LocalBoxFuture<'static, Option<Array>>>;
 
+    /// Chunks posted ahead, by file (its `what`) and piece: their share's answer, their place
+    /// in it and their decoded size.
+    type Posted = HashMap<(String, PieceKey), (Reply, u32, u64)>;
+
     thread_local! {
         /// The engine worker's pool: `decode(worker, jobs_json, buffers) -> Promise<Array>`
         /// and how many workers answer it. None (or 0): the engine decodes alone.
         static POOL: RefCell<Option<(Function, usize)>> = const { RefCell::new(None) };
         /// Chunks of the next reads posted ahead of them ([`decode_ahead`]), by file and
         /// piece: their share's answer, their place in it and their decoded size.
-        static AHEAD: RefCell<HashMap<(String, PieceKey), (Reply, u32, u64)>> =
-            RefCell::new(HashMap::new());
+        static AHEAD: RefCell<Posted> = RefCell::new(HashMap::new());
         /// Chunks posted ahead, and those a read then took from there (for the page's report).
         static AHEAD_COUNTS: RefCell<(u64, u64)> = const { RefCell::new((0, 0)) };
     }
@@ -229,8 +232,8 @@ mod page {
     /// so that they decode while the engine counts the current batch into the frame. Returns
     /// false without decode workers (the caller's own decode-ahead then applies). Chunks
     /// starting before a request's rows were the last read's too (it left them decoded for
-    /// this one); chunks already posted are not posted again; what is left behind the reader
-    /// or of another file is dropped.
+    /// this one); chunks already posted are not posted again; posted chunks behind the reader,
+    /// beyond its reach or of another file (a superseded window's) are dropped.
     pub(in super::super) fn decode_ahead(
         file: &H5File,
         requests: &[(&DatasetInfo, Field, Range<u64>)],
@@ -242,11 +245,19 @@ mod page {
         let what = file.what().to_string();
         let mut held = AHEAD.with(|a| {
             let mut ahead = a.borrow_mut();
+            // Kept: this file's chunks from the next read's rows to as far as this call posts
+            // (a superseded window's chunks elsewhere would hold the budget forever).
             ahead.retain(|(w, key), _| {
                 *w == what
-                    && requests
-                        .iter()
-                        .all(|(ds, _, rows)| key.0 != ds.path || key.1 >= rows.start)
+                    && requests.iter().any(|(ds, _, rows)| {
+                        let reach = rows
+                            .end
+                            .saturating_sub(rows.start)
+                            .saturating_mul(AHEAD_READS);
+                        key.0 == ds.path
+                            && key.1 >= rows.start
+                            && key.1 < rows.start.saturating_add(reach)
+                    })
             });
             ahead.values().map(|e| e.2).fold(0u64, u64::saturating_add)
         });

@@ -26,6 +26,17 @@ async fn every_window_matches_h5py_decoded_on_three_threads() {
     common::assert_outcome(&out);
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn windows_crossing_many_slabs_match_h5py() {
+    // Slabs of 300,000 rows (not a multiple of a batch): the fixtures' long windows cross
+    // several slab ends, where the next slab is planned while the threads decode ahead and
+    // batches straddle two plans. One thread plans as the page does; three decode ahead.
+    for threads in [Some(1), Some(3)] {
+        let out = common::check_all_with(from_files, threads, Some(300_000)).await;
+        common::assert_outcome(&out);
+    }
+}
+
 /// The window's digest from `strobe --threads N window … --json`.
 fn cli_digest(threads: &str, path: &str, w: &Value) -> Value {
     let (from, to) = (w["from"].to_string(), w["to"].to_string());

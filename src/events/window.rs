@@ -14,6 +14,10 @@ use crate::hdf5::{DatasetInfo, Values};
 pub const BATCH_ROWS: u64 = 1 << 17;
 /// Rows read per batch past the time index's estimate (usually only to find the end).
 const TAIL_BATCH_ROWS: u64 = 1 << 14;
+/// Rows after a batch whose chunks start decoding while it is consumed (natively, on the
+/// decode threads; at most `AHEAD_BYTES` decoded): a few batches, so the threads never wait
+/// for the caller between batches.
+const AHEAD_ROWS: u64 = 4 * BATCH_ROWS;
 
 /// A half-open time window `[from, to)` in microseconds of the stored `t`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,6 +142,11 @@ pub struct WindowReader<'r> {
     prefetched_to: u64,
     /// The current slab's located pieces and fetched bytes, consumed by the batches.
     plan: ChunkPlan,
+    /// The next slab's plan, `[from, to)`, made while the decode threads still work on this
+    /// one's last batches (so that they do not wait for its fetch).
+    next_plan: Option<(u64, u64, ChunkPlan)>,
+    /// Rows planned together ([`SLAB_ROWS`]; fewer only in tests).
+    slab_rows: u64,
     /// Rows the time index expects in the window (its candidate rows).
     expected_rows: u64,
     /// Chunks the last batch decoded that reach into the next one.
@@ -202,10 +211,20 @@ impl<'r> WindowReader<'r> {
             done: false,
             prefetched_to,
             plan,
+            next_plan: None,
+            slab_rows: SLAB_ROWS,
             expected_rows,
             carry: DecodedCarry::default(),
             last_t: None,
         })
+    }
+
+    /// Plans slabs of `rows` rows instead of millions: lets tests on small files cross slab
+    /// ends (the hand-over from one slab's plan to the next). Not for use beyond tests.
+    #[doc(hidden)]
+    pub fn with_slab_rows(mut self, rows: u64) -> Self {
+        self.slab_rows = rows.max(1);
+        self
     }
 
     pub fn window(&self) -> Window {
@@ -249,23 +268,25 @@ impl<'r> WindowReader<'r> {
             if end > self.prefetched_to && start < self.hint_end {
                 // The next slab of a long window: one index walk and one fetch round for
                 // millions of rows, instead of two rounds per batch.
-                let slab_end = (self.hint_end)
-                    .min(n)
-                    .min(start.saturating_add(SLAB_ROWS))
-                    .max(end);
                 self.plan = ChunkPlan::default();
-                self.plan = plan_rows(self.rec, start, slab_end).await?;
-                self.prefetched_to = slab_end;
+                match self.next_plan.take() {
+                    Some((from, to, plan)) if from == start && end <= to => {
+                        self.plan = plan;
+                        self.prefetched_to = to;
+                    }
+                    _ => {
+                        let slab_end = self.slab_end(start);
+                        self.plan = plan_rows(self.rec, start, slab_end).await?;
+                        self.prefetched_to = slab_end;
+                    }
+                }
             }
             let mut batch =
                 read_columns(self.rec, start, end, &mut self.carry, &mut self.plan).await?;
             self.check_order(start, &batch.t)?;
             self.next_row = end;
-            if end < n && end < self.prefetched_to {
-                // The next batch's chunks decode on the pool while this one is consumed.
-                let next = end..self.batch_end(end);
-                let requests = column_requests(self.rec, next);
-                decode_ahead(&self.rec.file, &requests, &mut self.carry, &mut self.plan);
+            if end < n && self.rec.file.threads().count() > 1 {
+                self.start_ahead(end).await?;
             }
             let t = &batch.t;
             let mut from_i = 0;
@@ -281,6 +302,7 @@ impl<'r> WindowReader<'r> {
                     self.next_row = exact[0];
                     self.hint_end = self.hint_end.max(exact[0].saturating_add(1));
                     self.carry = DecodedCarry::default();
+                    self.next_plan = None;
                     self.last_t = None;
                     if self.next_row == start {
                         self.before_start = false;
@@ -306,6 +328,45 @@ impl<'r> WindowReader<'r> {
             }
         }
         Ok(None)
+    }
+
+    /// Where the slab of rows planned together from `start` ends.
+    fn slab_end(&self, start: u64) -> u64 {
+        self.hint_end
+            .min(self.rec.events)
+            .min(start.saturating_add(self.slab_rows))
+            .max(self.batch_end(start))
+    }
+
+    /// Starts decoding the chunks of the batches after the one ending at `end` on the decode
+    /// threads, while the caller consumes it; plans the next slab when they reach it, so that
+    /// the threads keep working while its bytes are fetched.
+    async fn start_ahead(&mut self, end: u64) -> Result<(), EventsError> {
+        let until = end.saturating_add(AHEAD_ROWS);
+        let file = &self.rec.file;
+        if end < self.prefetched_to {
+            let rows = end..until.min(self.prefetched_to);
+            let requests = column_requests(self.rec, rows);
+            decode_ahead(file, &requests, &mut self.carry, &mut self.plan);
+        }
+        let last = self.hint_end.min(self.rec.events);
+        if self.next_plan.is_none() && self.prefetched_to < last && until >= self.prefetched_to {
+            // The batch that will cross the slab's end starts the next plan.
+            let mut from = end;
+            while self.batch_end(from) <= self.prefetched_to {
+                from = self.batch_end(from);
+            }
+            let to = self.slab_end(from);
+            let plan = plan_rows(self.rec, from, to).await?;
+            self.next_plan = Some((from, to, plan));
+        }
+        if let Some((from, to, plan)) = self.next_plan.as_mut() {
+            if until > *from {
+                let requests = column_requests(self.rec, *from..until.min(*to));
+                decode_ahead(file, &requests, &mut self.carry, plan);
+            }
+        }
+        Ok(())
     }
 
     /// Where the batch starting at row `start` ends: a whole batch (aligned to the chunks)

@@ -110,7 +110,7 @@ pub fn split(sizes: &[usize], n: usize) -> Vec<Vec<usize>> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use page::{ahead_counts, set_decode_workers};
+pub use page::{ahead_counts, forget_ahead, set_decode_workers};
 #[cfg(target_arch = "wasm32")]
 pub(super) use page::{decode_ahead, decode_all};
 
@@ -220,20 +220,22 @@ mod page {
         Some(chunk.to_vec())
     }
 
-    /// Reads posted ahead: the next read's chunks and those of the reads after it, as far as
-    /// the plan reaches: the workers' answers take a while to come back (a thread switch each
-    /// way), and with several reads in flight the engine never waits on one.
-    const AHEAD_READS: u64 = 3;
-    /// Most decoded bytes posted ahead and not yet taken (held in the JS heap).
+    /// Most decoded bytes posted ahead and not yet taken (held in the JS heap): a few batches'
+    /// worth, since a worker's answer takes a while to come back (a thread switch each way).
     const AHEAD_BYTES: u64 = 16 << 20;
 
-    /// Posts to the decode workers the filtered chunks of the next read (`requests`), and of
-    /// the [`AHEAD_READS`] - 1 reads of as many rows after it, whose stored bytes `plan` holds,
-    /// so that they decode while the engine counts the current batch into the frame. Returns
-    /// false without decode workers (the caller's own decode-ahead then applies). Chunks
-    /// starting before a request's rows were the last read's too (it left them decoded for
-    /// this one); chunks already posted are not posted again; posted chunks behind the reader,
-    /// beyond its reach or of another file (a superseded window's) are dropped.
+    /// Forgets the chunks posted ahead (a new window or recording: the reads they were for
+    /// will not come). Their answers still arrive, and are dropped.
+    pub fn forget_ahead() {
+        AHEAD.with(|a| a.borrow_mut().clear());
+    }
+
+    /// Posts to the decode workers the filtered chunks of the coming reads (`requests`: the
+    /// window reader asks for a few batches ahead) whose stored bytes `plan` holds, so that
+    /// they decode while the engine converts and counts the batches before. Returns false
+    /// without decode workers (the caller's own decode-ahead then applies). Chunks starting
+    /// before a request's rows were the last read's too (it left them decoded for the next);
+    /// chunks already posted are not posted again; chunks of another file are dropped.
     pub(in super::super) fn decode_ahead(
         file: &H5File,
         requests: &[(&DatasetInfo, Field, Range<u64>)],
@@ -245,55 +247,35 @@ mod page {
         let what = file.what().to_string();
         let mut held = AHEAD.with(|a| {
             let mut ahead = a.borrow_mut();
-            // Kept: this file's chunks from the next read's rows to as far as this call posts
-            // (a superseded window's chunks elsewhere would hold the budget forever).
-            ahead.retain(|(w, key), _| {
-                *w == what
-                    && requests.iter().any(|(ds, _, rows)| {
-                        let reach = rows
-                            .end
-                            .saturating_sub(rows.start)
-                            .saturating_mul(AHEAD_READS);
-                        key.0 == ds.path
-                            && key.1 >= rows.start
-                            && key.1 < rows.start.saturating_add(reach)
-                    })
-            });
+            ahead.retain(|(w, _), _| *w == what);
             ahead.values().map(|e| e.2).fold(0u64, u64::saturating_add)
         });
+        let spans: Vec<_> = requests
+            .iter()
+            .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
+            .collect();
+        let Some(located) = plan.pieces(&spans) else {
+            return true;
+        };
         let mut picked: Vec<(PieceKey, ChunkJob, Bytes)> = Vec::new();
-        'reads: for depth in 0..AHEAD_READS {
-            let spans: Vec<_> = requests
-                .iter()
-                .map(|(ds, f, rows)| {
-                    let len = rows.end.saturating_sub(rows.start);
-                    let start = rows.start.saturating_add(len.saturating_mul(depth));
-                    (*ds, f.column, start..start.saturating_add(len))
-                })
-                .collect();
-            let Some(located) = plan.pieces(&spans) else {
-                break;
-            };
-            for ((ds, _, rows), pieces) in spans.iter().zip(located) {
-                for p in pieces.iter().filter(|p| p.first_row >= rows.start) {
-                    let k = piece_key(ds, p);
-                    let posted =
-                        AHEAD.with(|a| a.borrow().contains_key(&(what.clone(), k.clone())));
-                    if posted || picked.iter().any(|(c, ..)| *c == k) {
-                        continue;
-                    }
-                    let Some(bytes) = plan.stored(&k) else {
-                        continue;
-                    };
-                    let Some(job) = ChunkJob::of(file.caps(), ds, p, Some(&bytes)) else {
-                        continue;
-                    };
-                    held = held.saturating_add(job.bytes as u64);
-                    if held > AHEAD_BYTES {
-                        break 'reads;
-                    }
-                    picked.push((k, job, bytes));
+        'requests: for ((ds, _, rows), pieces) in requests.iter().zip(located) {
+            for p in pieces.iter().filter(|p| p.first_row >= rows.start) {
+                let k = piece_key(ds, p);
+                let posted = AHEAD.with(|a| a.borrow().contains_key(&(what.clone(), k.clone())));
+                if posted || picked.iter().any(|(c, ..)| *c == k) {
+                    continue;
                 }
+                let Some(bytes) = plan.stored(&k) else {
+                    continue;
+                };
+                let Some(job) = ChunkJob::of(file.caps(), ds, p, Some(&bytes)) else {
+                    continue;
+                };
+                held = held.saturating_add(job.bytes as u64);
+                if held > AHEAD_BYTES {
+                    break 'requests;
+                }
+                picked.push((k, job, bytes));
             }
         }
         let items: Vec<(&ChunkJob, &Bytes)> = picked.iter().map(|(_, j, b)| (j, b)).collect();

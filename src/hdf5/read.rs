@@ -1,9 +1,9 @@
 //! Fetching pieces together and decoding them into rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::rc::Rc;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -339,24 +339,87 @@ pub(crate) fn piece_key(ds: &DatasetInfo, p: &Piece) -> PieceKey {
 }
 
 /// Decoded pieces one read leaves for the next: a window read batch by batch would otherwise
-/// decode every chunk that straddles two batches twice. Holds at most the pieces that reach
-/// past the last read's rows (one per column).
+/// decode every chunk that straddles two batches twice, and pieces decoded ahead of their read
+/// ([`decode_ahead`]) wait here until it comes.
 #[derive(Default)]
 pub struct DecodedCarry {
-    pieces: Vec<(PieceKey, Rc<Vec<u8>>)>,
-    /// Pieces of the next read being decoded on the pool meanwhile ([`decode_ahead`]), and
-    /// how many.
-    ahead: Option<(Receiver<Decoded>, usize)>,
+    pieces: HashMap<PieceKey, Rc<Vec<u8>>>,
+    /// Pieces being decoded on the pool meanwhile.
+    ahead: Option<Ahead>,
 }
 
-/// A piece decoded on the pool ahead of its read.
-type Decoded = (PieceKey, Result<Vec<u8>, Hdf5Error>);
+/// Pieces decoded on the pool ahead of their read, a task's worth.
+type Decoded = Vec<(PieceKey, Result<Vec<u8>, Hdf5Error>)>;
 
-/// Starts decoding, on the file's threads, the pieces a read of `requests` will need whose
-/// stored bytes `plan` holds, so that they decode while the caller still works on the batch
-/// before (converting it, summing it, drawing it). The next [`read_fields_into`] with the same
-/// `carry` takes them. Nothing happens with one thread (nor in the browser), when the plan
-/// does not cover the rows, or beyond a quarter of the memory budget of decoded bytes.
+/// A piece to decode ahead: its key, dataset, place and stored bytes.
+type AheadJob = (PieceKey, Arc<DatasetInfo>, Piece, Bytes);
+
+/// Pieces handed to the pool ahead of their reads, and where their results arrive.
+struct Ahead {
+    results: Sender<Decoded>,
+    arrivals: Receiver<Decoded>,
+    /// Pieces still on the pool, with their decoded sizes.
+    in_flight: HashMap<PieceKey, u64>,
+}
+
+impl Ahead {
+    fn new() -> Self {
+        let (results, arrivals) = channel();
+        Self {
+            results,
+            arrivals,
+            in_flight: HashMap::new(),
+        }
+    }
+
+    /// Moves what has arrived into `decoded`, waiting only for the pieces of `needed` that are
+    /// still on the pool. A piece that failed ahead is left out: its read decodes it again and
+    /// fails there with its error (its stored bytes are fetched again through the cache).
+    fn collect(&mut self, needed: &[PieceKey], decoded: &mut HashMap<PieceKey, Rc<Vec<u8>>>) {
+        let mut waiting: HashSet<&PieceKey> = needed
+            .iter()
+            .filter(|k| self.in_flight.contains_key(*k))
+            .collect();
+        loop {
+            let arrival = if waiting.is_empty() {
+                match self.arrivals.try_recv() {
+                    Ok(d) => d,
+                    Err(_) => return,
+                }
+            } else {
+                match self.arrivals.recv() {
+                    Ok(d) => d,
+                    // Cannot happen while `results` is held; nothing more will come.
+                    Err(_) => return,
+                }
+            };
+            for (k, result) in arrival {
+                waiting.remove(&k);
+                self.in_flight.remove(&k);
+                if let Ok(bytes) = result {
+                    decoded.insert(k, Rc::new(bytes));
+                }
+            }
+        }
+    }
+
+    fn held_bytes(&self) -> u64 {
+        self.in_flight.values().fold(0, |a, b| a.saturating_add(*b))
+    }
+}
+
+/// Decoded bytes a window may hold ahead of its reads: a few batches' worth, so that the pool
+/// always has work while the caller converts and consumes a batch, without holding much.
+const AHEAD_BYTES: u64 = 16 << 20;
+/// Decoded bytes of one task of the decode threads, at least (but one chunk).
+const AHEAD_TASK_BYTES: u64 = 256 << 10;
+
+/// Starts decoding, on the file's threads, the pieces reads of `requests` will need whose
+/// stored bytes `plan` holds, so that they decode while the caller still works on the batches
+/// before (converting, summing, drawing them). Later [`read_fields_into`] calls with the same
+/// `carry` take them. Nothing happens with one thread (nor in the browser), when the plan does
+/// not cover the rows, or beyond [`AHEAD_BYTES`] (or a quarter of the memory budget) of
+/// decoded bytes held or on the way.
 pub fn decode_ahead(
     file: &H5File,
     requests: &[(&DatasetInfo, Field, Range<u64>)],
@@ -368,7 +431,7 @@ pub fn decode_ahead(
     if super::decode_pool::decode_ahead(file, requests, plan) {
         return;
     }
-    if file.threads().count() < 2 || carry.ahead.is_some() {
+    if file.threads().count() < 2 {
         return;
     }
     let spans: Vec<_> = requests
@@ -378,36 +441,68 @@ pub fn decode_ahead(
     let Some(located) = plan.pieces(&spans) else {
         return;
     };
-    let budget = file.caps().memory_budget / 4;
-    let mut held = 0u64;
-    let mut jobs: Vec<(PieceKey, Arc<DatasetInfo>, Piece, Bytes)> = Vec::new();
+    let budget = AHEAD_BYTES.min(file.caps().memory_budget / 4);
+    let ahead = carry.ahead.get_or_insert_with(Ahead::new);
+    let mut held = carry
+        .pieces
+        .values()
+        .map(|b| b.len() as u64)
+        .fold(ahead.held_bytes(), u64::saturating_add);
+    let mut jobs: Vec<AheadJob> = Vec::new();
     'requests: for ((ds, ..), pieces) in requests.iter().zip(located) {
         let shared = Arc::new((*ds).clone());
         for p in pieces {
             let k = piece_key(ds, &p);
-            if carry.pieces.iter().any(|(c, _)| *c == k) || jobs.iter().any(|j| j.0 == k) {
+            if carry.pieces.contains_key(&k) || ahead.in_flight.contains_key(&k) {
                 continue;
             }
-            held = held.saturating_add(decoded_bytes(ds, &p));
-            if held > budget {
+            let size = decoded_bytes(ds, &p);
+            if held.saturating_add(size) > budget {
                 break 'requests;
             }
             if let Some(bytes) = plan.take_stored(&k) {
+                held = held.saturating_add(size);
+                ahead.in_flight.insert(k.clone(), size);
                 jobs.push((k, shared.clone(), p, bytes));
             }
         }
     }
-    let n = jobs.len();
+    let keys: Vec<PieceKey> = jobs.iter().map(|j| j.0.clone()).collect();
+    // Small chunks (append-mode files hold a few KB each) go to the pool in groups: one task
+    // and one message per chunk would cost more than their decode.
+    let mut groups: Vec<Vec<AheadJob>> = Vec::new();
+    let mut group_bytes = AHEAD_TASK_BYTES;
+    for job in jobs {
+        let size = decoded_bytes(&job.1, &job.2);
+        match groups.last_mut() {
+            Some(group) if group_bytes < AHEAD_TASK_BYTES => group.push(job),
+            _ => {
+                groups.push(vec![job]);
+                group_bytes = 0;
+            }
+        }
+        group_bytes = group_bytes.saturating_add(size);
+    }
     let (what, caps) = (file.what().to_string(), *file.caps());
-    let rx = file.threads().spawn_each(jobs, move |(k, ds, p, bytes)| {
+    let decode = move |group: Vec<AheadJob>| {
         let origin = Origin {
             what: &what,
             caps: &caps,
         };
-        let decoded = decode_stored(&origin, &ds, &p, Some(bytes));
-        (k, decoded)
-    });
-    carry.ahead = rx.map(|rx| (rx, n));
+        group
+            .into_iter()
+            .map(|(k, ds, p, bytes)| {
+                let decoded = decode_stored(&origin, &ds, &p, Some(bytes));
+                (k, decoded)
+            })
+            .collect()
+    };
+    if !file.threads().spawn_each(groups, decode, &ahead.results) {
+        // No pool after all (the OS refused threads): their reads decode them.
+        for k in keys {
+            ahead.in_flight.remove(&k);
+        }
+    }
 }
 
 /// Bytes piece `p` of `ds` holds once decoded (its rows inside the dataset).
@@ -446,16 +541,16 @@ pub async fn read_fields_into(
         Some(pieces) => pieces,
         None => locate(file, &spans).await?,
     };
-    // Decoded pieces at hand: what the last read left, then what this one decodes.
-    let mut decoded: HashMap<PieceKey, Rc<Vec<u8>>> = carry.pieces.drain(..).collect();
-    if let Some((rx, n)) = carry.ahead.take() {
-        // A piece that failed ahead is decoded again below, and fails there with its error
-        // (its stored bytes are fetched again through the cache).
-        for (k, result) in rx.iter().take(n) {
-            if let Ok(bytes) = result {
-                decoded.insert(k, Rc::new(bytes));
-            }
-        }
+    // Decoded pieces at hand: what earlier reads left or decoded ahead, then what this one
+    // decodes.
+    let mut decoded = std::mem::take(&mut carry.pieces);
+    if let Some(ahead) = carry.ahead.as_mut() {
+        let needed: Vec<PieceKey> = requests
+            .iter()
+            .zip(&located)
+            .flat_map(|((ds, ..), pieces)| pieces.iter().map(|p| piece_key(ds, p)))
+            .collect();
+        ahead.collect(&needed, &mut decoded);
     }
     // Each distinct piece once, with how many requests use it.
     let mut uses: HashMap<PieceKey, usize> = HashMap::new();
@@ -535,7 +630,7 @@ pub async fn read_fields_into(
             let held = (bytes.len() / row_bytes.max(1)) as u64;
             if left == 0 && piece.first_row.saturating_add(held) > rows.end {
                 // Reaches past these rows: the next read along the column starts here.
-                carry.pieces.push((k, bytes.clone()));
+                carry.pieces.insert(k, bytes.clone());
             }
             let lo = rows.start.max(piece.first_row) - piece.first_row;
             let hi = rows
@@ -555,6 +650,16 @@ pub async fn read_fields_into(
         let got = (sink.len() - before) as u64;
         if got != rows.end - rows.start {
             return Err(rows_missing(file, ds, &rows, got));
+        }
+    }
+    // Pieces this read did not use were decoded ahead for later reads: kept while they lie
+    // ahead of where their column's reads are.
+    for (k, bytes) in decoded {
+        let ahead_of_reads = requests
+            .iter()
+            .any(|(ds, _, rows)| ds.path == k.0 && k.1 >= rows.start);
+        if ahead_of_reads {
+            carry.pieces.insert(k, bytes);
         }
     }
     Ok(())

@@ -6,6 +6,8 @@
 //! built once per thread count and shared by every file the process opens (a directory of
 //! recordings, the Python datasets), so opening many files spawns no threads.
 
+use std::sync::mpsc::Sender;
+
 /// How many threads decode chunks, and the pool that runs them.
 #[derive(Clone, Default)]
 pub struct DecodeThreads {
@@ -49,9 +51,9 @@ impl DecodeThreads {
     }
 
     /// Starts `f` of every item on the pool's threads and returns at once: the results arrive
-    /// on the receiver, in any order. `None` (nothing started) with one thread, and in the
+    /// on `results`, in any order. `false` (nothing started) with one thread, and in the
     /// browser: the caller then does the work when it needs it.
-    pub fn spawn_each<T, R, F>(&self, items: Vec<T>, f: F) -> Option<std::sync::mpsc::Receiver<R>>
+    pub fn spawn_each<T, R, F>(&self, items: Vec<T>, f: F, results: &Sender<R>) -> bool
     where
         T: Send + 'static,
         R: Send + 'static,
@@ -59,12 +61,12 @@ impl DecodeThreads {
     {
         #[cfg(not(target_arch = "wasm32"))]
         {
-            self.pool.spawn_each(items, f)
+            self.pool.spawn_each(items, f, results)
         }
         #[cfg(target_arch = "wasm32")]
         {
-            let _ = (items, f);
-            None
+            let _ = (items, f, results);
+            false
         }
     }
 
@@ -97,6 +99,7 @@ pub fn set_process_threads(n: usize) -> Result<(), String> {
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use std::collections::HashMap;
+    use std::sync::mpsc::Sender;
     use std::sync::{Arc, Mutex, OnceLock};
 
     use rayon::prelude::*;
@@ -156,25 +159,22 @@ mod native {
             }
         }
 
-        pub(super) fn spawn_each<T, R, F>(
-            &self,
-            items: Vec<T>,
-            f: F,
-        ) -> Option<std::sync::mpsc::Receiver<R>>
+        pub(super) fn spawn_each<T, R, F>(&self, items: Vec<T>, f: F, results: &Sender<R>) -> bool
         where
             T: Send + 'static,
             R: Send + 'static,
             F: Fn(T) -> R + Sync + Send + 'static,
         {
-            let pool = self.pool()?;
-            let (tx, rx) = std::sync::mpsc::channel();
+            let Some(pool) = self.pool() else {
+                return false;
+            };
             let f = Arc::new(f);
             for item in items {
-                let (tx, f) = (tx.clone(), f.clone());
+                let (tx, f) = (results.clone(), f.clone());
                 // A receiver dropped before the result (the window was abandoned): discarded.
                 pool.spawn(move || drop(tx.send(f(item))));
             }
-            Some(rx)
+            true
         }
 
         pub(super) fn map<T, R, F>(&self, items: &[T], f: F) -> Vec<R>
@@ -234,14 +234,11 @@ mod tests {
             assert_eq!(pool.map(&items, |v| v * v), want, "{pool:?}");
         }
         assert_eq!(DecodeThreads::new(Some(1)).count(), 1);
-        assert!(DecodeThreads::new(Some(1))
-            .spawn_each(vec![1u64], |v| v)
-            .is_none());
+        let (tx, rx) = std::sync::mpsc::channel();
+        assert!(!DecodeThreads::new(Some(1)).spawn_each(vec![1u64], |v| v, &tx));
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let rx = DecodeThreads::new(Some(2))
-                .spawn_each(items.clone(), |v| v * v)
-                .expect("two threads spawn");
+            assert!(DecodeThreads::new(Some(2)).spawn_each(items.clone(), |v| v * v, &tx));
             let mut got: Vec<u64> = rx.iter().take(items.len()).collect();
             got.sort_unstable();
             assert_eq!(got, want);

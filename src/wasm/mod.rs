@@ -166,6 +166,8 @@ impl Viewer {
             }
         };
         let (stop_tx, stop) = oneshot::channel();
+        // Chunks posted to the decode workers for a superseded window: not wanted any more.
+        crate::hdf5::decode_pool::forget_ahead();
         let (generation, session) = {
             let mut shared = self.shared.borrow_mut();
             shared.generation += 1;

@@ -105,6 +105,18 @@ pub async fn check_all_on<F>(open_source: F, threads: Option<usize>) -> Outcome
 where
     F: Fn(&str) -> Box<dyn RangeSource>,
 {
+    check_all_with(open_source, threads, None).await
+}
+
+/// As [`check_all_on`], with windows planned in slabs of `slab_rows` rows when given.
+pub async fn check_all_with<F>(
+    open_source: F,
+    threads: Option<usize>,
+    slab_rows: Option<u64>,
+) -> Outcome
+where
+    F: Fn(&str) -> Box<dyn RangeSource>,
+{
     let manifest = manifest();
     let mut out = Outcome::default();
     for fx in fixtures(&manifest) {
@@ -171,7 +183,10 @@ where
                 to: w["to"].as_i64().expect("to"),
             };
             let digest = match WindowReader::open(&rec, window).await {
-                Ok(r) => r.digest().await,
+                Ok(r) => match slab_rows {
+                    Some(rows) => r.with_slab_rows(rows).digest().await,
+                    None => r.digest().await,
+                },
                 Err(e) => Err(e),
             };
             out.windows_checked += 1;

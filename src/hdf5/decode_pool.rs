@@ -110,7 +110,7 @@ pub fn split(sizes: &[usize], n: usize) -> Vec<Vec<usize>> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use page::{ahead_counts, forget_ahead, set_decode_workers};
+pub use page::{ahead_counts, forget_ahead, set_decode_workers, workers};
 #[cfg(target_arch = "wasm32")]
 pub(super) use page::{decode_ahead, decode_all};
 
@@ -164,6 +164,11 @@ mod page {
     pub fn set_decode_workers(decode: Option<Function>, workers: usize) {
         POOL.with(|p| *p.borrow_mut() = decode.filter(|_| workers > 0).map(|f| (f, workers)));
         AHEAD.with(|a| a.borrow_mut().clear());
+    }
+
+    /// Decode workers the engine has (0: none).
+    pub fn workers() -> usize {
+        POOL.with(|p| p.borrow().as_ref().map_or(0, |(_, n)| *n))
     }
 
     fn pool() -> Option<(Function, usize)> {

@@ -4,7 +4,7 @@
 // so the page needs no cross-origin isolation.
 //
 // A worker that fails (its wasm did not load, it crashed) answers nothing from then on: its
-// shares resolve empty and the engine decodes those chunks itself, with its own errors.
+// shares resolve to null and the engine decodes those chunks itself, with its own errors.
 
 /** Most decode workers the page starts when asked (`workers=N`). */
 export const MAX_DECODE_WORKERS = 8;
@@ -54,15 +54,16 @@ export class DecodePool {
     return w;
   }
 
-  /** Posts a share to worker `i`; resolves to its decoded chunks (empty when it failed). */
+  /** Posts a share (its stored chunks end to end in `stored`) to worker `i`; resolves to
+   * `[lengths, decoded]` (null when the worker failed: the engine decodes the share). */
   decode(i, jobs, stored) {
     const w = this.workers[i];
-    if (!w) return Promise.resolve([]);
+    if (!w) return Promise.resolve(null);
     const id = this.nextId;
     this.nextId += 1;
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, worker: i, posted: performance.now() });
-      w.postMessage({ id, jobs, stored }, stored.map((b) => b.buffer));
+      w.postMessage({ id, jobs, stored }, [stored.buffer]);
     });
   }
 
@@ -76,25 +77,26 @@ export class DecodePool {
     if (msg.error !== undefined) {
       // Its wasm did not load: it will not decode anything.
       this.lose(i);
-      call.resolve([]);
+      call.resolve(null);
       return;
     }
-    const decoded = msg.decoded ?? [];
-    const done = decoded.filter(Boolean).length;
+    const decoded = msg.decoded ?? null;
+    const lengths = decoded?.[0] ?? [];
+    const done = lengths.filter((n) => n >= 0).length;
     this.decoded += done;
-    this.declined += decoded.length - done;
+    this.declined += lengths.length - done;
     this.shares += 1;
     call.resolve(decoded);
   }
 
-  /** Worker `i` is gone: its waiting shares resolve empty (the engine decodes them). */
+  /** Worker `i` is gone: its waiting shares resolve to null (the engine decodes them). */
   lose(i) {
     this.workers[i]?.terminate();
     this.workers[i] = null;
     for (const [id, call] of this.pending) {
       if (call.worker === i) {
         this.pending.delete(id);
-        call.resolve([]);
+        call.resolve(null);
       }
     }
   }

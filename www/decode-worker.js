@@ -1,10 +1,10 @@
 // A decode worker: runs shares of a read's chunks through their filter pipelines for the
 // engine worker (src/hdf5/decode_pool.rs, www/decode-pool.js). It opens no file and keeps
 // nothing between messages.
-// Messages in: {id, jobs, stored: [Uint8Array]} (stored buffers transferred); out: {id,
-// decoded: [Uint8Array | null], memory, ms} (decoded buffers transferred; null: the engine
-// decodes that chunk itself, and reports its error; ms: time spent decoding), or {id, error}
-// when the wasm did not load.
+// Messages in: {id, jobs, stored: Uint8Array} (the share's stored chunks end to end,
+// transferred); out: {id, decoded: [lengths, Uint8Array], memory, ms} (the decoded chunks end
+// to end, transferred; a length of -1: the engine decodes that chunk itself, and reports its
+// error; ms: time spent decoding), or {id, error} when the wasm did not load.
 
 import init, { decode_chunks } from './pkg/strobe.js';
 
@@ -25,5 +25,5 @@ self.onmessage = async (e) => {
     self.postMessage({ id, error: String(err?.message ?? err) });
     return;
   }
-  self.postMessage({ id, decoded, memory, ms }, decoded.filter(Boolean).map((b) => b.buffer));
+  self.postMessage({ id, decoded, memory, ms }, [decoded[1].buffer]);
 };

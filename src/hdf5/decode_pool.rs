@@ -27,6 +27,8 @@ pub struct ChunkJob {
     element_size: usize,
     /// Bytes the chunk decodes to: at most the chunk cap.
     bytes: usize,
+    /// Its stored bytes' length: a share's stored chunks travel as one buffer, end to end.
+    stored: usize,
 }
 
 /// A [`FilterStep`] as it crosses to a worker.
@@ -46,7 +48,6 @@ impl ChunkJob {
         let Stored::Chunk { filter_mask, .. } = piece.stored else {
             return None;
         };
-        stored?;
         let skipped_all = (0..ds.filters.len()).all(|i| i < 32 && filter_mask & (1 << i) != 0);
         let full = piece.rows.checked_mul(ds.piece_row_bytes())?;
         if skipped_all || full > caps.chunk_bytes {
@@ -66,6 +67,7 @@ impl ChunkJob {
             mask: filter_mask,
             element_size: ds.element_size,
             bytes: usize::try_from(full).ok()?,
+            stored: stored?.len(),
         })
     }
 
@@ -84,6 +86,25 @@ impl ChunkJob {
             .collect();
         decode_chunk(&pipeline, self.mask, stored, self.element_size, self.bytes).ok()
     }
+}
+
+/// Runs a share (in a decode worker): `stored` holds its chunks' stored bytes end to end, in
+/// the order of `jobs`. Returns the decoded chunks end to end and each one's length, `None`
+/// where decoding failed (the engine decodes that one again) or the bytes ran short.
+pub fn decode_share(jobs: &[ChunkJob], stored: &[u8]) -> (Vec<u8>, Vec<Option<usize>>) {
+    let mut out = Vec::with_capacity(jobs.iter().map(|j| j.bytes).sum());
+    let mut lengths = Vec::with_capacity(jobs.len());
+    let mut at = 0usize;
+    for job in jobs {
+        let end = at.saturating_add(job.stored);
+        let decoded = stored.get(at..end).and_then(|b| job.decode(b));
+        at = end;
+        lengths.push(decoded.as_ref().map(Vec::len));
+        if let Some(bytes) = decoded {
+            out.extend_from_slice(&bytes);
+        }
+    }
+    (out, lengths)
 }
 
 /// Splits items of the given sizes into `n` shares of about equal total size (largest first,
@@ -119,6 +140,7 @@ mod page {
     use std::cell::RefCell;
     use std::collections::HashMap;
     use std::ops::Range;
+    use std::rc::Rc;
 
     use bytes::Bytes;
     use futures::future::{FutureExt, LocalBoxFuture, Shared};
@@ -135,8 +157,34 @@ mod page {
     use super::super::Hdf5Error;
     use super::{split, ChunkJob};
 
-    /// A share's answer: its decoded chunks in order (`None`: the worker failed or is gone).
-    type Reply = Shared<LocalBoxFuture<'static, Option<Array>>>;
+    /// A share's answer: its decoded chunks end to end and where each lies (`None`: that one
+    /// failed); `None` as a whole when the worker failed or is gone.
+    type Reply = Shared<LocalBoxFuture<'static, Option<Rc<Answer>>>>;
+
+    struct Answer {
+        data: Uint8Array,
+        spans: Vec<Option<(u32, u32)>>,
+    }
+
+    impl Answer {
+        /// `[lengths, data]` from a worker (a length below 0: that chunk failed).
+        fn of(reply: JsValue) -> Option<Self> {
+            let parts = reply.dyn_into::<Array>().ok()?;
+            let data = parts.get(1).dyn_into::<Uint8Array>().ok()?;
+            let lengths = parts.get(0).dyn_into::<Array>().ok()?;
+            let mut at = 0u32;
+            let spans = lengths
+                .iter()
+                .map(|v| {
+                    let len = v.as_f64().filter(|l| *l >= 0.0)? as u32;
+                    let span = (at, at.checked_add(len)?);
+                    at = span.1;
+                    Some(span).filter(|s| s.1 <= data.length())
+                })
+                .collect();
+            Some(Self { data, spans })
+        }
+    }
 
     /// Chunks posted ahead, by file (its `what`) and piece: their share's answer, their place
     /// in it and their decoded size.
@@ -191,24 +239,28 @@ mod page {
             let picked: Vec<&(&ChunkJob, &Bytes)> =
                 share.iter().filter_map(|&k| items.get(k)).collect();
             let described: Vec<&ChunkJob> = picked.iter().map(|(j, _)| *j).collect();
-            let buffers: Array = picked
-                .iter()
-                .map(|(_, b)| JsValue::from(Uint8Array::from(&b[..])))
-                .collect();
+            let total: usize = picked.iter().map(|(_, b)| b.len()).sum();
+            let buffer = Uint8Array::new_with_length(total as u32);
+            let mut at = 0u32;
+            for (_, b) in &picked {
+                let end = at + b.len() as u32;
+                buffer.subarray(at, end).copy_from(&b[..]);
+                at = end;
+            }
             let future = serde_json::to_string(&described).ok().and_then(|text| {
                 decode
                     .call3(
                         &JsValue::NULL,
                         &JsValue::from(w as u32),
                         &JsValue::from_str(&text),
-                        &buffers,
+                        &buffer,
                     )
                     .ok()?
                     .dyn_into::<Promise>()
                     .ok()
                     .map(JsFuture::from)
             });
-            let reply = async move { future?.await.ok()?.dyn_into::<Array>().ok() }
+            let reply = async move { Answer::of(future?.await.ok()?).map(Rc::new) }
                 .boxed_local()
                 .shared();
             out.push((share, reply));
@@ -219,10 +271,8 @@ mod page {
     /// Chunk `k` of a share's answer, as bytes in wasm memory.
     async fn take(reply: Reply, k: u32) -> Option<Vec<u8>> {
         let answer = reply.await?;
-        let chunk = answer.get(k).dyn_into::<Uint8Array>().ok()?;
-        // The answer stays with the other chunks' readers: this one's buffer is not needed again.
-        answer.set(k, JsValue::NULL);
-        Some(chunk.to_vec())
+        let (start, end) = (*answer.spans.get(k as usize)?)?;
+        Some(answer.data.subarray(start, end).to_vec())
     }
 
     /// Most decoded bytes posted ahead and not yet taken (held in the JS heap): a few batches'
@@ -456,6 +506,15 @@ mod tests {
         let mut damaged = stored.clone();
         damaged.truncate(stored.len() / 2);
         assert_eq!(back[0].decode(&damaged), None);
+        // A share travels end to end: a good chunk, a damaged one, a good one.
+        let mut bad = stored.clone();
+        bad[stored.len() / 2] ^= 0xFF;
+        bad.truncate(stored.len() - 3);
+        let bad_job = ChunkJob::of(&caps, &ds, &chunk(0), Some(&bad)).expect("a chunk");
+        let share = [stored.clone(), bad, stored.clone()].concat();
+        let (out, lengths) = decode_share(&[job.clone(), bad_job, job], &share);
+        assert_eq!(lengths, vec![Some(8000), None, Some(8000)]);
+        assert_eq!(out, [values.clone(), values].concat());
     }
 
     #[test]

@@ -8,25 +8,22 @@ use wasm_bindgen::prelude::*;
 use crate::hdf5::decode_pool::{self, ChunkJob};
 
 /// In a decode worker: runs a share of chunks (`jobs`: their JSON descriptions, `stored`:
-/// their stored bytes, in the same order) through their filter pipelines. Returns one entry
-/// per chunk: its decoded bytes, or `null` where decoding failed (the engine decodes that one
-/// again and reports the error as it always does). Chunks are decoded one at a time, so this
-/// worker's memory holds one chunk's stored and decoded bytes at most.
+/// their stored bytes end to end, in the same order) through their filter pipelines. Returns
+/// `[lengths, decoded]`: each chunk's decoded length (-1 where decoding failed: the engine
+/// decodes that one again and reports the error as it always does) and the decoded chunks end
+/// to end, one buffer for the share (one message, one transfer). This worker's memory holds
+/// one share's stored and decoded bytes at most.
 #[wasm_bindgen]
-pub fn decode_chunks(jobs: &str, stored: Array) -> Array {
+pub fn decode_chunks(jobs: &str, stored: Uint8Array) -> Array {
     let jobs: Vec<ChunkJob> = serde_json::from_str(jobs).unwrap_or_default();
+    let (decoded, lengths) = decode_pool::decode_share(&jobs, &stored.to_vec());
+    let lengths: Array = lengths
+        .iter()
+        .map(|l| JsValue::from_f64(l.map_or(-1.0, |n| n as f64)))
+        .collect();
     let out = Array::new();
-    for (i, job) in jobs.iter().enumerate() {
-        let bytes = stored
-            .get(i as u32)
-            .dyn_into::<Uint8Array>()
-            .ok()
-            .map(|b| b.to_vec());
-        match bytes.and_then(|b| job.decode(&b)) {
-            Some(decoded) => out.push(&Uint8Array::from(decoded.as_slice())),
-            None => out.push(&JsValue::NULL),
-        };
-    }
+    out.push(&lengths);
+    out.push(&Uint8Array::from(decoded.as_slice()));
     out
 }
 

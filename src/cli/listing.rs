@@ -63,15 +63,7 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
     for spec in std::iter::once(&args.source.source).chain(&args.more) {
         sources.extend(expand(spec, &mut buckets).await?);
     }
-    let buckets = &buckets;
-    let entries: Vec<Entry> = stream::iter(sources)
-        .map(|source| describe(&args.source, source, buckets))
-        .buffered(OPEN_AT_ONCE)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    let entries = describe_all(&args.source, sources, &buckets).await;
     if args.source.json {
         let text = serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?;
         println!("{text}");
@@ -126,6 +118,19 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Opens every source (`OPEN_AT_ONCE` at a time, metadata only) and describes it; the order
+/// of `sources` is kept.
+async fn describe_all(options: &SourceArgs, sources: Vec<String>, buckets: &Buckets) -> Vec<Entry> {
+    stream::iter(sources)
+        .map(|source| describe(options, source, buckets))
+        .buffered(OPEN_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// `strobe info DIR --manifest`: the recordings under DIR that open, as the JSON manifest the
 /// viewer's `?list=` reads, with URLs relative to DIR (percent-encoded) so the file can sit in
 /// DIR and be served beside the data. Each file left out is named on stderr with its error.
@@ -136,17 +141,9 @@ async fn manifest(args: &InfoArgs) -> Result<(), String> {
             "--manifest lists one directory (its URLs are relative to it); {dir} is not one"
         ));
     }
-    let buckets = Buckets::new();
-    let sources = expand(dir, &mut Buckets::new()).await?;
-    let buckets = &buckets;
-    let entries: Vec<Entry> = stream::iter(sources)
-        .map(|source| describe(&args.source, source, buckets))
-        .buffered(OPEN_AT_ONCE)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut buckets = Buckets::new();
+    let sources = expand(dir, &mut buckets).await?;
+    let entries = describe_all(&args.source, sources, &buckets).await;
     let mut listed: Vec<serde_json::Value> = Vec::new();
     let mut last: Option<&str> = None;
     for e in &entries {

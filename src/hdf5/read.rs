@@ -727,12 +727,18 @@ pub async fn read_pieces_i64(
         return Err(over_budget(file, "the chunks one search step reads", held));
     }
     let stored = fetch_pieces(file, &pieces).await?;
+    // A search step's chunks (one per probe, eight probes a round) decode on every core.
+    let jobs: Vec<(&Piece, Option<Bytes>)> = pieces.iter().copied().zip(stored).collect();
+    let origin = Origin::of(file);
+    let decoded = file
+        .threads()
+        .map(&jobs, |(p, b)| decode_stored(&origin, ds, p, b.clone()));
     let (row_bytes, offset) = field.placement(ds);
     pieces
         .iter()
-        .zip(stored)
-        .map(|(piece, bytes)| {
-            let data = decode_piece(file, ds, piece, bytes)?;
+        .zip(decoded)
+        .map(|(piece, data)| {
+            let data = data?;
             let mut values = Values::with_capacity(field.kind(), 0);
             field
                 .decode(&data, row_bytes, offset, &mut values)

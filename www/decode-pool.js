@@ -14,8 +14,10 @@ const DEFAULT_CAP = 3;
 
 /**
  * How many decode workers to start: `workers=N` from the page's address (0: the engine
- * decodes alone, as before workers), else one per core beyond the engine's own (the engine
- * decodes a share too while it waits), at most DEFAULT_CAP.
+ * decodes alone, as before workers), else one per core beyond the engine's own (it converts
+ * and counts batches into the frame while the workers decode), at least 2 and at most
+ * DEFAULT_CAP; none on a single core. Not 1: a single worker decodes no faster than the engine
+ * did and adds the copies, so it is the bottleneck (BENCHMARKS.md: 0.6–0.7× on 2 cores).
  */
 export function decodeWorkersFrom(search, cores) {
   const asked = new URLSearchParams(search ?? '').get('workers');
@@ -23,7 +25,7 @@ export function decodeWorkersFrom(search, cores) {
     return Math.min(Number(asked.trim()), MAX_DECODE_WORKERS);
   }
   const n = Number.isFinite(cores) ? cores : 1;
-  return Math.max(0, Math.min(DEFAULT_CAP, n - 1));
+  return n < 2 ? 0 : Math.min(DEFAULT_CAP, Math.max(2, n - 1));
 }
 
 export class DecodePool {

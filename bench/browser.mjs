@@ -6,8 +6,12 @@
 // SPEC: {files: [{file, one_s: [from, to], busy: [from, to], seek: [[from, to], [from, to]]}]}
 // With --seek-data URL_BASE (the files behind a latency server): a warm seek from the first
 // `seek` window to the second, in one page.
-// With --parts LIST (comma-separated of one_s, render, seek, play, scrub; default all): only
-// those measurements (e.g. `--parts play` for the playback table alone).
+// With --parts LIST (comma-separated of one_s, render, seek, play, scrub, workers; default all
+// but workers): only those measurements (e.g. `--parts play` for the playback table alone).
+// `workers` (bench/page_workers.py runs it): the 1 s window with 0, 1 and 2 decode workers
+// (`workers=N`), cold and cached, in alternating order for --rounds N (default 2), with each
+// one's digest, the engine's wasm memory and each decode worker's; a spec entry's
+// `one_s_digest` (h5py's) is checked against every digest.
 // Per file: a cold 1 s window, the same window again from the engine's cache (events/s of the
 // whole window, and of reading + decoding + digest alone from the engine's phase timers), frame
 // time per render mode for `busy` (a ~1 M-event window), real-time playback over the latency
@@ -34,9 +38,15 @@ const spec = JSON.parse(readFileSync(arg('spec'), 'utf8'));
 // The same files behind the benchmark's latency server, for the warm seek (optional).
 const seekData = process.argv.includes('--seek-data') ? arg('seek-data').replace(/\/$/, '') : null;
 const log = (m) => process.stderr.write(`browser: ${m}\n`);
-const PARTS = ['one_s', 'render', 'seek', 'play', 'scrub'];
-const parts = new Set(process.argv.includes('--parts') ? arg('parts').split(',') : PARTS);
+const PARTS = ['one_s', 'render', 'seek', 'play', 'scrub', 'workers'];
+const DEFAULT_PARTS = PARTS.filter((p) => p !== 'workers');
+const parts = new Set(process.argv.includes('--parts') ? arg('parts').split(',') : DEFAULT_PARTS);
 for (const p of parts) if (!PARTS.includes(p)) throw new Error(`bench/browser.mjs: --parts: no part ${p} (${PARTS.join(', ')})`);
+/** Decode worker counts the `workers` part compares, and its rounds (orders alternate). */
+const WORKER_COUNTS = [0, 1, 2];
+const ROUNDS = process.argv.includes('--rounds') ? Number(arg('rounds')) : 2;
+const DIGEST = ['from', 'to', 'events', 'first_index', 'sum_x', 'sum_y', 'sum_t', 'sum_p', 'positive'];
+const digestOf = (w) => Object.fromEntries(DIGEST.map((k) => [k, w?.[k]]));
 /** Playback speeds measured (2× is beyond the page's 1×: where it stops keeping up). */
 const PLAY_SPEEDS = [0.2, 0.5, 1, 2];
 /** Wall time each playback measurement runs, ms. */
@@ -131,7 +141,40 @@ for (const f of spec.files) {
     scrub = await page.evaluate(() => window.strobeBench.scrub(50000));
     log(`  scrub: ${scrub.windows} windows, ${scrub.events} events in ${(scrub.wall_ms / 1000).toFixed(1)} s, wasm memory ${(scrub.memory / 1e6).toFixed(1)} MB`);
   }
-  out.files.push({ file: f.file, one_s: one, render, seek, play, scrub });
+  // The 1 s window with 0, 1, 2 decode workers: a new page each (cold: the engine's cache
+  // empty), then the same window 5 times from its cache.
+  let workers = null;
+  if (parts.has('workers')) {
+    workers = { from: a, to: b, runs: [], digests_agree: true };
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const counts = round % 2 === 0 ? WORKER_COUNTS : [...WORKER_COUNTS].reverse();
+      for (const n of counts) {
+        const p = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+        const t0 = Date.now();
+        await p.goto(`${site}/index.html?url=${encodeURIComponent(url)}&t=${a}&dt=${b - a}&workers=${n}`);
+        const hook = await settled(p);
+        const pageMs = Date.now() - t0;
+        const warm = [];
+        for (let i = 0; i < 5; i += 1) warm.push(await p.evaluate(() => window.strobeBench.reload()));
+        const stats = await p.evaluate(() => window.strobeBench.decoders());
+        const after = await p.evaluate(() => window.strobe);
+        const digest = digestOf(hook.window);
+        const ref = f.one_s_digest ?? workers.runs[0]?.digest ?? digest;
+        const agrees = DIGEST.every((k) => digest[k] === ref[k])
+          && warm.every((w) => w.events === digest.events);
+        if (!agrees) workers.digests_agree = false;
+        const run = { workers: n, round, events: hook.window.events, digest, agrees,
+          cold_window_ms: hook.window_ms, cold_page_ms: pageMs,
+          cached_window_ms: median(warm.map((w) => w.window_ms)), cached_runs_ms: warm.map((w) => w.window_ms),
+          engine_memory: after.memory, worker_memory: stats.memory, decoded_by_workers: stats.decoded,
+          declined: stats.declined };
+        workers.runs.push(run);
+        log(`  workers=${n} (round ${round}): ${run.events} events, cold ${run.cold_window_ms.toFixed(0)} ms, cached ${run.cached_window_ms.toFixed(0)} ms, engine ${(run.engine_memory / 1e6).toFixed(1)} MB, workers ${stats.memory.map((m) => (m / 1e6).toFixed(1)).join('/') || '-'} MB${agrees ? '' : ' — DIGEST DIFFERS'}`);
+        await p.close();
+      }
+    }
+  }
+  out.files.push({ file: f.file, one_s: one, render, seek, play, scrub, workers });
   await page.close();
 }
 await browser.close();

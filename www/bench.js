@@ -44,6 +44,10 @@ const strobeBench = {
     return { events: get().window?.events, window_ms: app.engine.lastWindowMs,
       timing: get().window?.timing };
   },
+  /** The decode workers' state (www/decode-pool.js), fresh from the engine's worker. */
+  decoders() {
+    return app.engine.decoderStats();
+  },
   /** Moves to the window `[t, t + dt)` of the open recording: its time and network cost. */
   async seek(t, dt) {
     const before = JSON.parse(app.engine.net());

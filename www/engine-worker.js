@@ -1,15 +1,25 @@
 // The engine's own thread: fetching, HDF5 and decoding run here, so the page never freezes.
 // Messages in: {id, op, args}; out: {id, progress|value|error, frame?, net, memory}.
 // `frame` carries copies of the count frame (transferred, not copied again) at most every
-// SNAPSHOT_MS while a window loads, and always with the finished window.
+// SNAPSHOT_MS while a window loads, and always with the finished window. `decoders`: the
+// decode workers' state (www/decode-pool.js; how many: `workers=N` in this script's address).
 
-import init, { Viewer, parse_listing } from './pkg/strobe.js';
+import init, {
+  Viewer, decode_ahead_counts, parse_listing, set_decode_workers,
+} from './pkg/strobe.js';
+import { DecodePool, decodeWorkersFrom } from './decode-pool.js';
 
 const SNAPSHOT_MS = 100;
 /** Progress counts alone are posted at most this often (a window reads ~100 batches). */
 const PROGRESS_MS = 25;
 
-const ready = init().then(() => new Viewer());
+const workers = decodeWorkersFrom(self.location.search, self.navigator?.hardwareConcurrency);
+const pool = workers > 0 ? new DecodePool(workers) : null;
+const ready = init().then(() => {
+  if (pool) set_decode_workers((i, jobs, stored) => pool.decode(i, jobs, stored), workers);
+  return new Viewer();
+});
+const NO_POOL = { workers: 0, alive: 0, pending: 0, decoded: 0, declined: 0, memory: [] };
 /** Whether progress snapshots carry the point-cloud sample (only the cloud mode draws it). */
 let wantPoints = false;
 
@@ -28,7 +38,8 @@ function snapshot(viewer, points) {
 }
 
 function post(viewer, message, transfer = []) {
-  self.postMessage({ ...message, net: viewer.net(), memory: viewer.memory_bytes() }, transfer);
+  self.postMessage({ ...message, net: viewer.net(), memory: viewer.memory_bytes(),
+    decoders: pool?.stats() ?? NO_POOL }, transfer);
 }
 
 async function readWindow(viewer, id, [from, to]) {
@@ -72,6 +83,11 @@ self.onmessage = async (e) => {
   }
   if (op === 'cancel') {
     viewer.cancel();
+    return;
+  }
+  if (op === 'decoders') {
+    const [ahead, aheadTaken] = Array.from(decode_ahead_counts());
+    post(viewer, { id, value: { ...(pool?.stats() ?? NO_POOL), ahead, ahead_taken: aheadTaken } });
     return;
   }
   if (op === 'points') {

@@ -6,8 +6,14 @@
 const NO_NET = JSON.stringify({ requests: 0, bytes: 0, rounds: 0, hits: 0, misses: 0, cached_bytes: 0 });
 
 export class Engine {
-  constructor() {
-    this.worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
+  /** `workers`: decode workers beside the engine (`workers=N` of the page's address; null:
+   * the default of www/decode-pool.js). */
+  constructor({ workers = null } = {}) {
+    const query = workers === null || workers === undefined ? ''
+      : `?workers=${encodeURIComponent(String(workers))}`;
+    this.worker = new Worker(new URL(`./engine-worker.js${query}`, import.meta.url), { type: 'module' });
+    /** The decode workers' state: {workers, alive, pending, memory: [bytes each]}. */
+    this.decoders = null;
     this.nextId = 1;
     /** id → {resolve, reject, progress} */
     this.pending = new Map();
@@ -28,6 +34,7 @@ export class Engine {
   receive(msg) {
     if (msg.net) this.netText = msg.net;
     if (Number.isFinite(msg.memory)) this.memory = msg.memory;
+    if (msg.decoders) this.decoders = msg.decoders;
     const call = this.pending.get(msg.id);
     if (msg.frame && msg.id === this.current) this.frame = msg.frame;
     if (!call) return;
@@ -53,7 +60,7 @@ export class Engine {
     const id = this.nextId;
     this.nextId += 1;
     // Frame snapshots shown are those of the newest open or window.
-    if (!['sampled_rate', 'npz', 'prefetch', 'resolve_time', 'datasets_url', 'datasets_file', 'set_columns', 'summary_url', 'parse_listing'].includes(op)) this.current = id;
+    if (!['decoders', 'sampled_rate', 'npz', 'prefetch', 'resolve_time', 'datasets_url', 'datasets_file', 'set_columns', 'summary_url', 'parse_listing'].includes(op)) this.current = id;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, progress });
       this.worker.postMessage({ id, op, args });
@@ -68,6 +75,11 @@ export class Engine {
   /** A listing's text fetched from `url` as JSON entries (src/listing.rs); throws its refusal. */
   parse_listing(text, url) {
     return this.call('parse_listing', [text, url]);
+  }
+
+  /** The decode workers' state now: {workers, alive, pending, decoded, declined, memory}. */
+  decoderStats() {
+    return this.call('decoders', []);
   }
 
   /** Opens a recording by URL; `from`/`dt`: the first window to fetch alongside. */

@@ -53,6 +53,7 @@ function build(s, net) {
     rate: rateFacts(s.info),
     engine: 'worker',
     memory: app.engine?.memory ?? null,
+    decoders: app.engine?.decoders ?? null,
     window_ms: ready ? app.engine?.lastWindowMs ?? null : null,
   };
 }

@@ -24,7 +24,7 @@ import { Timeline } from './timeline.js';
 function main() {
   wireHook();
   try {
-    app.engine = new Engine();
+    app.engine = new Engine({ workers: new URLSearchParams(window.location.search).get('workers') });
   } catch (err) {
     fail(new Error(`could not start the viewer's engine (www/engine-worker.js): ${err.message ?? err}`));
     return;

@@ -8,6 +8,8 @@ pub mod checksum;
 mod chunk_btree_v2;
 pub mod chunk_index;
 pub mod dataset;
+#[cfg(any(target_arch = "wasm32", test))]
+pub mod decode_pool;
 mod dense_links;
 mod error;
 mod extensible_array;

@@ -114,6 +114,13 @@ impl ChunkPlan {
         self.stored.remove(key)
     }
 
+    /// The stored bytes of piece `key`, if the plan fetched them; they stay in the plan (the
+    /// page's decode workers get a copy ahead of the read that takes them).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn stored(&self, key: &PieceKey) -> Option<Bytes> {
+        self.stored.get(key).cloned()
+    }
+
     /// Stored bytes the plan still holds.
     pub fn held_bytes(&self) -> u64 {
         self.stored.values().map(|b| b.len() as u64).sum()

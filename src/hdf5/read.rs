@@ -69,9 +69,9 @@ pub fn decode_piece(
 
 /// What a decode needs to know of its file: its name for messages and its caps. Unlike the
 /// [`H5File`] (whose source is single-threaded), it can be shared by decoding threads.
-struct Origin<'a> {
-    what: &'a str,
-    caps: &'a Caps,
+pub(super) struct Origin<'a> {
+    pub(super) what: &'a str,
+    pub(super) caps: &'a Caps,
 }
 
 impl<'a> Origin<'a> {
@@ -115,11 +115,23 @@ fn fill_bytes(file: &Origin, ds: &DatasetInfo, len: usize) -> Result<Vec<u8>, Hd
 }
 
 /// [`decode_piece`], on any thread.
-fn decode_stored(
+pub(super) fn decode_stored(
     file: &Origin,
     ds: &DatasetInfo,
     piece: &Piece,
     stored: Option<Bytes>,
+) -> Result<Vec<u8>, Hdf5Error> {
+    decode_stored_with(file, ds, piece, stored, None)
+}
+
+/// [`decode_stored`], where a chunk's filter pipeline may already have been run elsewhere
+/// (`filtered`: the page's decode workers): the checks around it are the same either way.
+pub(super) fn decode_stored_with(
+    file: &Origin,
+    ds: &DatasetInfo,
+    piece: &Piece,
+    stored: Option<Bytes>,
+    filtered: Option<Vec<u8>>,
 ) -> Result<Vec<u8>, Hdf5Error> {
     let row_bytes = ds.piece_row_bytes();
     let rows_inside = piece.rows.min(ds.rows().saturating_sub(piece.first_row));
@@ -174,18 +186,21 @@ fn decode_stored(
                     ),
                 ));
             }
-            decode_chunk(
-                &ds.filters,
-                *filter_mask,
-                &raw[..],
-                ds.element_size,
-                full as usize,
-            )
-            .map_err(|source| Hdf5Error::Filter {
-                what: file.what.to_string(),
-                dataset: ds.path.clone(),
-                source,
-            })?
+            match filtered {
+                Some(bytes) => bytes,
+                None => decode_chunk(
+                    &ds.filters,
+                    *filter_mask,
+                    &raw[..],
+                    ds.element_size,
+                    full as usize,
+                )
+                .map_err(|source| Hdf5Error::Filter {
+                    what: file.what.to_string(),
+                    dataset: ds.path.clone(),
+                    source,
+                })?,
+            }
         }
     };
     if (data.len() as u64) < want {
@@ -411,6 +426,11 @@ pub fn decode_ahead(
     carry: &mut DecodedCarry,
     plan: &mut ChunkPlan,
 ) {
+    // In the page: on its decode workers, when it has them.
+    #[cfg(target_arch = "wasm32")]
+    if super::decode_pool::decode_ahead(file, requests, plan) {
+        return;
+    }
     if file.threads().count() < 2 {
         return;
     }
@@ -578,9 +598,13 @@ pub async fn read_fields_into(
         .map(|((_, ds, p), b)| (*ds, *p, b))
         .collect();
     let origin = Origin::of(file);
+    #[cfg(not(target_arch = "wasm32"))]
     let results = file
         .threads()
         .map(&jobs, |(ds, p, b)| decode_stored(&origin, ds, p, b.clone()));
+    // In the page: shared with its decode workers, when it has them.
+    #[cfg(target_arch = "wasm32")]
+    let results = super::decode_pool::decode_all(&origin, &jobs).await;
     drop(jobs);
     for ((k, ..), result) in distinct.into_iter().zip(results) {
         decoded.insert(k, Rc::new(result?));

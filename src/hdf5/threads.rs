@@ -38,7 +38,8 @@ impl DecodeThreads {
         }
     }
 
-    /// Threads that decode at once.
+    /// Threads that decode at once (in the page: its worker and its decode workers, see
+    /// `decode_pool`).
     pub fn count(&self) -> usize {
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -46,7 +47,7 @@ impl DecodeThreads {
         }
         #[cfg(target_arch = "wasm32")]
         {
-            1
+            1 + super::decode_pool::workers()
         }
     }
 

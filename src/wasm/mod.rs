@@ -28,6 +28,8 @@ pub use crate::render::Frame;
 
 use crate::open::Cache;
 
+mod decode_workers;
+
 /// Largest sensor the viewer allocates a frame for (pixels); more means a bad size.
 const MAX_PIXELS: u64 = 1 << 26;
 /// Bins of the timeline's rate curve.
@@ -164,6 +166,8 @@ impl Viewer {
             }
         };
         let (stop_tx, stop) = oneshot::channel();
+        // Chunks posted to the decode workers for a superseded window: not wanted any more.
+        crate::hdf5::decode_pool::forget_ahead();
         let (generation, session) = {
             let mut shared = self.shared.borrow_mut();
             shared.generation += 1;
@@ -620,31 +624,37 @@ async fn read_window(
     let mut digest = WindowDigest::new(rec, window);
     // Where the time goes (ms): reading (fetch + decode), counting into the frame, digesting.
     let (mut read_ms, mut frame_ms, mut digest_ms) = (0.0, 0.0, 0.0);
+    // A batch read and not yet counted: it is counted into the frame while the next one is
+    // read, so the frame's work overlaps the decode workers' (and a cold read's fetches).
+    let mut unread: Option<crate::events::EventBatch> = None;
     loop {
         if !current() {
             return Ok(JsValue::NULL);
         }
         let t0 = now_ms();
-        let batch = reader.next_batch().await.map_err(|e| e.to_string())?;
-        let t1 = now_ms();
-        read_ms += t1 - t0;
+        let previous = unread.take();
+        let count = async {
+            let Some(batch) = previous else {
+                return (0.0, 0.0);
+            };
+            count_batch(&shared, &mut digest, &batch, &progress, expected)
+        };
+        let (batch, (spent_digest, spent_frame)) = futures::join!(reader.next_batch(), count);
+        digest_ms += spent_digest;
+        frame_ms += spent_frame;
+        read_ms += now_ms() - t0 - spent_digest - spent_frame;
+        let batch = batch.map_err(|e| e.to_string())?;
         if !current() {
             return Ok(JsValue::NULL);
         }
         let Some(batch) = batch else { break };
-        digest.add(&batch);
-        let t2 = now_ms();
-        digest_ms += t2 - t1;
-        shared.borrow_mut().frame.add(&batch);
-        frame_ms += now_ms() - t2;
-        if let Some(f) = &progress {
-            // No borrow is held here: the callback may read the frame.
-            let _ = f.call2(
-                &JsValue::NULL,
-                &JsValue::from_f64(digest.events as f64),
-                &JsValue::from_f64(expected),
-            );
-        }
+        unread = Some(batch);
+    }
+    if let Some(batch) = unread {
+        let (spent_digest, spent_frame) =
+            count_batch(&shared, &mut digest, &batch, &progress, expected);
+        digest_ms += spent_digest;
+        frame_ms += spent_frame;
     }
     digest.first_index = reader.first_index().unwrap_or(rec.events);
     let shared = shared.borrow();
@@ -671,6 +681,30 @@ async fn read_window(
         "timing": {"read_ms": read_ms, "frame_ms": frame_ms, "digest_ms": digest_ms},
     });
     Ok(JsValue::from_str(&out.to_string()))
+}
+
+/// Adds a batch to the window's digest and frame and reports progress: the ms each took.
+fn count_batch(
+    shared: &RefCell<Shared>,
+    digest: &mut WindowDigest,
+    batch: &crate::events::EventBatch,
+    progress: &Option<Function>,
+    expected: f64,
+) -> (f64, f64) {
+    let t1 = now_ms();
+    digest.add(batch);
+    let t2 = now_ms();
+    shared.borrow_mut().frame.add(batch);
+    let t3 = now_ms();
+    if let Some(f) = progress {
+        // No borrow is held here: the callback may read the frame.
+        let _ = f.call2(
+            &JsValue::NULL,
+            &JsValue::from_f64(digest.events as f64),
+            &JsValue::from_f64(expected),
+        );
+    }
+    (t2 - t1, t3 - t2)
 }
 
 /// A number JS reads exactly: a JSON number up to 2^53, else a decimal string.

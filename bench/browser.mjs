@@ -167,9 +167,12 @@ for (const f of spec.files) {
           cold_window_ms: hook.window_ms, cold_page_ms: pageMs,
           cached_window_ms: median(warm.map((w) => w.window_ms)), cached_runs_ms: warm.map((w) => w.window_ms),
           engine_memory: after.memory, worker_memory: stats.memory, decoded_by_workers: stats.decoded,
-          declined: stats.declined };
+          declined: stats.declined, cached_timing: warm.map((w) => w.timing),
+          pool: { busy_ms: stats.busy_ms, wait_ms: stats.wait_ms, shares: stats.shares } };
         workers.runs.push(run);
         log(`  workers=${n} (round ${round}): ${run.events} events, cold ${run.cold_window_ms.toFixed(0)} ms, cached ${run.cached_window_ms.toFixed(0)} ms, engine ${(run.engine_memory / 1e6).toFixed(1)} MB, workers ${stats.memory.map((m) => (m / 1e6).toFixed(1)).join('/') || '-'} MB${agrees ? '' : ' — DIGEST DIFFERS'}`);
+        const phase = (k) => median(warm.map((w) => w.timing?.[k] ?? NaN)).toFixed(0);
+        log(`    cached phases (median ms): read ${phase('read_ms')}, frame ${phase('frame_ms')}, digest ${phase('digest_ms')}; pool ${JSON.stringify(run.pool)}`);
         await p.close();
       }
     }

@@ -14,10 +14,11 @@ const DEFAULT_CAP = 3;
 
 /**
  * How many decode workers to start: `workers=N` from the page's address (0: the engine
- * decodes alone, as before workers), else one per core beyond the engine's own (it converts
- * and counts batches into the frame while the workers decode), at least 2 and at most
- * DEFAULT_CAP; none on a single core. Not 1: a single worker decodes no faster than the engine
- * did and adds the copies, so it is the bottleneck (BENCHMARKS.md: 0.6–0.7× on 2 cores).
+ * decodes alone), else, from 4 cores on, one per core beyond the page's and the engine's own
+ * (the engine converts and counts batches into the frame while the workers decode), at most
+ * DEFAULT_CAP. None on fewer cores: there the workers share the engine's cores, and their
+ * copies cost more than they save (BENCHMARKS.md: a cached 1 s window 0.8× with 2 workers on an
+ * idle 2-core machine, 1 worker 0.8× too).
  */
 export function decodeWorkersFrom(search, cores) {
   const asked = new URLSearchParams(search ?? '').get('workers');
@@ -25,7 +26,7 @@ export function decodeWorkersFrom(search, cores) {
     return Math.min(Number(asked.trim()), MAX_DECODE_WORKERS);
   }
   const n = Number.isFinite(cores) ? cores : 1;
-  return n < 2 ? 0 : Math.min(DEFAULT_CAP, Math.max(2, n - 1));
+  return n < 4 ? 0 : Math.min(DEFAULT_CAP, n - 2);
 }
 
 export class DecodePool {

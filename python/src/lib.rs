@@ -8,6 +8,9 @@ mod engine;
 mod errors;
 mod heap;
 
+#[global_allocator]
+static ALLOCATOR: heap::WindowAllocator = heap::WindowAllocator;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -22,22 +22,13 @@ use super::filters::{decode_chunk, FilterStep};
 /// (those travel beside it, as a transferred buffer).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkJob {
-    filters: Vec<Step>,
+    filters: Vec<FilterStep>,
     mask: u32,
     element_size: usize,
     /// Bytes the chunk decodes to: at most the chunk cap.
     bytes: usize,
     /// Its stored bytes' length: a share's stored chunks travel as one buffer, end to end.
     stored: usize,
-}
-
-/// A [`FilterStep`] as it crosses to a worker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Step {
-    id: u16,
-    name: Option<String>,
-    cd: Vec<u32>,
-    optional: bool,
 }
 
 impl ChunkJob {
@@ -54,16 +45,7 @@ impl ChunkJob {
             return None;
         }
         Some(Self {
-            filters: ds
-                .filters
-                .iter()
-                .map(|f| Step {
-                    id: f.id,
-                    name: f.name.clone(),
-                    cd: f.cd_values.clone(),
-                    optional: f.optional,
-                })
-                .collect(),
+            filters: ds.filters.clone(),
             mask: filter_mask,
             element_size: ds.element_size,
             bytes: usize::try_from(full).ok()?,
@@ -74,17 +56,14 @@ impl ChunkJob {
     /// Runs the chunk through its pipeline (in a decode worker). `None` when that fails: the
     /// engine decodes it again and reports why in its own words.
     pub fn decode(&self, stored: &[u8]) -> Option<Vec<u8>> {
-        let pipeline: Vec<FilterStep> = self
-            .filters
-            .iter()
-            .map(|s| FilterStep {
-                id: s.id,
-                name: s.name.clone(),
-                cd_values: s.cd.clone(),
-                optional: s.optional,
-            })
-            .collect();
-        decode_chunk(&pipeline, self.mask, stored, self.element_size, self.bytes).ok()
+        decode_chunk(
+            &self.filters,
+            self.mask,
+            stored,
+            self.element_size,
+            self.bytes,
+        )
+        .ok()
     }
 }
 
@@ -153,7 +132,9 @@ mod page {
     use super::super::field::Field;
     use super::super::file::H5File;
     use super::super::plan::ChunkPlan;
-    use super::super::read::{decode_stored, decode_stored_with, piece_key, Origin, PieceKey};
+    use super::super::read::{
+        column_spans, decode_stored, decode_stored_with, piece_key, Origin, PieceKey, AHEAD_BYTES,
+    };
     use super::super::Hdf5Error;
     use super::{split, ChunkJob};
 
@@ -275,10 +256,6 @@ mod page {
         Some(answer.data.subarray(start, end).to_vec())
     }
 
-    /// Most decoded bytes posted ahead and not yet taken (held in the JS heap): a few batches'
-    /// worth, since a worker's answer takes a while to come back (a thread switch each way).
-    const AHEAD_BYTES: u64 = 16 << 20;
-
     /// Forgets the chunks posted ahead (a new window or recording: the reads they were for
     /// will not come). Their answers still arrive, and are dropped.
     pub fn forget_ahead() {
@@ -305,11 +282,7 @@ mod page {
             ahead.retain(|(w, _), _| *w == what);
             ahead.values().map(|e| e.2).fold(0u64, u64::saturating_add)
         });
-        let spans: Vec<_> = requests
-            .iter()
-            .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
-            .collect();
-        let Some(located) = plan.pieces(&spans) else {
+        let Some(located) = plan.pieces(&column_spans(requests)) else {
             return true;
         };
         let mut picked: Vec<(PieceKey, ChunkJob, Bytes)> = Vec::new();

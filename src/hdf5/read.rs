@@ -375,11 +375,13 @@ impl Ahead {
     /// Moves what has arrived into `decoded`, waiting only for the pieces of `needed` that are
     /// still on the pool. A piece that failed ahead is left out: its read decodes it again and
     /// fails there with its error (its stored bytes are fetched again through the cache).
-    fn collect(&mut self, needed: &[PieceKey], decoded: &mut HashMap<PieceKey, Rc<Vec<u8>>>) {
-        let mut waiting: HashSet<&PieceKey> = needed
-            .iter()
-            .filter(|k| self.in_flight.contains_key(*k))
-            .collect();
+    fn collect<'k>(
+        &mut self,
+        needed: impl Iterator<Item = &'k PieceKey>,
+        decoded: &mut HashMap<PieceKey, Rc<Vec<u8>>>,
+    ) {
+        let mut waiting: HashSet<&PieceKey> =
+            needed.filter(|k| self.in_flight.contains_key(*k)).collect();
         loop {
             let arrival = if waiting.is_empty() {
                 match self.arrivals.try_recv() {
@@ -409,8 +411,9 @@ impl Ahead {
 }
 
 /// Decoded bytes a window may hold ahead of its reads: a few batches' worth, so that the pool
-/// always has work while the caller converts and consumes a batch, without holding much.
-const AHEAD_BYTES: u64 = 16 << 20;
+/// (or the page's decode workers, whose answers take a thread switch each way) always has work
+/// while the caller converts and consumes a batch, without holding much.
+pub(super) const AHEAD_BYTES: u64 = 16 << 20;
 /// Decoded bytes of one task of the decode threads, at least (but one chunk).
 const AHEAD_TASK_BYTES: u64 = 256 << 10;
 
@@ -434,10 +437,7 @@ pub fn decode_ahead(
     if file.threads().count() < 2 {
         return;
     }
-    let spans: Vec<_> = requests
-        .iter()
-        .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
-        .collect();
+    let spans = column_spans(requests);
     let Some(located) = plan.pieces(&spans) else {
         return;
     };
@@ -505,6 +505,16 @@ pub fn decode_ahead(
     }
 }
 
+/// The (dataset, column, rows) a read's requests locate, as [`locate`] and plans take them.
+pub(super) fn column_spans<'a>(
+    requests: &[(&'a DatasetInfo, Field, Range<u64>)],
+) -> Vec<(&'a DatasetInfo, u64, Range<u64>)> {
+    requests
+        .iter()
+        .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
+        .collect()
+}
+
 /// Bytes piece `p` of `ds` holds once decoded (its rows inside the dataset).
 fn decoded_bytes(ds: &DatasetInfo, p: &Piece) -> u64 {
     p.rows
@@ -533,34 +543,30 @@ pub async fn read_fields_into(
     if values > file.caps().memory_budget {
         return Err(over_budget(file, "the values of one read", values));
     }
-    let spans: Vec<_> = requests
-        .iter()
-        .map(|(ds, f, rows)| (*ds, f.column, rows.clone()))
-        .collect();
+    let spans = column_spans(requests);
     let located = match plan.as_deref().and_then(|p| p.pieces(&spans)) {
         Some(pieces) => pieces,
         None => locate(file, &spans).await?,
     };
     // Decoded pieces at hand: what earlier reads left or decoded ahead, then what this one
     // decodes.
+    let keys: Vec<Vec<PieceKey>> = requests
+        .iter()
+        .zip(&located)
+        .map(|((ds, ..), pieces)| pieces.iter().map(|p| piece_key(ds, p)).collect())
+        .collect();
     let mut decoded = std::mem::take(&mut carry.pieces);
     if let Some(ahead) = carry.ahead.as_mut() {
-        let needed: Vec<PieceKey> = requests
-            .iter()
-            .zip(&located)
-            .flat_map(|((ds, ..), pieces)| pieces.iter().map(|p| piece_key(ds, p)))
-            .collect();
-        ahead.collect(&needed, &mut decoded);
+        ahead.collect(keys.iter().flatten(), &mut decoded);
     }
     // Each distinct piece once, with how many requests use it.
-    let mut uses: HashMap<PieceKey, usize> = HashMap::new();
+    let mut uses: HashMap<&PieceKey, usize> = HashMap::new();
     let mut distinct: Vec<(PieceKey, &DatasetInfo, &Piece)> = Vec::new();
-    for ((ds, ..), pieces) in requests.iter().zip(&located) {
-        for p in pieces {
-            let k = piece_key(ds, p);
-            let n = uses.entry(k.clone()).or_insert(0);
-            if *n == 0 && !decoded.contains_key(&k) {
-                distinct.push((k, *ds, p));
+    for (((ds, ..), pieces), keys) in requests.iter().zip(&located).zip(&keys) {
+        for (p, k) in pieces.iter().zip(keys) {
+            let n = uses.entry(k).or_insert(0);
+            if *n == 0 && !decoded.contains_key(k) {
+                distinct.push((k.clone(), *ds, p));
             }
             *n += 1;
         }
@@ -609,20 +615,24 @@ pub async fn read_fields_into(
     for ((k, ..), result) in distinct.into_iter().zip(results) {
         decoded.insert(k, Rc::new(result?));
     }
-    for (((ds, field, rows), pieces), sink) in requests.iter().zip(&located).zip(sinks.iter_mut()) {
+    for ((((ds, field, rows), pieces), keys), sink) in requests
+        .iter()
+        .zip(&located)
+        .zip(&keys)
+        .zip(sinks.iter_mut())
+    {
         let rows = rows.start.min(ds.rows())..rows.end.min(ds.rows());
         let (row_bytes, offset) = field.placement(ds);
         let before = sink.len();
-        for piece in pieces {
-            let k = piece_key(ds, piece);
-            let left = uses.get_mut(&k).map_or(0, |n| {
+        for (piece, k) in pieces.iter().zip(keys) {
+            let left = uses.get_mut(k).map_or(0, |n| {
                 *n = n.saturating_sub(1);
                 *n
             });
             let bytes = match if left > 0 {
-                decoded.get(&k).cloned()
+                decoded.get(k).cloned()
             } else {
-                decoded.remove(&k)
+                decoded.remove(k)
             } {
                 Some(b) => b,
                 None => return Err(not_read(&origin, ds, piece)),
@@ -630,7 +640,7 @@ pub async fn read_fields_into(
             let held = (bytes.len() / row_bytes.max(1)) as u64;
             if left == 0 && piece.first_row.saturating_add(held) > rows.end {
                 // Reaches past these rows: the next read along the column starts here.
-                carry.pieces.insert(k, bytes.clone());
+                carry.pieces.insert(k.clone(), bytes.clone());
             }
             let lo = rows.start.max(piece.first_row) - piece.first_row;
             let hi = rows

@@ -53,7 +53,8 @@ pub mod ids {
 }
 
 /// One step of a dataset's filter pipeline, as stored in its filter-pipeline message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialisable: the page's decode workers receive it with each chunk.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FilterStep {
     /// HDF5 filter id (1 deflate, 2 shuffle, 3 fletcher32, 32000 LZF, 32001 Blosc, 32004 LZ4,
     /// 32008 bitshuffle, 32015 Zstd, ...).
